@@ -1,0 +1,46 @@
+"""Alembic environment: the URL comes from ``MOTCUA_DATABASE_URL``, the schema from the SQLModel tables."""
+
+import os
+from logging.config import fileConfig
+
+from alembic import context
+
+import service.models  # noqa: F401  (registers every table)
+from service.db import create_db_engine, metadata
+
+DEFAULT_URL = "sqlite:///./data/motcua.db"
+
+config = context.config
+if config.config_file_name is not None and not config.attributes.get("skip_logging"):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def database_url() -> str:
+    return config.attributes.get("database_url") or os.environ.get("MOTCUA_DATABASE_URL") or DEFAULT_URL
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=database_url(), target_metadata=metadata, literal_binds=True,
+                      render_as_batch=database_url().startswith("sqlite"))
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = create_db_engine(database_url())
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

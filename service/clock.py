@@ -1,0 +1,40 @@
+"""The one source of legal "now".
+
+With ``MOTCUA_SIMULATION=true`` the legal clock is the row in ``sim_clock`` (shared by every API process);
+it is frozen at the instant an admin set, or runs on from it when ``running`` is true. Without simulation, or
+before anyone set it, the legal clock is real time. Security (tokens, rate limits) always uses real time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from service.models import SimClock
+from service.timezone import to_local, utc_now
+
+
+class LegalClock:
+    def __init__(self, *, simulation: bool) -> None:
+        self.simulation = simulation
+
+    def now(self, session: Session) -> datetime:
+        if not self.simulation:
+            return to_local(utc_now())
+        row = session.get(SimClock, 1)
+        if row is None:
+            return to_local(utc_now())
+        if row.running:
+            return to_local(row.now + (utc_now() - row.set_at))
+        return to_local(row.now)
+
+    def set(self, session: Session, now: datetime, *, running: bool = False) -> datetime:
+        row = session.get(SimClock, 1, with_for_update=True)
+        if row is None:
+            row = SimClock(id=1, now=now, running=running, set_at=utc_now())
+            session.add(row)
+        else:
+            row.now, row.running, row.set_at = now, running, utc_now()
+        session.flush()
+        return to_local(now)

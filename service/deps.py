@@ -1,0 +1,75 @@
+"""Annotated dependencies shared by the routers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+from sqlmodel import select
+
+from service.context import AppContext
+from service.errors import ForbiddenRole, Unauthorized
+from service.models import User
+from service.security.tokens import InvalidToken
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_context(request: Request) -> AppContext:
+    return request.app.state.context  # type: ignore[no-any-return]
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def get_session(request: Request, context: ContextDep) -> Iterator[Session]:
+    """The request's unit of work: committed before the response is sent, rolled back on any error."""
+    with context.db.transaction(read_only=request.method in READ_METHODS) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_now(context: ContextDep, session: SessionDep) -> datetime:
+    return context.clock.now(session)
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def get_current_user(
+    context: ContextDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    if not token:
+        raise Unauthorized()
+    try:
+        username = context.tokens.verify(token)
+    except InvalidToken as exc:
+        raise Unauthorized() from exc
+    user = session.exec(select(User).where(User.username == username)).first()  # type: ignore[attr-defined]
+    if user is None or not user.active:
+        raise Unauthorized()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: str) -> Callable[[User], User]:
+    def _check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise ForbiddenRole()
+        return user
+
+    return _check
+
+
+AdminUser = Annotated[User, Depends(require_roles("admin"))]
+StaffUser = Annotated[User, Depends(require_roles("receiver", "processor", "approver", "admin"))]

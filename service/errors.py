@@ -1,0 +1,158 @@
+"""One error hierarchy, rendered as RFC 9457 ``application/problem+json`` with a stable ``code``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.domain.errors import DomainError, RuleConflict, RuleViolation
+
+log = logging.getLogger("motcua.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(Exception):
+    status = 400
+    code = "BAD_REQUEST"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, code: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers
+        if code is not None:
+            self.code = code
+
+
+class Unauthorized(AppError):
+    status, code, title = 401, "UNAUTHORIZED", "Unauthorized"
+
+    def __init__(self, detail: str = "Chưa xác thực hoặc mã truy cập không hợp lệ.", **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kw)
+
+
+class ForbiddenRole(AppError):
+    status, code, title = 403, "FORBIDDEN_ROLE", "Forbidden"
+
+    def __init__(self, detail: str = "Vai trò của bạn không được thực hiện thao tác này.", **kw: Any) -> None:
+        super().__init__(detail, **kw)
+
+
+class NotFound(AppError):
+    status, code, title = 404, "NOT_FOUND", "Not found"
+
+
+class Conflict(AppError):
+    status, code, title = 409, "CONFLICT", "Conflict"
+
+
+class VersionMismatch(AppError):
+    status, code, title = 412, "VERSION_MISMATCH", "Precondition failed"
+
+    def __init__(
+        self, detail: str = "Hồ sơ đã được người khác cập nhật; vui lòng tải lại.", **kw: Any
+    ) -> None:
+        super().__init__(detail, **kw)
+
+
+class Unprocessable(AppError):
+    status, code, title = 422, "VALIDATION_ERROR", "Unprocessable content"
+
+
+class PayloadTooLarge(AppError):
+    status, code, title = 413, "PAYLOAD_TOO_LARGE", "Payload too large"
+
+
+class UnsupportedMediaType(AppError):
+    status, code, title = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
+
+
+class RateLimited(AppError):
+    status, code, title = 429, "RATE_LIMITED", "Too many requests"
+
+
+class ServiceUnavailable(AppError):
+    status, code, title = 503, "SERVICE_UNAVAILABLE", "Service unavailable"
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, *, errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None, request_id: str | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://motcua.example/problems/{code.lower().replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    if request_id:
+        body["request_id"] = request_id
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+_HTTP_CODES = {
+    400: ("BAD_REQUEST", "Yêu cầu không hợp lệ."),
+    401: ("UNAUTHORIZED", "Chưa xác thực."),
+    404: ("NOT_FOUND", "Không tìm thấy."),
+    405: ("METHOD_NOT_ALLOWED", "Phương thức không được hỗ trợ."),
+    406: ("NOT_ACCEPTABLE", "Định dạng yêu cầu không được hỗ trợ."),
+    413: ("PAYLOAD_TOO_LARGE", "Dữ liệu gửi lên quá lớn."),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Kiểu nội dung không được hỗ trợ."),
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers,
+                       request_id=_request_id(request))
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, RuleConflict):
+            status, title = 409, "Conflict"
+        elif isinstance(exc, RuleViolation):
+            status, title = 422, "Unprocessable content"
+        else:
+            status, title = 400, "Bad request"
+        return problem(status, exc.code, title, exc.detail, request_id=_request_id(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
+            for err in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": ""}
+        detail = f"Dữ liệu không hợp lệ tại {'.'.join(first['loc'])}: {first['msg']}"
+        return problem(422, "VALIDATION_ERROR", "Unprocessable content", detail, errors=errors,
+                       request_id=_request_id(request))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, default_detail = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "Lỗi yêu cầu."))
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else default_detail
+        return problem(exc.status_code, code, str(exc.status_code), detail,
+                       headers=getattr(exc, "headers", None), request_id=_request_id(request))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = _request_id(request)
+        log.exception("unhandled error request_id=%s path=%s", request_id, request.url.path)
+        return problem(500, "INTERNAL_ERROR", "Internal server error",
+                       "Đã xảy ra lỗi hệ thống. Vui lòng thử lại sau hoặc liên hệ quản trị viên.",
+                       headers={"X-Request-ID": request_id or ""}, request_id=request_id)

@@ -1,0 +1,92 @@
+"""The ASGI application: ``service.main:app``, built by :func:`create_app`."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+
+from service.context import AppContext
+from service.errors import install_error_handlers
+from service.operations.accounts import ensure_admin
+from service.routers import agencies, auth, health, sim
+from service.settings import Settings
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("motcua")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    context = AppContext.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        bootstrap(context)
+        yield
+        context.db.dispose()
+
+    app = FastAPI(
+        title="Một Cửa API",
+        version="1.0.0",
+        summary="A simulator of Vietnam's one-stop-shop (cơ chế một cửa) for administrative procedures.",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        request.state.request_id = rid[:64]
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Location", "X-Request-ID"],
+        )
+
+    app.include_router(health.router)
+    for module in (auth, agencies):
+        app.include_router(module.router, prefix=API_PREFIX)
+    if settings.simulation:
+        app.include_router(sim.router, prefix=API_PREFIX)
+    return app
+
+
+def bootstrap(context: AppContext) -> None:
+    """Start-up work that needs the database: the bootstrap admin."""
+    settings = context.settings
+    if settings.admin_username and settings.admin_password:
+        with context.db.transaction() as session:
+            if ensure_admin(session, settings.admin_username, settings.admin_password,
+                            now=context.clock.now(session)):
+                log.info("bootstrap admin %s created", settings.admin_username)
+
+
+def _app_from_environment() -> FastAPI:
+    return create_app(Settings())
+
+
+class _LazyApp:
+    """``service.main:app`` builds the app on first use, so importing this module never reads the environment."""
+
+    _app: FastAPI | None = None
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if self._app is None:
+            self._app = _app_from_environment()
+        await self._app(scope, receive, send)
+
+
+app = _LazyApp()

@@ -1,0 +1,23 @@
+"""SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
+
+from service.models.calendar import CalendarOverrideRow
+from service.models.catalogue import Procedure
+from service.models.dossier import DailySequence, Dossier, DossierDocument, DossierEvent, Notification, Rating
+from service.models.infra import IdempotencyRecord, RateLimitBucket, SimClock
+from service.models.people import Agency, User
+
+__all__ = [
+    "Agency",
+    "CalendarOverrideRow",
+    "DailySequence",
+    "Dossier",
+    "DossierDocument",
+    "DossierEvent",
+    "IdempotencyRecord",
+    "Notification",
+    "Procedure",
+    "RateLimitBucket",
+    "Rating",
+    "SimClock",
+    "User",
+]

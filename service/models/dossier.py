@@ -1,0 +1,146 @@
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.db import UTCDateTime
+
+
+class Dossier(SQLModel, table=True):
+    """A dossier (hồ sơ): one application for one procedure version, from submission to returned result."""
+
+    __tablename__ = "dossier"
+    __table_args__ = (
+        Index("ix_dossier_agency_code_id", "agency_code", "id"),
+        Index("ix_dossier_applicant_user_id_id", "applicant_user_id", "id"),
+        Index("ix_dossier_status_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    procedure_id: int = Field(foreign_key="procedure.id")
+    procedure_code: str = Field(max_length=64, index=True)
+    procedure_version: int
+    agency_code: str = Field(max_length=35, foreign_key="agency.code")
+    channel: str = Field(max_length=16)
+    result_delivery: str = Field(max_length=16)
+    delivery_address: str | None = Field(default=None, max_length=500)
+    status: str = Field(max_length=32)
+
+    applicant_user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    applicant_national_id: str = Field(max_length=12, index=True)
+    applicant_full_name: str = Field(max_length=255)
+    applicant_phone: str | None = Field(default=None, max_length=32)
+    applicant_address: str | None = Field(default=None, max_length=500)
+
+    submitted_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    original_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    clock_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_remaining_minutes: int | None = None
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    timeliness: str | None = Field(default=None, max_length=16)
+
+    supplement_count: int = 0
+    extension_count: int = 0
+    fee_vnd: int = 0
+    payment_amount_vnd: int | None = None
+    paid: bool = False
+    paid_online: bool = False
+    assisted: bool = False
+    assignee_id: int | None = Field(default=None, foreign_key="user_account.id")
+    processing_value: int
+    processing_unit: str = Field(max_length=16)
+    supplement_policy: str = Field(max_length=16)
+    service_level: int
+
+    tracking_secret_hash: str = Field(max_length=64)
+    created_by_id: int = Field(foreign_key="user_account.id")
+    version: int = 1
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DossierDocument(SQLModel, table=True):
+    """A paper (thành phần hồ sơ) declared at submission, with its uploaded file if any."""
+
+    __tablename__ = "dossier_document"
+    __table_args__ = (Index("ix_dossier_document_dossier_id_code", "dossier_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id")
+    code: str = Field(max_length=32)
+    name: str = Field(max_length=500)
+    filename: str | None = Field(default=None, max_length=255)
+    content_type: str | None = Field(default=None, max_length=100)
+    size_bytes: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    storage_key: str | None = Field(default=None, max_length=255)
+    uploaded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DossierEvent(SQLModel, table=True):
+    """One row of the control slip (Phiếu kiểm soát quá trình giải quyết hồ sơ), hash-chained per dossier."""
+
+    __tablename__ = "dossier_event"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "seq"),
+        Index("ix_dossier_event_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id")
+    seq: int
+    at: datetime = Field(sa_type=UTCDateTime)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    action: str = Field(max_length=32)
+    actor: str = Field(max_length=64)
+    actor_role: str = Field(max_length=16)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str = Field(max_length=32)
+    note: str | None = Field(default=None, max_length=2000)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class DailySequence(SQLModel, table=True):
+    """The daily dossier counter per agency (``XXXX`` in ``<agency>-YYMMDD-XXXX``)."""
+
+    __tablename__ = "daily_sequence"
+
+    agency_code: str = Field(primary_key=True, max_length=35)
+    day: date = Field(primary_key=True)
+    last: int = 0
+
+
+class Notification(SQLModel, table=True):
+    """A message to the applicant (SMS / e-mail / portal), recorded when the law requires a notice."""
+
+    __tablename__ = "notification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=255)
+    subject: str = Field(max_length=255)
+    body: str = Field(max_length=4000)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Rating(SQLModel, table=True):
+    """The applicant's satisfaction rating (Decision 766 indicator 5.4)."""
+
+    __tablename__ = "rating"
+
+    dossier_id: int = Field(primary_key=True, foreign_key="dossier.id")
+    satisfied: bool
+    comment: str | None = Field(default=None, max_length=2000)
+    at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,43 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from service.db import UTCDateTime
+
+
+class SimClock(SQLModel, table=True):
+    """The simulated legal clock, shared by every API process through the database."""
+
+    __tablename__ = "sim_clock"
+
+    id: int = Field(default=1, primary_key=True)
+    now: datetime = Field(sa_type=UTCDateTime)
+    running: bool = False
+    set_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a request sent with an ``Idempotency-Key``, replayed for any repeat."""
+
+    __tablename__ = "idempotency_record"
+
+    user_id: int = Field(primary_key=True, foreign_key="user_account.id")
+    scope: str = Field(primary_key=True, max_length=200)
+    key: str = Field(primary_key=True, max_length=200)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response_body: dict[str, Any] = Field(sa_type=JSON)
+    headers: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RateLimitBucket(SQLModel, table=True):
+    """A fixed-window counter, kept in the database so every worker process sees the same count."""
+
+    __tablename__ = "rate_limit_bucket"
+
+    key: str = Field(primary_key=True, max_length=200)
+    window_start: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    count: int = 0

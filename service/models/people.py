@@ -1,0 +1,36 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from service.db import UTCDateTime
+
+
+class Agency(SQLModel, table=True):
+    """A competent agency or one-stop desk, identified by its electronic code (Decision 20/2020/QĐ-TTg)."""
+
+    __tablename__ = "agency"
+
+    code: str = Field(max_length=35, primary_key=True)
+    name: str = Field(max_length=255)
+    level: str = Field(max_length=16)
+    parent_code: str | None = Field(default=None, max_length=35, foreign_key="agency.code")
+    office_hours: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    full_name: str = Field(max_length=255)
+    role: str = Field(max_length=16)
+    agency_code: str | None = Field(default=None, max_length=35, foreign_key="agency.code", index=True)
+    national_id: str | None = Field(default=None, max_length=12, index=True)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=255)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,87 @@
+"""Accounts and agencies: registration, staff creation, bootstrap admin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from service.errors import Conflict, NotFound, Unprocessable
+from service.models import Agency, User
+from service.schemas.people import STAFF_ROLES, AgencyIn, RegisterIn, UserIn
+from service.security.passwords import hash_password
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.exec(select(User).where(User.username == username)).first()
+
+
+def get_agency(session: Session, code: str) -> Agency:
+    agency = session.exec(select(Agency).where(Agency.code == code)).first()
+    if agency is None:
+        raise NotFound(f"Không tìm thấy cơ quan có mã {code}.", code="AGENCY_NOT_FOUND")
+    return agency
+
+
+def register_citizen(session: Session, data: RegisterIn, *, now: datetime) -> User:
+    if find_user(session, data.national_id) is not None:
+        raise Conflict("Số định danh cá nhân này đã được đăng ký.", code="USER_EXISTS")
+    user = User(
+        username=data.national_id,
+        password_hash=hash_password(data.password),
+        full_name=data.full_name,
+        role="citizen",
+        national_id=data.national_id,
+        phone=data.phone,
+        email=data.email,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_user(session: Session, data: UserIn, *, now: datetime) -> User:
+    if data.role in STAFF_ROLES and not data.agency_code:
+        raise Unprocessable("Cán bộ phải thuộc một cơ quan (agency_code).", code="AGENCY_REQUIRED")
+    if data.agency_code:
+        get_agency(session, data.agency_code)
+    if find_user(session, data.username) is not None:
+        raise Conflict(f"Tên đăng nhập {data.username} đã tồn tại.", code="USER_EXISTS")
+    national_id = data.username if data.role == "citizen" and data.username.isdigit() else None
+    user = User(
+        username=data.username,
+        password_hash=hash_password(data.password),
+        full_name=data.full_name,
+        role=data.role,
+        agency_code=data.agency_code if data.role != "citizen" else None,
+        national_id=national_id,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def ensure_admin(session: Session, username: str, password: str, *, now: datetime) -> bool:
+    """Create the bootstrap admin if no such user exists; never overwrite an existing account."""
+    if find_user(session, username) is not None:
+        return False
+    session.add(
+        User(username=username, password_hash=hash_password(password), full_name="Quản trị hệ thống",
+             role="admin", created_at=now)
+    )
+    session.flush()
+    return True
+
+
+def create_agency(session: Session, data: AgencyIn, *, now: datetime) -> Agency:
+    if session.exec(select(Agency).where(Agency.code == data.code)).first() is not None:
+        raise Conflict(f"Mã cơ quan {data.code} đã tồn tại.", code="AGENCY_EXISTS")
+    if data.parent_code:
+        get_agency(session, data.parent_code)
+    agency = Agency(code=data.code, name=data.name, level=data.level, parent_code=data.parent_code,
+                    created_at=now)
+    session.add(agency)
+    session.flush()
+    return agency

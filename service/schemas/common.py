@@ -1,0 +1,49 @@
+"""Types shared by the API schemas."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+
+from service.timezone import to_local
+
+T = TypeVar("T")
+
+LocalDateTime = Annotated[
+    datetime,
+    PlainSerializer(lambda value: to_local(value).isoformat(), return_type=str, when_used="json"),
+]
+"""A datetime rendered in Vietnamese legal time with its ``+07:00`` offset."""
+
+RequestDateTime = AwareDatetime
+"""A datetime in a request: an offset is required (a naive value is a 422)."""
+
+AGENCY_CODE_PATTERN = r"^[0-9A-Z]+(\.[0-9A-Z]+)*$"
+AGENCY_CODE_RE = re.compile(AGENCY_CODE_PATTERN)
+NATIONAL_ID_PATTERN = r"^[0-9]{12}$"
+
+AgencyCode = Annotated[str, Field(pattern=AGENCY_CODE_PATTERN, max_length=35, examples=["000.26.01.H26"])]
+NationalId = Annotated[str, Field(pattern=NATIONAL_ID_PATTERN, examples=["001090001234"])]
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with a stable machine ``code``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, object]] | None = None

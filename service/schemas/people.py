@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from service.schemas.common import AgencyCode, ApiModel, NationalId
+
+Role = Literal["citizen", "receiver", "processor", "approver", "admin"]
+AgencyLevel = Literal["ministry", "province", "commune"]
+STAFF_ROLES = ("receiver", "processor", "approver")
+
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class RegisterIn(ApiModel):
+    national_id: NationalId
+    full_name: Name
+    password: Password
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9]{8,15}$")] | None = None
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=255)] | None = None
+
+
+class UserIn(ApiModel):
+    username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{3,64}$")]
+    password: Password
+    full_name: Name
+    role: Role
+    agency_code: AgencyCode | None = None
+
+
+class UserOut(BaseModel):
+    username: str
+    full_name: str
+    role: Role
+    agency_code: str | None
+
+
+class OfficeSession(BaseModel):
+    start: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    end: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class AgencyIn(ApiModel):
+    code: AgencyCode
+    name: Name
+    level: AgencyLevel
+    parent_code: AgencyCode | None = None
+
+
+class AgencyOut(BaseModel):
+    code: str
+    name: str
+    level: AgencyLevel
+    parent_code: str | None

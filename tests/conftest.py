@@ -1,0 +1,116 @@
+"""Shared fixtures. The suite runs against the database named by ``MOTCUA_DATABASE_URL``.
+
+Unset, each test session uses a temporary SQLite file; ``.ci/run`` runs the same suite again against PostgreSQL.
+The schema is created with Alembic (so migrations are exercised); tables are emptied between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+warnings.filterwarnings("ignore", message=".*httpx2.*")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from service.db import metadata, normalize_database_url  # noqa: E402
+from service.main import create_app  # noqa: E402
+from service.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN = ("admin", "Admin@123456")
+WEBHOOK_SECRET = "test-postal-webhook-secret"
+
+
+def _test_database_url(tmp_dir: Path) -> str:
+    url = os.environ.get("MOTCUA_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_dir / 'test.db'}"
+
+
+def run_migrations(url: str, revision: str = "head", *, downgrade: bool = False) -> None:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["database_url"] = url
+    cfg.attributes["skip_logging"] = True
+    if downgrade:
+        command.downgrade(cfg, revision)
+    else:
+        command.upgrade(cfg, revision)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = _test_database_url(tmp_path_factory.mktemp("db"))
+    if normalize_database_url(url).startswith("postgresql"):
+        from service.db import create_db_engine
+
+        engine = create_db_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    run_migrations(url)
+    return url
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "database_url": database_url,
+        "secret_key": secrets.token_urlsafe(48),
+        "admin_username": ADMIN[0],
+        "admin_password": ADMIN[1],
+        "simulation": True,
+        "postal_webhook_secret": WEBHOOK_SECRET,
+        "ca_key_passphrase": "test-ca-passphrase-0123456789",
+        "upload_dir": tmp_path / "uploads",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def empty_tables(url: str) -> None:
+    from service.db import create_db_engine
+
+    engine = create_db_engine(url)
+    tables = [t.name for t in reversed(metadata.sorted_tables) if t.name != "alembic_version"]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    empty_tables(database_url)
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def bearer(client: TestClient, username: str, password: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def admin_headers(client: TestClient) -> dict[str, str]:
+    return bearer(client, *ADMIN)
