@@ -29,3 +29,9 @@ class RuleViolation(DomainError):
 
 class InvalidTransition(RuleConflict):
     code = "INVALID_TRANSITION"
+
+
+class NotPermitted(DomainError):
+    """The actor's role may not perform this action at all (HTTP 403)."""
+
+    code = "FORBIDDEN_ROLE"

@@ -3,11 +3,13 @@
 from service.models.calendar import CalendarOverrideRow
 from service.models.catalogue import Procedure
 from service.models.dossier import DailySequence, Dossier, DossierDocument, DossierEvent, Notification, Rating
-from service.models.infra import IdempotencyRecord, RateLimitBucket, SimClock
+from service.models.infra import Blob, IdempotencyRecord, RateLimitBucket, SimClock
+from service.models.outputs import ResultDocument, Shipment
 from service.models.people import Agency, User
 
 __all__ = [
     "Agency",
+    "Blob",
     "CalendarOverrideRow",
     "DailySequence",
     "Dossier",
@@ -18,6 +20,8 @@ __all__ = [
     "Procedure",
     "RateLimitBucket",
     "Rating",
+    "ResultDocument",
+    "Shipment",
     "SimClock",
     "User",
 ]

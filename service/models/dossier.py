@@ -40,7 +40,7 @@ class Dossier(SQLModel, table=True):
     original_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     clock_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    paused_remaining_minutes: int | None = None
+    paused_remaining_minutes: float | None = None
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime
@@ -41,3 +41,16 @@ class RateLimitBucket(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     window_start: datetime = Field(primary_key=True, sa_type=UTCDateTime)
     count: int = 0
+
+
+class Blob(SQLModel, table=True):
+    """Content-addressed file storage (uploaded papers, signed PDFs), kept in the database so that every API
+    process sees the same files and a file commits together with the state change that produced it."""
+
+    __tablename__ = "blob"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    content_type: str = Field(max_length=100)
+    size_bytes: int
+    content: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = Field(sa_type=UTCDateTime)

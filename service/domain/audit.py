@@ -1,0 +1,40 @@
+"""The control slip (Phiếu kiểm soát quá trình giải quyết hồ sơ, Circular 01/2018/TT-VPCP Mẫu 05), hash-chained.
+
+Every transition appends one entry; each entry's hash covers its content and the previous entry's hash, so a
+changed, removed or reordered row breaks every later hash. Hashes are SHA-256, lowercase hex.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
+    payload = json.dumps(_canonical(entry), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}|{payload}".encode()).hexdigest()
+
+
+def verify_chain(entries: Iterable[tuple[Mapping[str, Any], str, str]]) -> bool:
+    """``entries`` are (content, prev_hash, hash) in sequence order; true when every link holds."""
+    expected_prev = GENESIS
+    for content, prev_hash, stored in entries:
+        if prev_hash != expected_prev or entry_hash(prev_hash, content) != stored:
+            return False
+        expected_prev = stored
+    return True

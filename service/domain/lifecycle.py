@@ -1,0 +1,273 @@
+"""The dossier lifecycle as a declarative transition table, with the clock arithmetic of each step.
+
+Legal basis (Decree 61/2018/NĐ-CP as amended by Decree 107/2021, carried into Decree 118/2025/NĐ-CP):
+- Art. 17: receipt at the one-stop desk (Mẫu 01 issued, the deadline starts) or refusal to receive (Mẫu 03).
+- Art. 19(4): a dossier found insufficient is returned for supplementation within 3 working days of receipt;
+  "thời hạn giải quyết được tính lại từ đầu sau khi nhận đủ hồ sơ" — the deadline restarts from zero.
+- Art. 19(8): refusal after appraisal, notified within the deadline; it counts in timeliness.
+- Art. 19(9): a late dossier may be re-scheduled once, at least one day before the deadline, with an apology
+  letter (Mẫu 04 of Circular 01/2018/TT-VPCP).
+- Art. 20: return of results at the desk, online, or by public postal service (Decision 45/2016/QĐ-TTg).
+- Financial obligations (status 6 on the National Public Service Portal) stop the clock; the remaining working
+  time resumes on payment (sector rules, e.g. land registration; modelled as a pause).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from service.domain import deadlines, timeliness
+from service.domain.calendar import WorkingCalendar
+from service.domain.errors import InvalidTransition, NotPermitted, RuleConflict, RuleViolation
+
+
+class Status(StrEnum):
+    SUBMITTED = "submitted"
+    RECEIVED = "received"
+    REJECTED = "rejected"
+    PROCESSING = "processing"
+    AWAITING_SUPPLEMENT = "awaiting_supplement"
+    AWAITING_PAYMENT = "awaiting_payment"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    RESULT_READY = "result_ready"
+    IN_TRANSIT = "in_transit"
+    RETURNED = "returned"
+
+
+class Action(StrEnum):
+    RECEIVE = "receive"
+    REJECT = "reject"
+    ASSIGN = "assign"
+    REQUEST_SUPPLEMENT = "request_supplement"
+    SUPPLEMENT = "supplement"
+    REQUEST_PAYMENT = "request_payment"
+    PAY = "pay"
+    EXTEND = "extend"
+    APPROVE = "approve"
+    REFUSE = "refuse"
+    WITHDRAW = "withdraw"
+    RETURN_RESULT = "return_result"
+    DISPATCH_POSTAL = "dispatch_postal"
+    CONFIRM_DELIVERY = "confirm_delivery"
+    DELIVERY_FAILED = "delivery_failed"
+
+
+#: Status codes exchanged with the National Public Service Portal (TrangThaiHoSo).
+NATIONAL_STATUS_CODE: Final[dict[Status, int]] = {
+    Status.SUBMITTED: 1,
+    Status.RECEIVED: 2,
+    Status.REJECTED: 3,
+    Status.PROCESSING: 4,
+    Status.AWAITING_SUPPLEMENT: 5,
+    Status.AWAITING_PAYMENT: 6,
+    Status.REFUSED: 8,
+    Status.WITHDRAWN: 8,
+    Status.RESULT_READY: 9,
+    Status.IN_TRANSIT: 9,
+    Status.RETURNED: 10,
+}
+
+STATUS_LABEL: Final[dict[Status, str]] = {
+    Status.SUBMITTED: "Mới đăng ký",
+    Status.RECEIVED: "Đã tiếp nhận",
+    Status.REJECTED: "Không được tiếp nhận",
+    Status.PROCESSING: "Đang xử lý",
+    Status.AWAITING_SUPPLEMENT: "Chờ bổ sung hồ sơ",
+    Status.AWAITING_PAYMENT: "Chờ thực hiện nghĩa vụ tài chính",
+    Status.REFUSED: "Từ chối giải quyết",
+    Status.WITHDRAWN: "Đã rút hồ sơ",
+    Status.RESULT_READY: "Đã có kết quả",
+    Status.IN_TRANSIT: "Đang chuyển phát kết quả",
+    Status.RETURNED: "Đã trả kết quả",
+}
+
+TERMINAL: Final = frozenset({Status.REJECTED, Status.REFUSED, Status.WITHDRAWN, Status.RETURNED})
+PAUSED: Final = frozenset({Status.AWAITING_SUPPLEMENT, Status.AWAITING_PAYMENT})
+RUNNING: Final = frozenset({Status.RECEIVED, Status.PROCESSING})
+SYSTEM_ROLE: Final = "system"
+"""The role of automated actors, such as the postal carrier's webhook."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[Status]
+    target: Status | None
+    """``None`` keeps the status (an extension stays in processing)."""
+    roles: frozenset[str]
+
+
+def _t(sources: set[Status], target: Status | None, *roles: str) -> Transition:
+    return Transition(frozenset(sources), target, frozenset(roles))
+
+
+TRANSITIONS: Final[dict[Action, Transition]] = {
+    Action.RECEIVE: _t({Status.SUBMITTED}, Status.RECEIVED, "receiver"),
+    Action.REJECT: _t({Status.SUBMITTED}, Status.REJECTED, "receiver"),
+    Action.ASSIGN: _t({Status.RECEIVED}, Status.PROCESSING, "receiver"),
+    Action.REQUEST_SUPPLEMENT: _t({Status.PROCESSING}, Status.AWAITING_SUPPLEMENT, "processor"),
+    Action.SUPPLEMENT: _t({Status.AWAITING_SUPPLEMENT}, Status.PROCESSING, "citizen", "receiver"),
+    Action.REQUEST_PAYMENT: _t({Status.PROCESSING}, Status.AWAITING_PAYMENT, "processor"),
+    Action.PAY: _t({Status.AWAITING_PAYMENT}, Status.PROCESSING, "citizen", "receiver"),
+    Action.EXTEND: _t({Status.PROCESSING}, None, "approver"),
+    Action.APPROVE: _t({Status.PROCESSING}, Status.RESULT_READY, "approver"),
+    Action.REFUSE: _t({Status.PROCESSING}, Status.REFUSED, "approver"),
+    Action.WITHDRAW: _t({Status.SUBMITTED, Status.RECEIVED, Status.PROCESSING, *PAUSED}, Status.WITHDRAWN,
+                        "citizen", "receiver"),
+    Action.RETURN_RESULT: _t({Status.RESULT_READY}, Status.RETURNED, "receiver"),
+    Action.DISPATCH_POSTAL: _t({Status.RESULT_READY}, Status.IN_TRANSIT, "receiver"),
+    Action.CONFIRM_DELIVERY: _t({Status.IN_TRANSIT}, Status.RETURNED, "receiver", SYSTEM_ROLE),
+    Action.DELIVERY_FAILED: _t({Status.IN_TRANSIT}, Status.RESULT_READY, "receiver", SYSTEM_ROLE),
+}
+
+
+@dataclass(frozen=True)
+class DossierState:
+    """What the rules need to know of a dossier. Instants are aware datetimes."""
+
+    status: Status
+    channel: str
+    result_delivery: str
+    service_level: int
+    supplement_policy: str
+    processing_value: int
+    processing_unit: str
+    received_at: datetime | None = None
+    due_at: datetime | None = None
+    original_due_at: datetime | None = None
+    clock_started_at: datetime | None = None
+    paused_at: datetime | None = None
+    paused_remaining_minutes: float | None = None
+    finished_at: datetime | None = None
+    returned_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    timeliness: str | None = None
+    supplement_count: int = 0
+    extension_count: int = 0
+    paid: bool = False
+    paid_online: bool = False
+    payment_amount_vnd: int | None = None
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    """The validated body of an action (fields unused by an action stay ``None``)."""
+
+    reason: str | None = None
+    new_due_at: datetime | None = None
+    amount_vnd: int | None = None
+    at: datetime | None = None
+
+
+def authorize(action: Action, role: str) -> None:
+    """403 when the role may never perform the action."""
+    if role not in TRANSITIONS[action].roles:
+        raise NotPermitted(f"Vai trò '{role}' không được thực hiện thao tác '{action.value}'.")
+
+
+def guard(state: DossierState, action: Action, *, role: str, now: datetime, calendar: WorkingCalendar) -> None:
+    """409 when the dossier's state does not allow the action now."""
+    transition = TRANSITIONS[action]
+    if state.status not in transition.sources:
+        raise InvalidTransition(
+            f"Không thể thực hiện '{action.value}' khi hồ sơ ở trạng thái '{state.status.value}'."
+        )
+    if action is Action.REQUEST_SUPPLEMENT:
+        assert state.clock_started_at is not None
+        if not deadlines.supplement_window_open(calendar, state.clock_started_at, now):
+            raise RuleConflict(
+                "Đã quá 03 ngày làm việc kể từ khi bắt đầu tính thời hạn; không được yêu cầu bổ sung "
+                "(Nghị định 61/2018/NĐ-CP Điều 19 khoản 4).", code="SUPPLEMENT_WINDOW_CLOSED")
+    elif action is Action.PAY and role == "citizen" and state.service_level < 4:
+        raise RuleConflict("Thủ tục này chưa hỗ trợ thanh toán trực tuyến (chỉ mức độ 4).",
+                           code="ONLINE_PAYMENT_NOT_OFFERED")
+    elif action is Action.EXTEND:
+        if state.extension_count >= 1:
+            raise RuleConflict("Hồ sơ đã được gia hạn một lần; chỉ được hẹn lại ngày trả kết quả một lần "
+                               "(Nghị định 61/2018/NĐ-CP Điều 19 khoản 9).", code="ALREADY_EXTENDED")
+        assert state.due_at is not None
+        if not deadlines.extension_allowed(calendar, now, state.due_at):
+            raise RuleConflict("Phải gia hạn chậm nhất 01 ngày làm việc trước ngày hẹn trả "
+                               "(Nghị định 61/2018/NĐ-CP Điều 19 khoản 9).", code="EXTENSION_TOO_LATE")
+    elif action is Action.RETURN_RESULT and state.result_delivery == "postal":
+        raise InvalidTransition("Kết quả đăng ký nhận qua bưu chính; dùng thao tác 'dispatch_postal'.")
+    elif action is Action.DISPATCH_POSTAL and state.result_delivery != "postal":
+        raise InvalidTransition("Hồ sơ không đăng ký nhận kết quả qua bưu chính.")
+
+
+def start_clock(state: DossierState, *, now: datetime, calendar: WorkingCalendar) -> DossierState:
+    """Receipt: ``received_at`` is now and the deadline is computed from it (Decree 61/2018 Art. 17)."""
+    due = deadlines.compute_due(calendar, now, state.processing_value, state.processing_unit)
+    return replace(state, status=Status.RECEIVED, received_at=now, clock_started_at=now, due_at=due.due_at)
+
+
+def _pause(state: DossierState, now: datetime, calendar: WorkingCalendar) -> DossierState:
+    assert state.due_at is not None
+    remaining = deadlines.remaining_working_minutes(calendar, now, state.due_at)
+    return replace(state, paused_at=now, paused_remaining_minutes=remaining)
+
+
+def _resume(state: DossierState, now: datetime, calendar: WorkingCalendar) -> DossierState:
+    assert state.paused_remaining_minutes is not None
+    due_at = deadlines.resume_due(calendar, now, state.paused_remaining_minutes)
+    return replace(state, due_at=due_at, paused_at=None, paused_remaining_minutes=None)
+
+
+def _finish(state: DossierState, now: datetime, status: Status) -> DossierState:
+    assert state.due_at is not None
+    return replace(state, status=status, finished_at=now, timeliness=timeliness.classify(now, state.due_at))
+
+
+def apply(
+    state: DossierState, action: Action, data: ActionInput, *, role: str, now: datetime,
+    calendar: WorkingCalendar,
+) -> DossierState:
+    """The state after ``action``; call :func:`authorize` and :func:`guard` first. 422 on a bad body."""
+    target = TRANSITIONS[action].target
+    if action is Action.RECEIVE:
+        return start_clock(state, now=now, calendar=calendar)
+    if action is Action.REQUEST_SUPPLEMENT:
+        paused = _pause(state, now, calendar)
+        return replace(paused, status=Status.AWAITING_SUPPLEMENT, supplement_count=state.supplement_count + 1)
+    if action is Action.SUPPLEMENT:
+        if state.supplement_policy == "restart":
+            due = deadlines.compute_due(calendar, now, state.processing_value, state.processing_unit)
+            return replace(state, status=Status.PROCESSING, clock_started_at=now, due_at=due.due_at,
+                           paused_at=None, paused_remaining_minutes=None)
+        return replace(_resume(state, now, calendar), status=Status.PROCESSING)
+    if action is Action.REQUEST_PAYMENT:
+        return replace(_pause(state, now, calendar), status=Status.AWAITING_PAYMENT,
+                       payment_amount_vnd=data.amount_vnd)
+    if action is Action.PAY:
+        return replace(_resume(state, now, calendar), status=Status.PROCESSING, paid=True,
+                       paid_online=role == "citizen")
+    if action is Action.EXTEND:
+        assert state.due_at is not None and data.new_due_at is not None
+        if data.new_due_at <= state.due_at:
+            raise RuleViolation("Ngày hẹn trả mới phải sau ngày hẹn trả hiện tại.", code="EXTENSION_DATE_INVALID")
+        if not calendar.is_working_day(data.new_due_at.astimezone(deadlines.VN_TZ).date()):
+            raise RuleViolation("Ngày hẹn trả mới phải là ngày làm việc.", code="EXTENSION_DATE_INVALID")
+        return replace(state, original_due_at=state.due_at, due_at=data.new_due_at,
+                       extension_count=state.extension_count + 1)
+    if action in (Action.APPROVE, Action.REFUSE):
+        assert target is not None
+        return _finish(state, now, target)
+    if action is Action.WITHDRAW:
+        return replace(state, status=Status.WITHDRAWN, withdrawn_at=now)
+    if action in (Action.RETURN_RESULT, Action.CONFIRM_DELIVERY):
+        return replace(state, status=Status.RETURNED, returned_at=data.at or now)
+    if action is Action.DELIVERY_FAILED:
+        return replace(state, status=Status.RESULT_READY, result_delivery="counter")
+    assert target is not None
+    return replace(state, status=target)
+
+
+def is_overdue(state: DossierState, now: datetime) -> bool:
+    """Overdue per the contract: unfinished, unpaused and past ``due_at``, or finished late."""
+    return timeliness.is_overdue(
+        now, state.due_at, state.finished_at, state.status in PAUSED, state.timeliness,  # type: ignore[arg-type]
+        withdrawn=state.status is Status.WITHDRAWN,
+    )

@@ -1,0 +1,63 @@
+"""Working calendars built from the built-in schedule, the override rows and each agency's office hours.
+
+Building a calendar precomputes a century-long working-time index, so calendars are cached per
+(override rows, office hours). The override table is read on every call (a few dozen rows), which makes an
+admin's change effective at once in every API process, while promised due dates, already stored, never move.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from functools import lru_cache
+
+from sqlmodel import Session, select
+
+from service.domain.calendar import OfficeHours, WorkingCalendar, vietnam_calendar
+from service.domain.holidays_vn import CalendarOverride
+from service.errors import NotFound
+from service.models import Agency, CalendarOverrideRow
+
+
+@lru_cache(maxsize=32)
+def _build(overrides: tuple[CalendarOverride, ...], office_hours_json: str | None) -> WorkingCalendar:
+    office_hours = OfficeHours.from_spec(json.loads(office_hours_json)) if office_hours_json else None
+    return vietnam_calendar(overrides, office_hours)
+
+
+def load_overrides(session: Session) -> tuple[CalendarOverride, ...]:
+    rows = session.exec(select(CalendarOverrideRow).order_by(CalendarOverrideRow.day)).all()
+    return tuple(CalendarOverride(day=r.day, kind=r.kind, name=r.name, legal_basis=r.legal_basis)  # type: ignore[arg-type]
+                 for r in rows)
+
+
+def calendar_for(session: Session, agency_code: str | None = None) -> WorkingCalendar:
+    """The calendar of an agency (its office hours), or the default one."""
+    office_hours_json = None
+    if agency_code:
+        agency = session.get(Agency, agency_code)
+        if agency is None:
+            raise NotFound(f"Không tìm thấy cơ quan có mã {agency_code}.", code="AGENCY_NOT_FOUND")
+        if agency.office_hours:
+            office_hours_json = json.dumps(agency.office_hours, sort_keys=True)
+    return _build(load_overrides(session), office_hours_json)
+
+
+def put_override(session: Session, day: date, *, kind: str, name: str, legal_basis: str | None,
+                 now: datetime) -> CalendarOverrideRow:
+    row = session.get(CalendarOverrideRow, day)
+    if row is None:
+        row = CalendarOverrideRow(day=day, kind=kind, name=name, legal_basis=legal_basis, updated_at=now)
+    else:
+        row.kind, row.name, row.legal_basis, row.updated_at = kind, name, legal_basis, now
+    session.add(row)
+    session.flush()
+    return row
+
+
+def delete_override(session: Session, day: date) -> None:
+    row = session.get(CalendarOverrideRow, day)
+    if row is None:
+        raise NotFound(f"Không có ngày điều chỉnh {day.isoformat()}.", code="OVERRIDE_NOT_FOUND")
+    session.delete(row)
+    session.flush()

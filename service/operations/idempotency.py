@@ -1,0 +1,66 @@
+"""``Idempotency-Key``: a repeated request by the same user replays the first answer and applies nothing twice.
+
+The key is claimed under a transaction-scoped lock (a PostgreSQL advisory lock; SQLite's immediate write
+transactions already serialise writers), then looked up; the stored answer is written in the same transaction as
+the change it describes, so a retry after a client time-out finds either nothing (the first attempt rolled back)
+or the committed answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from service.errors import Unprocessable
+from service.models import IdempotencyRecord
+
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status_code: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+def request_fingerprint(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _lock(session: Session, user_id: int, scope: str, key: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(f"{user_id}|{scope}|{key}".encode()).digest()
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                        {"k": int.from_bytes(digest[:8], "big", signed=True)})
+
+
+def replay(session: Session, *, user_id: int, scope: str, key: str, fingerprint: str) -> StoredAnswer | None:
+    """The stored answer for this key, or ``None`` when the request is new (the key is then locked for us)."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise Unprocessable(f"Idempotency-Key phải có từ 1 đến {MAX_KEY_LENGTH} ký tự.",
+                            code="IDEMPOTENCY_KEY_INVALID")
+    _lock(session, user_id, scope, key)
+    record = session.get(IdempotencyRecord, (user_id, scope, key))
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise Unprocessable("Idempotency-Key này đã được dùng cho một yêu cầu khác.",
+                            code="IDEMPOTENCY_KEY_REUSED")
+    return StoredAnswer(record.status_code, record.response_body, record.headers)
+
+
+def remember(
+    session: Session, *, user_id: int, scope: str, key: str, fingerprint: str, answer: StoredAnswer,
+    now: datetime,
+) -> None:
+    session.add(IdempotencyRecord(user_id=user_id, scope=scope, key=key, request_hash=fingerprint,
+                                  status_code=answer.status_code, response_body=answer.body,
+                                  headers=answer.headers, created_at=now))
+    session.flush()

@@ -1,0 +1,83 @@
+"""Papers uploaded to a dossier: bound to the procedure's document codes, size-limited, type-checked, hashed by
+the server, stored content-addressed in the ``blob`` table (same transaction as the dossier row)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import BinaryIO
+
+from sqlmodel import Session, select
+
+from service.errors import PayloadTooLarge, UnsupportedMediaType, Unprocessable
+from service.models import Blob, Dossier, DossierDocument, Procedure, User
+from service.operations.dossiers import record_event
+
+ALLOWED_TYPES = {
+    "application/pdf": b"%PDF-",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
+UPLOAD_STATUSES = {"submitted", "received", "processing", "awaiting_supplement"}
+CHUNK = 64 * 1024
+
+
+def store_blob(session: Session, content: bytes, content_type: str, *, now: datetime) -> str:
+    digest = hashlib.sha256(content).hexdigest()
+    if session.get(Blob, digest) is None:
+        session.add(Blob(sha256=digest, content_type=content_type, size_bytes=len(content), content=content,
+                         created_at=now))
+        session.flush()
+    return digest
+
+
+def read_limited(stream: BinaryIO, limit: int) -> bytes:
+    chunks, size = [], 0
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).",
+                                  code="FILE_TOO_LARGE")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def attach(
+    session: Session, *, user: User, dossier: Dossier, document_code: str, filename: str, content_type: str,
+    stream: BinaryIO, max_bytes: int, now: datetime,
+) -> DossierDocument:
+    from service.errors import Conflict
+
+    if dossier.status not in UPLOAD_STATUSES:
+        raise Conflict("Không thể bổ sung tệp khi hồ sơ đã kết thúc xử lý.", code="INVALID_TRANSITION")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type not in ALLOWED_TYPES:
+        raise UnsupportedMediaType("Chỉ nhận tệp PDF, JPEG hoặc PNG.", code="UNSUPPORTED_FILE_TYPE")
+    procedure = session.get(Procedure, dossier.procedure_id)
+    names = {d["code"]: d["name"] for d in procedure.required_documents} if procedure else {}
+    if document_code not in names:
+        raise Unprocessable(f"Thành phần hồ sơ {document_code} không thuộc thủ tục này.", code="UNKNOWN_DOCUMENT")
+    content = read_limited(stream, max_bytes)
+    if not content.startswith(ALLOWED_TYPES[media_type]):
+        raise UnsupportedMediaType("Nội dung tệp không khớp với kiểu tệp khai báo.", code="FILE_TYPE_MISMATCH")
+    digest = store_blob(session, content, media_type, now=now)
+    document = session.exec(select(DossierDocument).where(DossierDocument.dossier_id == dossier.id,
+                                                          DossierDocument.code == document_code)).first()
+    if document is None:
+        document = DossierDocument(dossier_id=dossier.id, code=document_code, name=names[document_code],  # type: ignore[arg-type]
+                                   created_at=now)
+    document.filename = filename[:255] or document_code
+    document.content_type = media_type
+    document.size_bytes = len(content)
+    document.sha256 = digest
+    document.storage_key = digest
+    document.uploaded_at = now
+    session.add(document)
+    dossier.version += 1
+    dossier.updated_at = now
+    session.add(dossier)
+    session.flush()
+    record_event(session, dossier, action="upload_document", actor=user.username, actor_role=user.role,
+                 from_status=dossier.status, note=f"Tải lên {document_code}: {document.filename}", now=now,
+                 data={"document": document_code, "sha256": digest, "size_bytes": len(content)})
+    return document

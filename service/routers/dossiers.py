@@ -1,0 +1,129 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, File, Header, Query, Response, UploadFile, status
+from fastapi.responses import JSONResponse
+
+from service.deps import ContextDep, CurrentUser, NowDep, SessionDep
+from service.operations import dossiers, idempotency, uploads
+from service.schemas.common import Page, Problem, RequestDateTime
+from service.schemas.dossiers import (
+    ChainCheck,
+    DocumentOut,
+    DossierCreated,
+    DossierIn,
+    DossierOut,
+    HistoryEntry,
+    StatusName,
+)
+
+router = APIRouter(prefix="/dossiers", tags=["dossiers"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 412, 422)}
+
+
+def _answer(answer: idempotency.StoredAnswer) -> JSONResponse:
+    return JSONResponse(answer.body, status_code=answer.status_code, headers=answer.headers)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DossierCreated, responses=ERRORS)
+def submit_dossier(data: DossierIn, user: CurrentUser, session: SessionDep, now: NowDep,
+                   key: IdempotencyKey = None) -> JSONResponse:
+    """Lodge a dossier: online by a citizen, at the counter or by post by a receiver."""
+    fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
+    scope = "POST /dossiers"
+    if key is not None:
+        stored = idempotency.replay(session, user_id=user.id, scope=scope, key=key, fingerprint=fingerprint)  # type: ignore[arg-type]
+        if stored:
+            return _answer(stored)
+    submitted = dossiers.submit(session, user=user, data=data, now=now)
+    view = dossiers.present(session, [submitted.dossier], now=now)[0]
+    body = DossierCreated(**view.model_dump(), tracking_secret=submitted.tracking_secret).model_dump(mode="json")
+    answer = idempotency.StoredAnswer(201, body, {"Location": f"/api/v1/dossiers/{view.code}",
+                                                  "ETag": f'"{view.version}"'})
+    if key is not None:
+        idempotency.remember(session, user_id=user.id, scope=scope, key=key, fingerprint=fingerprint,  # type: ignore[arg-type]
+                             answer=answer, now=now)
+    return _answer(answer)
+
+
+@router.get("", responses=ERRORS)
+def list_dossiers(
+    user: CurrentUser, session: SessionDep, now: NowDep,
+    status_: Annotated[StatusName | None, Query(alias="status")] = None,
+    procedure_code: Annotated[str | None, Query(max_length=64)] = None,
+    agency_code: Annotated[str | None, Query(max_length=35)] = None,
+    channel: Annotated[str | None, Query(pattern="^(online|counter|postal)$")] = None,
+    overdue: bool | None = None,
+    received_from: RequestDateTime | None = None,
+    received_to: RequestDateTime | None = None,
+    applicant_national_id: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page[DossierOut]:
+    """Dossiers visible to the caller, newest first, keyset-paginated."""
+    filters = dossiers.DossierFilter(status_, procedure_code, agency_code, overdue, received_from, received_to,
+                                     applicant_national_id, channel)
+    rows, next_cursor = dossiers.list_page(session, user=user, filters=filters, now=now, limit=limit, cursor=cursor)
+    return Page(items=dossiers.present(session, rows, now=now), next_cursor=next_cursor)
+
+
+@router.get("/{code}", responses=ERRORS)
+def get_dossier(code: str, user: CurrentUser, session: SessionDep, now: NowDep, response: Response) -> DossierOut:
+    view = dossiers.present(session, [dossiers.get_visible(session, user, code)], now=now)[0]
+    response.headers["ETag"] = f'"{view.version}"'
+    return view
+
+
+@router.post("/{code}/actions/{action}", response_model=DossierOut, responses=ERRORS)
+def perform_action(
+    code: str, action: str, user: CurrentUser, session: SessionDep, now: NowDep,
+    payload: Annotated[dict[str, Any] | None, Body(description="Action fields, see ActionIn")] = None,
+    if_match: IfMatch = None, key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Move the dossier through its lifecycle (see the contract's action table)."""
+    dossier = dossiers.get_visible(session, user, code, for_update=True)
+    parsed = dossiers.parse_action(action)
+    from service.domain.lifecycle import authorize
+
+    authorize(parsed, user.role)
+    scope = f"POST /dossiers/{code}/actions/{parsed.value}"
+    fingerprint = idempotency.request_fingerprint(payload or {})
+    if key is not None:
+        stored = idempotency.replay(session, user_id=user.id, scope=scope, key=key, fingerprint=fingerprint)  # type: ignore[arg-type]
+        if stored:
+            return _answer(stored)
+    dossiers.act(session, user=user, dossier=dossier, action=parsed, payload=payload, if_match=if_match, now=now)
+    view = dossiers.present(session, [dossier], now=now)[0]
+    answer = idempotency.StoredAnswer(200, view.model_dump(mode="json"), {"ETag": f'"{view.version}"'})
+    if key is not None:
+        idempotency.remember(session, user_id=user.id, scope=scope, key=key, fingerprint=fingerprint,  # type: ignore[arg-type]
+                             answer=answer, now=now)
+    return _answer(answer)
+
+
+@router.get("/{code}/history", responses=ERRORS)
+def get_history(code: str, user: CurrentUser, session: SessionDep) -> list[HistoryEntry]:
+    """The control slip (Phiếu kiểm soát quá trình giải quyết hồ sơ), oldest first."""
+    events = dossiers.history(session, dossiers.get_visible(session, user, code))
+    return [HistoryEntry.model_validate(e, from_attributes=True) for e in events]
+
+
+@router.get("/{code}/history/verify", responses=ERRORS)
+def verify_history(code: str, user: CurrentUser, session: SessionDep) -> ChainCheck:
+    valid, entries = dossiers.verify_history(session, dossiers.get_visible(session, user, code))
+    return ChainCheck(valid=valid, entries=entries)
+
+
+@router.put("/{code}/documents/{document_code}", responses={**ERRORS, 413: {"model": Problem},
+                                                             415: {"model": Problem}})
+def upload_document(code: str, document_code: str, file: Annotated[UploadFile, File()], user: CurrentUser,
+                    session: SessionDep, now: NowDep, context: ContextDep) -> DocumentOut:
+    """Upload (or replace) the file of one paper; the server computes its SHA-256."""
+    dossier = dossiers.get_visible(session, user, code, for_update=True)
+    document = uploads.attach(session, user=user, dossier=dossier, document_code=document_code,
+                              filename=file.filename or document_code,
+                              content_type=file.content_type or "application/octet-stream", stream=file.file,
+                              max_bytes=context.settings.max_upload_bytes, now=now)
+    return DocumentOut.model_validate(document, from_attributes=True)
