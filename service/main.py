@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from service.context import AppContext
 from service.errors import install_error_handlers
 from service.operations.accounts import ensure_admin
-from service.routers import agencies, auth, dossiers, health, procedures, sim
+from service.routers import agencies, auth, calendar, dossiers, health, procedures, sim
 from service.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(health.router)
-    for module in (auth, agencies, procedures, dossiers):
+    for module in (auth, agencies, procedures, calendar, dossiers):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.simulation:
         app.include_router(sim.router, prefix=API_PREFIX)

@@ -90,6 +90,23 @@ def empty_tables(url: str) -> None:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
     engine.dispose()
+    reseed_calendar(url)
+
+
+def reseed_calendar(url: str) -> None:
+    """Put back the rows migration 0002 seeds (tests/test_migrations.py checks they equal KNOWN_CORRECTIONS)."""
+    from datetime import UTC, datetime
+
+    from service.db import Database
+    from service.domain.holidays_vn import KNOWN_CORRECTIONS
+    from service.models import CalendarOverrideRow
+
+    db = Database(url)
+    with db.transaction() as session:
+        for o in KNOWN_CORRECTIONS:
+            session.add(CalendarOverrideRow(day=o.day, kind=o.kind, name=o.name, legal_basis=o.legal_basis,
+                                            updated_at=datetime(2026, 11, 21, tzinfo=UTC)))
+    db.dispose()
 
 
 @pytest.fixture
