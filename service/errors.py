@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
-from service.domain.errors import DomainError, RuleConflict, RuleViolation
+from service.domain.errors import DomainError, NotPermitted, RuleConflict, RuleViolation
 
 log = logging.getLogger("motcua.errors")
 
@@ -115,6 +117,16 @@ _HTTP_CODES = {
 }
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of every route on this path (Starlette lists only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "__none__"})
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -127,6 +139,8 @@ def install_error_handlers(app: FastAPI) -> None:
             status, title = 409, "Conflict"
         elif isinstance(exc, RuleViolation):
             status, title = 422, "Unprocessable content"
+        elif isinstance(exc, NotPermitted):
+            status, title = 403, "Forbidden"
         else:
             status, title = 400, "Bad request"
         return problem(status, exc.code, title, exc.detail, request_id=_request_id(request))
@@ -145,9 +159,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, default_detail = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "Lỗi yêu cầu."))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {"Allow": ", ".join(_allowed_methods(request))}
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else default_detail
-        return problem(exc.status_code, code, str(exc.status_code), detail,
-                       headers=getattr(exc, "headers", None), request_id=_request_id(request))
+        return problem(exc.status_code, code, HTTPStatus(exc.status_code).phrase, detail,
+                       headers=headers, request_id=_request_id(request))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

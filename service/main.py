@@ -10,10 +10,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 
+from service.apidoc import install_openapi
 from service.context import AppContext
 from service.errors import install_error_handlers
 from service.operations.accounts import ensure_admin
-from service.routers import agencies, auth, calendar, dossiers, health, procedures, sim
+from service.routers import (
+    agencies,
+    auth,
+    calendar,
+    dossiers,
+    health,
+    postal,
+    procedures,
+    public,
+    ratings,
+    sim,
+    statistics,
+)
 from service.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -26,9 +39,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        bootstrap(context)
+        current: AppContext = app.state.context
+        bootstrap(current)
         yield
-        context.db.dispose()
+        current.db.dispose()
 
     app = FastAPI(
         title="Một Cửa API",
@@ -38,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.context = context
     install_error_handlers(app)
+    install_openapi(app)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -57,8 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(health.router)
-    for module in (auth, agencies, procedures, calendar, dossiers):
+    for module in (auth, agencies, procedures, calendar, dossiers, public, ratings, statistics):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(postal.router, prefix=API_PREFIX)
     if settings.simulation:
         app.include_router(sim.router, prefix=API_PREFIX)
     return app

@@ -32,9 +32,29 @@ WEBHOOK_SECRET = "test-postal-webhook-secret"
 
 def _test_database_url(tmp_dir: Path) -> str:
     url = os.environ.get("MOTCUA_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_dir / 'test.db'}"
+    if not url:
+        return f"sqlite:///{tmp_dir / 'test.db'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and normalize_database_url(url).startswith("postgresql"):
+        return _worker_database(url, worker)
+    return url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Each pytest-xdist worker gets its own PostgreSQL database, created next to the one named."""
+    from sqlalchemy.engine import make_url
+
+    from service.db import create_db_engine
+
+    base = make_url(normalize_database_url(url))
+    name = f"{base.database}_{worker}"
+    engine = create_db_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def run_migrations(url: str, revision: str = "head", *, downgrade: bool = False) -> None:

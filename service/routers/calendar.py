@@ -9,7 +9,7 @@ from service.errors import Unprocessable
 from service.operations import calendars
 from service.schemas.calendar import CalendarDayOut, DueDateOut, ExplanationOut, OverrideIn, OverrideOut
 from service.schemas.catalogue import ProcessingUnit
-from service.schemas.common import Problem, RequestDateTime
+from service.schemas.common import IsoDate, Problem, RequestDateTime
 
 router = APIRouter(prefix="/calendar", tags=["calendar"])
 
@@ -19,8 +19,8 @@ MAX_DAYS = 3 * 366
 @router.get("/days", responses={422: {"model": Problem}})
 def list_days(
     session: SessionDep,
-    from_: Annotated[dt.date, Query(alias="from")],
-    to: dt.date,
+    from_: Annotated[IsoDate, Query(alias="from")],
+    to: IsoDate,
     agency_code: Annotated[str | None, Query(max_length=35)] = None,
 ) -> list[CalendarDayOut]:
     """Working and non-working days, with the reason a day is special (holiday, weekend, make-up day)."""
@@ -56,7 +56,7 @@ def list_overrides(session: SessionDep) -> list[OverrideOut]:
 
 
 @router.put("/overrides/{day}", responses={403: {"model": Problem}})
-def put_override(day: dt.date, data: OverrideIn, session: SessionDep, now: NowDep, _: AdminUser) -> OverrideOut:
+def put_override(day: IsoDate, data: OverrideIn, session: SessionDep, now: NowDep, _: AdminUser) -> OverrideOut:
     """Declare a day off or a make-up working day. New computations use it at once; due dates already
     promised on receipts never move."""
     row = calendars.put_override(session, day, kind=data.kind, name=data.name, legal_basis=data.legal_basis,
@@ -66,6 +66,6 @@ def put_override(day: dt.date, data: OverrideIn, session: SessionDep, now: NowDe
 
 @router.delete("/overrides/{day}", status_code=status.HTTP_204_NO_CONTENT,
                responses={403: {"model": Problem}, 404: {"model": Problem}})
-def delete_override(day: dt.date, session: SessionDep, _: AdminUser) -> Response:
+def delete_override(day: IsoDate, session: SessionDep, _: AdminUser) -> Response:
     calendars.delete_override(session, day)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

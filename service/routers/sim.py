@@ -1,7 +1,7 @@
 """The simulated legal clock. Mounted only with ``MOTCUA_SIMULATION=true``; otherwise the path is a 404."""
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictBool
 
 from service.deps import AdminUser, ContextDep, NowDep, SessionDep
 from service.models import SimClock
@@ -17,7 +17,7 @@ class ClockOut(BaseModel):
 
 class ClockIn(ApiModel):
     now: RequestDateTime
-    running: bool = False
+    running: StrictBool = False
 
 
 @router.get("/clock")

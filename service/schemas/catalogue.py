@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, model_validator
 
 from service.schemas.common import AgencyCode, ApiModel, LocalDateTime
 
@@ -12,7 +12,7 @@ ProcedureCode = Annotated[str, Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$
 
 
 class ProcessingTime(ApiModel):
-    value: Annotated[int, Field(ge=0, le=3650)]
+    value: Annotated[StrictInt, Field(ge=0, le=3650)]
     unit: ProcessingUnit
 
     @model_validator(mode="after")
@@ -25,7 +25,7 @@ class ProcessingTime(ApiModel):
 class RequiredDocument(ApiModel):
     code: Annotated[str, Field(pattern=r"^[0-9A-Za-z._-]{1,32}$")]
     name: Annotated[str, Field(min_length=1, max_length=500)]
-    mandatory: bool = True
+    mandatory: StrictBool = True
 
 
 class ProcedureIn(ApiModel):
@@ -35,8 +35,8 @@ class ProcedureIn(ApiModel):
     agency_code: AgencyCode
     service_level: Literal[2, 3, 4]
     processing_time: ProcessingTime
-    fee_vnd: Annotated[int, Field(ge=0, le=10**12)]
-    postal_allowed: bool
+    fee_vnd: Annotated[StrictInt, Field(ge=0, le=10**12)]
+    postal_allowed: StrictBool
     required_documents: Annotated[list[RequiredDocument], Field(max_length=100)] = []
     supplement_policy: SupplementPolicy = "restart"
     legal_basis: Annotated[str, Field(max_length=1000)] | None = None

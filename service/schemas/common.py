@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from service.timezone import to_local
 
@@ -18,7 +18,24 @@ LocalDateTime = Annotated[
 ]
 """A datetime rendered in Vietnamese legal time with its ``+07:00`` offset."""
 
-RequestDateTime = AwareDatetime
+def _iso_date_only(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+"""A calendar date written ``YYYY-MM-DD`` (pydantic alone would also take Unix timestamps such as ``0``)."""
+
+def _iso_datetime_only(value: object) -> object:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not re.match(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", value):
+        raise ValueError("expected an ISO 8601 date-time with an offset, e.g. 2026-02-12T09:00:00+07:00")
+    return value
+
+
+RequestDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_only)]
 """A datetime in a request: an offset is required (a naive value is a 422)."""
 
 AGENCY_CODE_PATTERN = r"^[0-9A-Z]+(\.[0-9A-Z]+)*$"
@@ -30,7 +47,7 @@ NationalId = Annotated[str, Field(pattern=NATIONAL_ID_PATTERN, examples=["001090
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class Page(BaseModel, Generic[T]):

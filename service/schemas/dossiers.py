@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from service.schemas.common import ApiModel, LocalDateTime, NationalId, RequestDateTime
 
@@ -14,6 +14,7 @@ StatusName = Literal[
 ]
 Timeliness = Literal["early", "on_time", "late"]
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+PostalZone = Literal["same_commune", "same_province", "special_cities", "other_province"]
 
 
 class ApplicantIn(ApiModel):
@@ -27,6 +28,15 @@ class DocumentRef(ApiModel):
     code: Annotated[str, Field(pattern=r"^[0-9A-Za-z._-]{1,32}$")]
 
 
+class PostalHandoverIn(ApiModel):
+    """The hand-over record (Biên bản giao nhận hồ sơ) signed by the receiver and the postal staff: the
+    dossier is lodged, and its clock starts, at that signing (Decision 45/2016/QĐ-TTg Art. 7(4)), never at
+    ``posted_at``."""
+
+    receipt_number: Annotated[str, Field(min_length=1, max_length=64)]
+    posted_at: RequestDateTime | None = Field(default=None, description="When the applicant posted it")
+
+
 class DossierIn(ApiModel):
     procedure_code: Annotated[str, Field(min_length=1, max_length=64)]
     channel: Channel
@@ -34,7 +44,8 @@ class DossierIn(ApiModel):
     delivery_address: Annotated[str, Field(max_length=500)] | None = None
     applicant: ApplicantIn | None = None
     documents: Annotated[list[DocumentRef], Field(max_length=100)] = []
-    assisted: bool = Field(default=False, description="Helped by a community digital technology team")
+    assisted: StrictBool = Field(default=False, description="Helped by a community digital technology team")
+    postal_handover: PostalHandoverIn | None = Field(default=None, description="Postal channel only")
 
 
 class Applicant(BaseModel):
@@ -59,6 +70,9 @@ class PostalOut(BaseModel):
     expected_by: LocalDateTime
     delivered_at: LocalDateTime | None
     postage_vnd: int
+    zone: str | None = None
+    failed_at: LocalDateTime | None = None
+    carrier_late: bool | None = Field(default=None, description="Concluded after the carrier's J+n level")
 
 
 class DocumentOut(BaseModel):
@@ -114,10 +128,15 @@ class ActionIn(ApiModel):
     reason: Reason | None = None
     assignee: Annotated[str, Field(max_length=64)] | None = None
     missing_documents: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=100)] | None = None
-    amount_vnd: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    amount_vnd: Annotated[StrictInt, Field(ge=0, le=10**12)] | None = None
     new_due_at: RequestDateTime | None = None
     at: RequestDateTime | None = None
     note: Annotated[str, Field(max_length=2000)] | None = None
+    delivery_zone: PostalZone | None = Field(
+        default=None, description="dispatch_postal: overrides the zone read from the delivery address")
+    appointment_slip: bool = Field(
+        default=False, description="dispatch_postal: an appointment slip travels back too "
+                                   "(Circular 17/2017/TT-BTTTT Art. 7: the J+n level doubles)")
 
 
 class HistoryEntry(BaseModel):
@@ -154,7 +173,7 @@ class PublicDossier(BaseModel):
 
 
 class RatingIn(ApiModel):
-    satisfied: bool
+    satisfied: StrictBool
     comment: Annotated[str, Field(max_length=2000)] | None = None
 
 

@@ -1,0 +1,53 @@
+"""The ``motcua`` command: ``demo`` loads the demo catalogue, ``openapi`` writes the spec, ``simulate`` runs a
+scenario (see ``motcua <command> --help``)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+DEFAULT_URL = "sqlite:///./data/motcua.db"
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    return args.database_url or os.environ.get("MOTCUA_DATABASE_URL") or DEFAULT_URL
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from service.demo import load_demo
+
+    created = load_demo(_database_url(args))
+    print("demo catalogue loaded: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from service import openapi
+
+    return openapi.main(["--check"] if args.check else [])
+
+
+COMMANDS = {"demo": cmd_demo, "openapi": cmd_openapi}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="motcua", description="Một Cửa: one-stop-shop simulator tools")
+    parser.add_argument("--database-url", help="defaults to $MOTCUA_DATABASE_URL or " + DEFAULT_URL)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="load the demo catalogue, agencies and accounts (idempotent)")
+    openapi = sub.add_parser("openapi", help="write openapi/openapi.json")
+    openapi.add_argument("--check", action="store_true", help="fail if the committed spec is out of date")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    handler = COMMANDS[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

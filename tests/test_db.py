@@ -1,0 +1,30 @@
+"""The one datetime column type: an instant stored with +07:00 reads back as the same instant, on both databases."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from service.db import Database
+from service.models import Agency
+
+
+def test_offset_instant_round_trips(settings) -> None:  # type: ignore[no-untyped-def]
+    db = Database(settings.database_url)
+    local = datetime(2026, 2, 12, 9, 30, tzinfo=timezone(timedelta(hours=7)))
+    with db.transaction() as session:
+        session.add(Agency(code="000.00.00.H49", name="UBND tỉnh Quảng Ninh", level="province", created_at=local))
+    with db.transaction(read_only=True) as session:
+        stored = session.exec(select(Agency)).one().created_at
+    db.dispose()
+    assert stored == local
+    assert stored.tzinfo is not None
+    assert stored.astimezone(UTC).hour == 2
+
+
+def test_naive_datetime_is_refused(settings) -> None:  # type: ignore[no-untyped-def]
+    db = Database(settings.database_url)
+    with pytest.raises(Exception, match="naive"), db.transaction() as session:
+        session.add(Agency(code="000.00.00.H49", name="X", level="province", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+        session.flush()
+    db.dispose()
