@@ -1,4 +1,4 @@
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -29,7 +29,7 @@ def publish_version(code: str, data: ProcedureIn, session: SessionDep, now: NowD
 def search_procedures(
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=200, description="Words to find, with or without diacritics")] = None,
-    service_level: Annotated[Literal[2, 3, 4] | None, Query()] = None,
+    service_level: Annotated[int | None, Query(ge=2, le=4)] = None,
     agency_code: Annotated[str | None, Query(max_length=35)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,

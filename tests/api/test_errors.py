@@ -1,0 +1,50 @@
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.operations import catalogue
+
+
+def test_unexpected_error_is_a_bare_500_with_a_request_id(client: TestClient, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals: connection string postgres://user:pw@db")
+
+    monkeypatch.setattr(catalogue, "search", boom)
+    with caplog.at_level(logging.ERROR, logger="motcua.errors"):
+        response = client.get("/api/v1/procedures")
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["code"] == "INTERNAL_ERROR"
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+    request_id = response.headers["X-Request-ID"]
+    assert body["request_id"] == request_id
+    assert any(request_id in record.getMessage() for record in caplog.records)
+
+
+def test_validation_errors_are_problem_json_with_field_locations(client: TestClient) -> None:
+    response = client.post("/api/v1/auth/register", json={"national_id": "123", "full_name": "A", "password": "x"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "VALIDATION_ERROR"
+    assert {tuple(e["loc"]) for e in body["errors"]} >= {("body", "national_id"), ("body", "password")}
+
+
+def test_unknown_path_is_problem_json_404(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
+
+
+def test_sim_clock_is_404_without_simulation(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from service.main import create_app
+
+    app = create_app(settings.model_copy(update={"simulation": False}))
+    with TestClient(app) as client:
+        assert client.get("/api/v1/sim/clock").status_code == 404
+
+
+def test_health_checks_the_database(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
