@@ -22,6 +22,11 @@ warnings.filterwarnings("ignore", message=".*httpx2.*")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from service.db import metadata, normalize_database_url  # noqa: E402
+from service.security import passwords  # noqa: E402
+
+# Argon2 at production cost takes tens of milliseconds per hash; the tests create and log in hundreds of users.
+# They use the same algorithm at its minimum cost (the production parameters are exercised by test_passwords).
+passwords.use_hasher(passwords.Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1))
 from service.main import create_app  # noqa: E402
 from service.settings import Settings  # noqa: E402
 

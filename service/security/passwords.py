@@ -8,6 +8,13 @@ _hasher = PasswordHash((Argon2Hasher(),))
 _DUMMY_HASH = _hasher.hash("motcua-timing-equaliser")
 
 
+def use_hasher(hasher: Argon2Hasher) -> None:
+    """Replace the Argon2 parameters (the test suite uses the minimum cost)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHash((hasher,))
+    _DUMMY_HASH = _hasher.hash("motcua-timing-equaliser")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -17,3 +24,6 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         _hasher.verify(password, _DUMMY_HASH)
         return False
     return _hasher.verify(password, password_hash)
+
+
+__all__ = ["Argon2Hasher", "hash_password", "use_hasher", "verify_password"]
