@@ -89,6 +89,9 @@ REASON_INTERNAL = "Không kiểm tra được chữ ký số"
 
 T = TypeVar("T")
 
+#: Room in the CMS beyond its certificates: signed attributes, signer info, an ECDSA or RSA-4096 signature.
+CMS_OVERHEAD_BYTES = 4096
+
 
 # --- data -------------------------------------------------------------------------------------------
 
@@ -234,9 +237,14 @@ async def async_sign_pdf(
         name=common_name(cert),
     )
     pdf_signer = _FixedTimePdfSigner(meta, signer, signing_time=signing_time)
+    # Reserve the CMS space up front (hex digits: signed attributes, signature and the embedded certificates);
+    # left to itself pyHanko builds and signs a whole dummy CMS first just to measure it, doubling the cost.
+    certificates = sum(len(c.public_bytes(serialization.Encoding.DER)) for c in (cert, *chain))
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        output = await pdf_signer.async_sign_pdf(writer, output=io.BytesIO())
+        output = await pdf_signer.async_sign_pdf(
+            writer, output=io.BytesIO(), bytes_reserved=2 * (CMS_OVERHEAD_BYTES + certificates)
+        )
     except SigningError as exc:
         raise ValueError(f"cannot sign PDF: {exc}") from exc
     return bytes(output.getvalue())
