@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Final
 
 from service.domain import deadlines, timeliness
-from service.domain.calendar import WorkingCalendar
+from service.domain.calendar import WorkingCalendar, to_legal_time
 from service.domain.errors import InvalidTransition, NotPermitted, RuleConflict, RuleViolation
 
 
@@ -248,7 +248,7 @@ def apply(
         assert state.due_at is not None and data.new_due_at is not None
         if data.new_due_at <= state.due_at:
             raise RuleViolation("Ngày hẹn trả mới phải sau ngày hẹn trả hiện tại.", code="EXTENSION_DATE_INVALID")
-        if not calendar.is_working_day(data.new_due_at.astimezone(deadlines.VN_TZ).date()):
+        if not calendar.is_working_day(to_legal_time(data.new_due_at).date()):
             raise RuleViolation("Ngày hẹn trả mới phải là ngày làm việc.", code="EXTENSION_DATE_INVALID")
         return replace(state, original_due_at=state.due_at, due_at=data.new_due_at,
                        extension_count=state.extension_count + 1)

@@ -1,9 +1,10 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, Body, Depends, File, Header, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse
 
-from service.deps import ContextDep, CurrentUser, NowDep, SessionDep
+from service.deps import ContextDep, CurrentUser, NowDep, SessionDep, require_roles
+from service.models import User
 from service.operations import dossiers, idempotency, uploads
 from service.schemas.common import Page, Problem, RequestDateTime
 from service.schemas.dossiers import (
@@ -20,6 +21,8 @@ router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+Submitter = Annotated[User, Depends(require_roles("citizen", "receiver"))]
+"""Checked before the body is validated (the contract's order: role 403 before body 422)."""
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 412, 422)}
 
 
@@ -28,7 +31,7 @@ def _answer(answer: idempotency.StoredAnswer) -> JSONResponse:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DossierCreated, responses=ERRORS)
-def submit_dossier(data: DossierIn, user: CurrentUser, session: SessionDep, now: NowDep,
+def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: NowDep,
                    key: IdempotencyKey = None) -> JSONResponse:
     """Lodge a dossier: online by a citizen, at the counter or by post by a receiver."""
     fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
@@ -79,7 +82,8 @@ def get_dossier(code: str, user: CurrentUser, session: SessionDep, now: NowDep, 
 @router.post("/{code}/actions/{action}", response_model=DossierOut, responses=ERRORS)
 def perform_action(
     code: str, action: str, user: CurrentUser, session: SessionDep, now: NowDep,
-    payload: Annotated[dict[str, Any] | None, Body(description="Action fields, see ActionIn")] = None,
+    # Any JSON value: its shape is checked after visibility, role, state and version (the contract's order).
+    payload: Annotated[Any, Body(description="Action fields, see ActionIn")] = None,
     if_match: IfMatch = None, key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Move the dossier through its lifecycle (see the contract's action table)."""

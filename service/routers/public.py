@@ -1,0 +1,43 @@
+"""Public tracking of a dossier by its code and tracking secret: no token, no personal data, rate limited.
+
+Decree 61/2018/NĐ-CP Art. 17(3): the dossier code printed on the receipt (Mẫu 01) is what the applicant
+uses to look up the dossier's status on the portals. The tracking secret (shown once, in the 201 answer to the
+submission) keeps the status of someone else's dossier out of reach of anyone who guesses a code.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from service.deps import ContextDep, SessionDep
+from service.errors import RateLimited
+from service.operations import dossiers
+from service.ratelimit import RateLimiter
+from service.schemas.common import Problem
+from service.schemas.dossiers import PublicDossier
+
+router = APIRouter(prefix="/public", tags=["public"])
+
+
+def _client_key(request: Request) -> str:
+    host = request.client.host if request.client else "unknown"
+    return f"public:{host}"
+
+
+@router.get("/dossiers/{code}", responses={404: {"model": Problem}, 429: {"model": Problem}})
+def track_dossier(
+    code: str,
+    secret: Annotated[str, Query(min_length=1, max_length=200)],
+    request: Request,
+    context: ContextDep,
+    session: SessionDep,
+) -> PublicDossier:
+    """The status of a dossier for whoever holds its code and tracking secret. An unknown code and a wrong
+    secret get the same 404; requests are limited per client address (real time, shared by all workers)."""
+    settings = context.settings
+    window = settings.public_rate_window_seconds
+    if RateLimiter(context.db).hit(_client_key(request), window_seconds=window) > settings.public_rate_limit:
+        raise RateLimited(
+            "Tra cứu quá nhiều lần. Vui lòng thử lại sau.", headers={"Retry-After": str(window)}
+        )
+    return dossiers.public_lookup(session, code, secret)
