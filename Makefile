@@ -5,7 +5,19 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DATABASE_URL ?= sqlite:///./data/motcua.db
 
-.PHONY: run test test-postgres install migrate demo openapi lint bench clean
+SIM_SCENARIO ?= commune
+SIM_SEED ?= 1
+SIM_DATABASE := data/motcua-sim-$(SIM_SCENARIO)-$(SIM_SEED).db
+SIM_DATABASE_URL := sqlite:///./$(SIM_DATABASE)
+ifeq ($(SIM),1)
+RUN_DATABASE_URL := $(SIM_DATABASE_URL)
+RUN_DEPS := demo-sim
+else
+RUN_DATABASE_URL := $(DEMO_DATABASE_URL)
+RUN_DEPS := demo
+endif
+
+.PHONY: run test test-postgres install migrate demo demo-sim openapi lint bench clean bulk bench-stats
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +35,10 @@ demo: migrate
 	MOTCUA_DATABASE_URL=$(DEMO_DATABASE_URL) $(BIN)/motcua demo
 
 ## Serve the demo on http://127.0.0.1:8000 (SQLite, simulated clock, dev secrets).
-run: demo
+## `make run SIM=1` serves a simulated year instead (SIM_SCENARIO=commune|province, SIM_SEED=1; see demo-sim).
+run: $(RUN_DEPS)
 	MOTCUA_ENV=dev MOTCUA_SIMULATION=true MOTCUA_ADMIN_USERNAME=admin MOTCUA_ADMIN_PASSWORD=Admin@123456 \
-	MOTCUA_POSTAL_WEBHOOK_SECRET=dev-postal-secret MOTCUA_DATABASE_URL=$(DEMO_DATABASE_URL) \
+	MOTCUA_POSTAL_WEBHOOK_SECRET=dev-postal-secret MOTCUA_DATABASE_URL=$(RUN_DATABASE_URL) \
 	$(BIN)/uvicorn service.main:app --host 127.0.0.1 --port 8000
 
 ## The whole suite: on temporary SQLite files, or on the database named by MOTCUA_DATABASE_URL when set.
@@ -46,6 +59,26 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/bench_due_dates.py
+
+## Statistics benchmark: yearly/quarterly reports at 100k and 1M dossiers, SQLite and PostgreSQL (slow first run).
+bench-stats: install
+	$(BIN)/python bench/bench_stats.py
+
+## Add N generated dossiers with full histories to the demo database: make bulk N=20000 FROM=2025-01-01 TO=2025-12-31
+bulk: demo
+	$(BIN)/python -m service.bulk --database-url $(DEMO_DATABASE_URL) -n $(or $(N),10000) \
+		--from $(or $(FROM),2025-01-01) --to $(or $(TO),2025-12-31) --workers 2
+
+## A demo database holding a simulated year (motcua simulate --scenario $(SIM_SCENARIO) --seed $(SIM_SEED)), built
+## once into $(SIM_DATABASE) (a few minutes for the commune; the province takes long) and migrated on each use.
+demo-sim: $(SIM_DATABASE)
+	MOTCUA_DATABASE_URL=$(SIM_DATABASE_URL) $(BIN)/alembic upgrade head
+
+$(SIM_DATABASE): | $(STAMP)
+	mkdir -p data
+	rm -f $@.partial $@.partial-wal $@.partial-shm
+	$(BIN)/motcua simulate --scenario $(SIM_SCENARIO) --seed $(SIM_SEED) --database-url sqlite:///./$@.partial
+	mv $@.partial $@
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis

@@ -29,7 +29,13 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return openapi.main(["--check"] if args.check else [])
 
 
-COMMANDS = {"demo": cmd_demo, "openapi": cmd_openapi}
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from service.simulation import cli
+
+    return cli.run(args)
+
+
+COMMANDS = {"demo": cmd_demo, "openapi": cmd_openapi, "simulate": cmd_simulate}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="load the demo catalogue, agencies and accounts (idempotent)")
     openapi = sub.add_parser("openapi", help="write openapi/openapi.json")
     openapi.add_argument("--check", action="store_true", help="fail if the committed spec is out of date")
+    from service.simulation.cli import add_parser
+
+    add_parser(sub)
     return parser
 
 

@@ -31,6 +31,24 @@ def load_overrides(session: Session) -> tuple[CalendarOverride, ...]:
                  for r in rows)
 
 
+_OVERRIDES = "motcua.calendar_overrides"
+
+
+def _overrides(session: Session) -> tuple[CalendarOverride, ...]:
+    """The override rows, read once per transaction (savepoint): a batch of actions in one transaction (the
+    simulator) reads them once, not once per action; :func:`put_override` and :func:`delete_override` forget
+    them."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    cached = session.info.get(_OVERRIDES)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cached[1]  # type: ignore[no-any-return]
+    overrides = load_overrides(session)
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is not None:
+        session.info[_OVERRIDES] = (transaction, overrides)
+    return overrides
+
+
 def calendar_for(session: Session, agency_code: str | None = None) -> WorkingCalendar:
     """The calendar of an agency (its office hours), or the default one."""
     office_hours_json = None
@@ -40,7 +58,7 @@ def calendar_for(session: Session, agency_code: str | None = None) -> WorkingCal
             raise NotFound(f"Không tìm thấy cơ quan có mã {agency_code}.", code="AGENCY_NOT_FOUND")
         if agency.office_hours:
             office_hours_json = json.dumps(agency.office_hours, sort_keys=True)
-    return _build(load_overrides(session), office_hours_json)
+    return _build(_overrides(session), office_hours_json)
 
 
 def put_override(session: Session, day: date, *, kind: str, name: str, legal_basis: str | None,
@@ -52,6 +70,7 @@ def put_override(session: Session, day: date, *, kind: str, name: str, legal_bas
         row.kind, row.name, row.legal_basis, row.updated_at = kind, name, legal_basis, now
     session.add(row)
     session.flush()
+    session.info.pop(_OVERRIDES, None)
     return row
 
 
@@ -61,3 +80,4 @@ def delete_override(session: Session, day: date) -> None:
         raise NotFound(f"Không có ngày điều chỉnh {day.isoformat()}.", code="OVERRIDE_NOT_FOUND")
     session.delete(row)
     session.flush()
+    session.info.pop(_OVERRIDES, None)

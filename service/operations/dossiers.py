@@ -10,8 +10,10 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from service.domain import audit, lifecycle
+from service.domain import audit, lifecycle, postal
 from service.domain.lifecycle import Action, ActionInput, DossierState, Status
 from service.domain.submission import DocumentRequirement, ProcedureTerms, check_channel_for_role, check_submission
 from service.errors import NotFound, Unprocessable, VersionMismatch
@@ -51,6 +53,8 @@ from service.schemas.dossiers import (
 from service.timezone import to_local, utc_now
 
 STAFF_ROLES = frozenset({"receiver", "processor", "approver"})
+CHANNEL_LABEL = {"online": "trực tuyến", "counter": "trực tiếp tại Bộ phận Một cửa",
+                 "postal": "qua dịch vụ bưu chính công ích"}
 
 
 # ---------------------------------------------------------------- visibility
@@ -85,9 +89,17 @@ def state_of(dossier: Dossier) -> DossierState:
     return DossierState(status=Status(dossier.status), **values)
 
 
+_ALL_STATE_FIELDS = tuple(DossierState.__dataclass_fields__)
+
+
 def store_state(dossier: Dossier, state: DossierState) -> None:
-    for name, value in asdict(state).items():
-        setattr(dossier, name, value.value if isinstance(value, Status) else value)
+    """Copy ``state`` onto the row, setting only the fields that changed (cheaper on the ORM; same row)."""
+    for name in _ALL_STATE_FIELDS:
+        value = getattr(state, name)
+        if isinstance(value, Status):
+            value = value.value
+        if getattr(dossier, name) != value:
+            setattr(dossier, name, value)
 
 
 # ---------------------------------------------------------------- codes and the control slip
@@ -129,12 +141,11 @@ def record_event(
     note: str | None, now: datetime, data: dict[str, Any] | None = None,
 ) -> DossierEvent:
     """Append one control-slip row, chained to the previous one."""
-    last = session.exec(
-        select(DossierEvent).where(DossierEvent.dossier_id == dossier.id).order_by(col(DossierEvent.seq).desc())
-    ).first()
+    heads = _chain_heads(session)
+    last_seq, last_hash = heads.get(dossier.id) or _chain_head(session, dossier)  # type: ignore[arg-type]
     event = DossierEvent(
         dossier_id=dossier.id,  # type: ignore[arg-type]
-        seq=(last.seq + 1) if last else 1,
+        seq=last_seq + 1,
         at=now,
         recorded_at=utc_now(),
         action=action,
@@ -145,13 +156,40 @@ def record_event(
         note=note,
         data=data or {},
         due_at=dossier.due_at,
-        prev_hash=last.hash if last else audit.GENESIS,
+        prev_hash=last_hash,
         hash="",
     )
     event.hash = audit.entry_hash(event.prev_hash, _event_content(dossier.code, event))
     session.add(event)
     session.flush()
+    heads[dossier.id] = (event.seq, event.hash)  # type: ignore[index]
     return event
+
+
+_CHAIN_HEADS = "motcua.chain_heads"
+
+
+def _chain_heads(session: Session) -> dict[int, tuple[int, str]]:
+    """``(seq, hash)`` of the last row this session appended per dossier, kept for the current transaction only
+    (a new transaction starts afresh; inside a savepoint nothing is kept and the cache is dropped), so a rollback
+    can never leave a stale head. Spares the simulator (many actions per transaction) one query per row; the
+    chain is the same."""
+    transaction = session.get_transaction()
+    if transaction is None or session.get_nested_transaction() is not None:
+        session.info.pop(_CHAIN_HEADS, None)
+        return {}
+    cached = session.info.get(_CHAIN_HEADS)
+    if cached is None or cached[0] is not transaction:
+        cached = session.info[_CHAIN_HEADS] = (transaction, {})
+    return cached[1]  # type: ignore[no-any-return]
+
+
+def _chain_head(session: Session, dossier: Dossier) -> tuple[int, str]:
+    last = session.exec(
+        select(DossierEvent.seq, DossierEvent.hash).where(DossierEvent.dossier_id == dossier.id)
+        .order_by(col(DossierEvent.seq).desc()).limit(1)
+    ).first()
+    return (last[0], last[1]) if last else (0, audit.GENESIS)
 
 
 def history(session: Session, dossier: Dossier) -> list[DossierEvent]:
@@ -206,6 +244,8 @@ def submit(session: Session, *, user: User, data: DossierIn, now: datetime) -> S
     )
     check_submission(terms, channel=data.channel, result_delivery=data.result_delivery,
                      delivery_address=data.delivery_address, document_codes=[d.code for d in data.documents])
+    handover = None if data.postal_handover is None else postal.handover_record(
+        data.channel, data.postal_handover.receipt_number, data.postal_handover.posted_at, handed_over_at=now)
 
     applicant_user_id, applicant = _applicant(session, user, data)
     secret = secrets.token_urlsafe(18)
@@ -236,20 +276,23 @@ def submit(session: Session, *, user: User, data: DossierIn, now: datetime) -> S
         created_at=now,
         updated_at=now,
     )
-    if data.channel != "online":
-        store_state(dossier, lifecycle.start_clock(state_of(dossier), now=now,
-                                                   calendar=calendar_for(session, dossier.agency_code)))
     session.add(dossier)
     session.flush()
+    _chain_heads(session)[dossier.id] = (0, audit.GENESIS)  # type: ignore[index]  # no control-slip row yet
     names = {d["code"]: d["name"] for d in procedure.required_documents}
     for ref in data.documents:
         session.add(DossierDocument(dossier_id=dossier.id, code=ref.code, name=names[ref.code],  # type: ignore[arg-type]
                                     created_at=now))
     record_event(session, dossier, action="submit", actor=user.username, actor_role=user.role, from_status=None,
-                 note=f"Nộp hồ sơ qua kênh {data.channel}", now=now)
+                 note=f"Nộp hồ sơ {CHANNEL_LABEL[data.channel]}", now=now)
+    if data.channel != "online":  # received on the spot, after the "submit" row (the slip shows both steps)
+        store_state(dossier, lifecycle.start_clock(state_of(dossier), now=now,
+                                                   calendar=calendar_for(session, dossier.agency_code)))
     if dossier.status == Status.RECEIVED.value:
         record_event(session, dossier, action="receive", actor=user.username, actor_role=user.role,
-                     from_status=Status.SUBMITTED.value, note="Tiếp nhận hồ sơ, cấp Giấy tiếp nhận (Mẫu 01)", now=now)
+                     from_status=Status.SUBMITTED.value, note="Tiếp nhận hồ sơ, cấp Giấy tiếp nhận (Mẫu 01)"
+                     + (f"; Biên bản giao nhận số {handover['receipt_number']}" if handover else ""), now=now,
+                     data={"postal_handover": handover} if handover else None)
     return Submitted(dossier, secret)
 
 
@@ -287,11 +330,11 @@ def check_version(dossier: Dossier, if_match: str | None) -> None:
         raise VersionMismatch()
 
 
-def parse_body(payload: dict[str, Any] | None) -> ActionIn:
+def parse_body(payload: Any) -> ActionIn:
     from fastapi.exceptions import RequestValidationError
 
     try:
-        return ActionIn.model_validate(payload or {})
+        return ActionIn.model_validate({} if payload is None else payload)
     except ValidationError as exc:
         errors = [{**err, "loc": ("body", *err.get("loc", ()))} for err in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from None
@@ -366,7 +409,7 @@ def act(
         notify(session, dossier, subject="Hồ sơ đã có kết quả",
                body=f"Hồ sơ {dossier.code} đã có kết quả giải quyết.", now=now)
 
-    for hook in ACTION_HOOKS.get(action, ()):
+    for hook in () if action in _SKIPPED_HOOKS.get() else ACTION_HOOKS.get(action, ()):
         data.update(hook(session, dossier=dossier, user=user, now=now, body=body) or {})
 
     record_event(session, dossier, action=action.value, actor=actor_name or user.username, actor_role=role,
@@ -386,6 +429,22 @@ def on_action(action: Action) -> Any:
         return hook
 
     return register
+
+
+_SKIPPED_HOOKS: ContextVar[frozenset[Action]] = ContextVar("motcua_skipped_action_hooks", default=frozenset())
+
+
+@contextmanager
+def action_hooks_skipped(*actions: Action) -> Iterator[None]:
+    """Inside this block, :func:`act` runs no :data:`ACTION_HOOKS` of ``actions`` (the state change, notice and
+    control-slip row still happen). For the simulator only: ``motcua simulate`` skips the result signing on
+    ``approve`` (~100 ms a dossier) unless ``--sign-results``, and says so in its summary. A context variable,
+    so it never reaches other threads or requests."""
+    token = _SKIPPED_HOOKS.set(_SKIPPED_HOOKS.get() | frozenset(actions))
+    try:
+        yield
+    finally:
+        _SKIPPED_HOOKS.reset(token)
 
 
 def _assignee(session: Session, dossier: Dossier, username: str) -> User:
@@ -411,9 +470,11 @@ def decode_cursor(cursor: str) -> int:
 
 
 def overdue_condition(now: datetime) -> Any:
+    """Null-safe (never SQL NULL), so that its negation selects every dossier that is not overdue."""
     return or_(
-        and_(col(Dossier.status).in_([s.value for s in lifecycle.RUNNING]), col(Dossier.due_at) < now),
-        col(Dossier.timeliness) == "late",
+        and_(col(Dossier.status).in_([s.value for s in lifecycle.RUNNING]), col(Dossier.due_at).is_not(None),
+             col(Dossier.due_at) < now),
+        and_(col(Dossier.timeliness).is_not(None), col(Dossier.timeliness) == "late"),
     )
 
 
@@ -493,7 +554,8 @@ def result_out(result: ResultDocument) -> ResultOut:
 def postal_out(shipment: Shipment) -> PostalOut:
     return PostalOut(tracking_number=shipment.tracking_number, status=shipment.status,
                      dispatched_at=shipment.dispatched_at, expected_by=shipment.expected_by,
-                     delivered_at=shipment.delivered_at, postage_vnd=shipment.postage_vnd)
+                     delivered_at=shipment.delivered_at, postage_vnd=shipment.postage_vnd, zone=shipment.zone,
+                     failed_at=shipment.failed_at, carrier_late=shipment.carrier_late)
 
 
 def _present_one(d: Dossier, procedure: Procedure, assignee: str | None, documents: list[DossierDocument],

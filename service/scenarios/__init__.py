@@ -1,0 +1,1 @@
+"""Shipped simulation scenarios (TOML): ``commune.toml`` and ``province.toml`` (see service/simulation)."""

@@ -1,0 +1,906 @@
+"""The simulation engine: a discrete-event simulation on the legal clock, through the real services.
+
+Every change to a dossier goes through the application layer the API uses —
+:func:`service.operations.dossiers.submit` and :func:`~service.operations.dossiers.act` (and through them the
+pure rules: :mod:`service.domain.lifecycle`, :mod:`~service.domain.deadlines`, the working calendar), the
+postal carrier :func:`service.operations.postal.run_carrier` and the rating operation
+:func:`service.operations.ratings.rate` — with ``now`` set by the simulated clock. Nothing writes a number
+directly: due dates, pauses, restarts, extensions, timeliness, codes and the hash-chained control slip are
+what the API would have produced for the same requests at the same instants.
+
+The world
+---------
+* Citizens arrive (:mod:`service.simulation.arrivals`): online (some helped by the community digital team),
+  at the counter, or by post with a hand-over record.
+* Each agency's desk has receivers (intake of online dossiers, assignment, return of results), processors and
+  approvers. Processors and approvers work through their queues in order, in working time, at a capacity of
+  so many dossiers per working day; approvers are sometimes away for a day. Demand above capacity (Mondays,
+  after Tết) builds a backlog, and backlogs make dossiers late.
+* A dossier may be refused at intake, need one or two supplements (requested within 3 working days, the rules
+  permitting), wait for a financial obligation, be withdrawn, need longer than its deadline (the approver then
+  sometimes re-schedules it in time with an apology letter), be refused or approved.
+* Results go back at the counter (collected after a few working days, a few never), online, or by post through
+  the simulated carrier (which delivers, fails now and then, or is late); applicants with an account rate
+  the service.
+
+Batching and speed
+------------------
+Events run in time order inside :meth:`service.db.Database.transaction` blocks of about ``batch_size``
+actions (committed at the end of a simulated day), so a year is a few hundred transactions, not millions. On
+SQLite the simulation database runs with ``synchronous=OFF`` and a large page cache (:func:`tune_sqlite`): a
+crash mid-run can corrupt it — it is a throwaway, run the scenario again.
+
+Result signing
+--------------
+Signing a result PDF costs ~100 ms, far too slow for a year of a province, so approvals run with the hooks of
+``approve`` skipped (:func:`service.operations.dossiers.action_hooks_skipped`) unless ``sign_results`` is set;
+the summary says so.
+
+Determinism
+-----------
+Four random streams (arrivals, behaviour, people, carrier) are seeded from the scenario seed; events are
+ordered by (instant, sequence number); iteration is over lists and insertion-ordered dicts only. On a fresh
+database the same scenario and seed give the same dossiers (codes, statuses, due dates) and the same
+statistics. Tracking secrets and postal item numbers are drawn by the services from ``secrets`` and differ
+between runs; no statistic depends on them.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+import random
+import sys
+import time as timer
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import event, func
+from sqlmodel import Session, col, select
+
+from service.db import Database
+from service.domain.calendar import VN_TZ, WorkingCalendar
+from service.domain.errors import DomainError, NotPermitted
+from service.domain.lifecycle import Action, Status
+from service.models import Agency, Dossier, Procedure, Shipment, User
+from service.operations.dossiers import act, action_hooks_skipped, submit
+from service.operations.postal import run_carrier
+from service.operations.ratings import rate
+from service.schemas.dossiers import ApplicantIn, DocumentRef, DossierIn, PostalHandoverIn
+from service.simulation import people
+from service.simulation.arrivals import Arrival, ArrivalModel, ProcedureMix
+from service.simulation.progress import ProgressBar
+from service.simulation.scenario import Scenario
+
+log = logging.getLogger("motcua.simulate")
+
+STAFF_ROLES = ("receiver", "processor", "approver")
+SIM_PASSWORD = "Demo@123456"
+"""Password of the staff and citizen accounts the simulator creates (as the demo catalogue's)."""
+
+SUPPLEMENT_REASONS = ("Thiếu bản sao giấy tờ tùy thân", "Tờ khai chưa đủ chữ ký của người yêu cầu",
+                      "Giấy tờ chưa được chứng thực theo quy định",
+                      "Thông tin trên tờ khai không khớp với giấy tờ kèm theo")
+REJECT_REASONS = ("Hồ sơ nộp trùng", "Thủ tục không thuộc thẩm quyền giải quyết của cơ quan",
+                  "Tệp đính kèm không đọc được")
+REFUSAL_REASONS = ("Không đủ điều kiện theo quy định của pháp luật",
+                   "Kết quả xác minh không phù hợp với nội dung đề nghị")
+EXTENSION_REASONS = ("Cần xác minh thêm thông tin với cơ quan liên quan", "Chờ ý kiến của cơ quan phối hợp",
+                     "Cần kiểm tra thực địa")
+WITHDRAW_REASON = "Người nộp hồ sơ đề nghị rút hồ sơ"
+DISSATISFIED_COMMENTS = ("Thời gian giải quyết chưa đúng hẹn", "Phải đi lại nhiều lần",
+                         "Cán bộ hướng dẫn chưa rõ ràng", None)
+SATISFIED_COMMENTS = (None, None, None, "Cán bộ nhiệt tình, chu đáo", "Thủ tục nhanh gọn")
+
+
+# ------------------------------------------------------------------------------------------------ the world
+
+
+@dataclass(frozen=True)
+class Proc:
+    index: int
+    code: str
+    name: str
+    agency_code: str
+    service_level: int
+    fee_vnd: int
+    postal_allowed: bool
+    mandatory: tuple[str, ...]
+    optional: tuple[str, ...]
+    weight: float
+    slow: float
+    obligation: float
+    supplement: float
+
+
+class Worker:
+    """A processor or an approver: works through a FIFO queue in working time."""
+
+    __slots__ = ("_away", "away_p", "busy", "index", "minutes", "queue", "seed", "user")
+
+    def __init__(self, user: User, index: int, minutes: float, away_p: float = 0.0, seed: str = "") -> None:
+        self.user, self.index, self.minutes = user, index, minutes
+        self.queue: deque[Case] = deque()
+        self.busy = False
+        self.away_p, self.seed = away_p, seed
+        self._away: dict[date, bool] = {}
+
+    @property
+    def load(self) -> int:
+        return len(self.queue) + self.busy
+
+    def away(self, day: date) -> bool:
+        """Whether this officer is away (signs nothing) on ``day``: a draw of its own, so it does not depend
+        on the order of events."""
+        if not self.away_p:
+            return False
+        known = self._away.get(day)
+        if known is None:
+            known = self._away[day] = random.Random(f"{self.seed}:{day.isoformat()}").random() < self.away_p
+        return known
+
+
+@dataclass
+class Desk:
+    code: str
+    name: str
+    calendar: WorkingCalendar
+    receivers: list[User]
+    processors: list[Worker]
+    approvers: list[Worker]
+    home_commune: str | None
+    province: str
+    day_minutes: int
+    turn: int = 0
+    assign_turn: int = 0
+
+    def receiver(self) -> User:
+        self.turn += 1
+        return self.receivers[self.turn % len(self.receivers)]
+
+
+class Case:
+    """What the simulator knows of one dossier besides its row: who is involved and what is planned."""
+
+    __slots__ = (
+        "channel",
+        "citizen",
+        "closed",
+        "delivery",
+        "desk",
+        "documents",
+        "dossier",
+        "dossier_id",
+        "extended",
+        "gen",
+        "obligation",
+        "paid",
+        "proc",
+        "processor",
+        "slow",
+        "supplements",
+    )
+
+    def __init__(self, proc: Proc, desk: Desk, channel: str, delivery: str, citizen: User | None,
+                 documents: list[str]) -> None:
+        self.proc, self.desk, self.channel = proc, desk, channel
+        self.delivery, self.citizen = delivery, citizen
+        self.documents = documents
+        self.dossier: Dossier | None = None
+        self.dossier_id: int | None = None
+        self.gen = -1
+        self.processor: Worker | None = None
+        self.closed = False
+        self.supplements = 0
+        self.obligation = False
+        self.paid = False
+        self.slow = False
+        self.extended = False
+
+
+@dataclass
+class RunResult:
+    """What a run did (the statistics themselves are read back from the database by the summary)."""
+
+    scenario: Scenario
+    seed: int
+    first_day: date
+    last_day: date
+    end: datetime
+    dialect: str
+    submitted: int = 0
+    actions: int = 0
+    refused_by_rules: int = 0
+    """Attempts the rules refused (a supplement after the 3-day window, an extension too late…): the officer
+    then carries on, as at a real desk."""
+    assisted: int = 0
+    ratings: int = 0
+    carrier_delivered: int = 0
+    carrier_failed: int = 0
+    carrier_late: int = 0
+    transactions: int = 0
+    seconds: float = 0.0
+    setup_seconds: float = 0.0
+    signing: str = "skipped"
+    """``skipped`` (hooks of approve not run), ``signed`` (run), or ``none`` (no hook registered)."""
+    skipped_hooks: list[str] = field(default_factory=list)
+    staff: dict[str, dict[str, int]] = field(default_factory=dict)
+    expected: float = 0.0
+    limited: bool = False
+
+    @property
+    def dossiers_per_second(self) -> float:
+        return self.submitted / self.seconds if self.seconds else 0.0
+
+    @property
+    def actions_per_second(self) -> float:
+        return self.actions / self.seconds if self.seconds else 0.0
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+
+
+def tune_sqlite(db: Database, *, cache_mib: int = 256) -> None:
+    """Make a SQLite simulation database fast: ``synchronous=OFF`` (no fsync; a crash may corrupt the file
+    — acceptable for a generated throwaway database) and a large page cache. Call before the first
+    connection."""
+    if db.dialect != "sqlite":
+        return
+
+    @event.listens_for(db.engine, "connect")
+    def _fast(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=VN_TZ)
+
+
+def _seconds(moment: datetime) -> datetime:
+    return moment.astimezone(VN_TZ).replace(microsecond=0)
+
+
+def _strip_prefix(name: str) -> str:
+    for prefix in ("Ủy ban nhân dân ", "UBND "):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def hooks_of(action: Action) -> list[str]:
+    from service.operations.dossiers import ACTION_HOOKS
+
+    return [f"{h.__module__}.{h.__qualname__}" for h in ACTION_HOOKS.get(action, ())]
+
+
+def register_app_hooks() -> None:
+    """Import the modules that attach side effects to actions, as the app does (postal shipments on dispatch,
+    result signing on approve when that module exists)."""
+    import importlib
+
+    for module in ("service.operations.postal", "service.operations.results"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+# ---------------------------------------------------------------------------------------------------- engine
+
+# Event kinds.
+SUBMIT, INTAKE, ASSIGN, REQ_SUPP, SUPP, READY, PROCESSED, PAY, SIGNED, EXTEND, WITHDRAW, RETURN, DISPATCH, \
+    RATE, CARRIER = range(15)
+
+
+class Simulation:
+    """One run of a scenario on a database. ``run()`` plays it; see the module docstring."""
+
+    def __init__(self, db: Database, scenario: Scenario, *, seed: int | None = None, limit: int | None = None,
+                 sign_results: bool = False, batch_size: int = 5000, progress: ProgressBar | None = None,
+                 force: bool = False) -> None:
+        self.db, self.scenario = db, scenario
+        self.seed = scenario.seed if seed is None else seed
+        self.limit, self.sign_results, self.batch_size = limit, sign_results, batch_size
+        self.progress, self.force = progress, force
+        seed_text = f"{scenario.name}:{self.seed}"
+        self.rng_arrivals = random.Random(f"{seed_text}:arrivals")
+        self.rng = random.Random(f"{seed_text}:behaviour")
+        self.rng_people = random.Random(f"{seed_text}:people")
+        self.rng_carrier = random.Random(f"{seed_text}:carrier")
+        self.seed_text = seed_text
+        self.first_day, self.last_day = scenario.first_day, scenario.last_day
+        self.result = RunResult(scenario, self.seed, self.first_day, self.last_day,
+                                local_midnight(self.last_day + timedelta(days=1)), db.dialect)
+        self._heap: list[tuple[datetime, int, int, Case | None, Any]] = []
+        self._seq = 0
+        self._session: Session | None = None
+        self._gen = 0
+        self._since_commit = 0
+        self.in_transit: dict[int, Case] = {}
+        self.desks: dict[str, Desk] = {}
+        self.procs: list[Proc] = []
+        self.citizens: list[User] = []
+        self._handlers = self._handler_table()
+        self._pinned: list[Any] = []
+
+    # -- set-up ---------------------------------------------------------------------------------------------
+
+    def _setup(self, session: Session) -> None:
+        from service.demo import load, read_catalogue
+        from service.operations.calendars import calendar_for
+        from service.security.passwords import hash_password
+
+        s = self.scenario
+        existing = session.exec(select(func.count()).select_from(Dossier)).one()
+        if existing and not self.force:
+            raise SystemExit(f"the database already holds {existing} dossiers: simulate on a fresh database "
+                             "(the same scenario and seed give the same dossiers only from an empty one)")
+        catalogue_at = local_midnight(self.first_day - timedelta(days=1))
+        catalogue = read_catalogue()
+        load(session, {**catalogue, "accounts": []}, now=catalogue_at)
+        hashes: dict[str, str] = {}
+        for account in catalogue["accounts"]:  # as the loader does, hashing each distinct password once
+            if session.exec(select(User.id).where(User.username == account["username"])).first() is None:
+                password = account["password"]
+                hashes[password] = hashes.get(password) or hash_password(password)
+                session.add(User(username=account["username"], password_hash=hashes[password],
+                                 full_name=account["full_name"], role=account["role"],
+                                 agency_code=account.get("agency_code"),
+                                 national_id=account.get("national_id"), phone=account.get("phone"),
+                                 created_at=catalogue_at))
+        session.flush()
+        query = select(Procedure).where(col(Procedure.superseded_at).is_(None)).order_by(col(Procedure.code))
+        if s.agencies:
+            query = query.where(col(Procedure.agency_code).in_(s.agencies))
+        rows = [p for p in session.exec(query) if s.weight(p.code) > 0]
+        if not rows:
+            raise SystemExit(f"scenario {s.name}: no procedure in force for agencies "
+                             f"{list(s.agencies) or 'all'}")
+        self.procs = [Proc(
+            index=i, code=p.code, name=p.name, agency_code=p.agency_code, service_level=p.service_level,
+            fee_vnd=p.fee_vnd, postal_allowed=p.postal_allowed,
+            mandatory=tuple(d["code"] for d in p.required_documents if d.get("mandatory", True)),
+            optional=tuple(d["code"] for d in p.required_documents if not d.get("mandatory", True)),
+            weight=s.weight(p.code), slow=s.behaviour_for(p.code, "slow"),
+            obligation=s.behaviour_for(p.code, "financial_obligation") if p.fee_vnd > 0 else 0.0,
+            supplement=s.behaviour_for(p.code, "supplement"),
+        ) for i, p in enumerate(rows)]
+        password_hash = hashes.get(SIM_PASSWORD) or hash_password(SIM_PASSWORD)
+        weights: dict[str, float] = {}
+        for p in self.procs:
+            weights[p.agency_code] = weights.get(p.agency_code, 0.0) + p.weight
+        total_weight = sum(weights.values())
+        for code in sorted(weights):
+            calendar = calendar_for(session, code)
+            share = weights[code] / total_weight
+            january_first = date(self.first_day.year, 1, 1)
+            working_days = sum(1 for i in range(365)
+                               if calendar.is_working_day(january_first + timedelta(days=i)))
+            daily = s.dossiers_per_year * share / max(working_days, 1)
+            self.desks[code] = self._desk(session, code, calendar, daily, password_hash, catalogue_at)
+        self.citizens = self._citizens(session, password_hash, catalogue_at)
+
+    def _desk(self, session: Session, code: str, calendar: WorkingCalendar, daily: float, password_hash: str,
+              at: datetime) -> Desk:
+        s = self.scenario
+        staff = s.staff.for_agency(code)
+        agency = session.get(Agency, code)
+        assert agency is not None
+        root = agency
+        while root.parent_code:
+            parent = session.get(Agency, root.parent_code)
+            if parent is None:
+                break
+            root = parent
+        processor_capacity = float(staff.processor_capacity or s.staff.processor_capacity)
+        approver_capacity = float(staff.approver_capacity or s.staff.approver_capacity)
+
+        def size(value: int | str | None, capacity: float) -> int:
+            if value == "auto" or value is None:
+                return max(1, math.ceil(daily / (capacity * s.staff.utilisation)))
+            return int(value)
+
+        counts = {"receiver": int(staff.receivers or 1),
+                  "processor": size(staff.processors, processor_capacity),
+                  "approver": size(staff.approvers, approver_capacity)}
+        users: dict[str, list[User]] = {}
+        for role, prefix in (("receiver", "tiepnhan"), ("processor", "chuyenvien"), ("approver", "lanhdao")):
+            found = list(session.exec(select(User).where(User.agency_code == code, User.role == role,
+                                                         col(User.active).is_(True)).order_by(col(User.id))))
+            for i in range(len(found), counts[role]):
+                user = User(username=f"{prefix}{i + 1}.{code.lower()}", password_hash=password_hash,
+                            full_name=people.full_name(self.rng_people), role=role, agency_code=code,
+                            phone=people.phone(self.rng_people), created_at=at)
+                session.add(user)
+                found.append(user)
+            session.flush()
+            users[role] = found[:counts[role]]
+        minutes = calendar.office_hours.working_day_minutes
+        self.result.staff[code] = dict(counts)
+        return Desk(
+            code=code, name=agency.name, calendar=calendar, receivers=users["receiver"],
+            processors=[Worker(u, i, minutes / processor_capacity) for i, u in enumerate(users["processor"])],
+            approvers=[Worker(u, i, minutes / approver_capacity, s.staff.approver_away,
+                              f"{self.seed_text}:away:{code}:{i}") for i, u in enumerate(users["approver"])],
+            home_commune=_strip_prefix(agency.name) if agency.level == "commune" else None,
+            province=_strip_prefix(root.name), day_minutes=minutes,
+        )
+
+    def _citizens(self, session: Session, password_hash: str, at: datetime) -> list[User]:
+        from sqlalchemy import insert
+
+        wanted = self.scenario.citizens
+        citizens = select(User).where(User.role == "citizen", col(User.national_id).is_not(None)) \
+            .order_by(col(User.id)).limit(wanted)
+        pool = list(session.exec(citizens))
+        taken = {u.national_id for u in session.exec(select(User).where(col(User.national_id).is_not(None)))}
+        taken |= {u.username for u in pool}
+        fresh = people.people(self.rng_people, max(0, wanted - len(pool)), reference_year=self.first_day.year,
+                              taken={t for t in taken if t})
+        if fresh:
+            session.execute(insert(User), [
+                {"username": p.national_id, "password_hash": password_hash, "full_name": p.full_name,
+                 "role": "citizen", "national_id": p.national_id, "phone": p.phone, "active": True,
+                 "created_at": at} for p in fresh])
+            pool = list(session.exec(citizens))
+        return pool
+
+    # -- events ---------------------------------------------------------------------------------------------
+
+    def _at(self, when: datetime, kind: int, case: Case | None, extra: Any = None) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (_seconds(when), self._seq, kind, case, extra))
+
+    def _dossier(self, case: Case) -> Dossier:
+        """The dossier row in the current transaction (loaded once per transaction, then held)."""
+        if case.gen != self._gen:
+            assert self._session is not None and case.dossier_id is not None
+            case.dossier = self._session.get(Dossier, case.dossier_id)
+            case.gen = self._gen
+        assert case.dossier is not None
+        return case.dossier
+
+    def _act(self, case: Case, user: User, action: Action, now: datetime,
+             payload: dict[str, Any] | None = None, *, role: str | None = None) -> bool:
+        """Apply ``action`` through :func:`service.operations.dossiers.act`; ``False`` when the rules refuse
+        it (checked before any change, so the transaction carries on)."""
+        assert self._session is not None
+        try:
+            act(self._session, user=user, dossier=self._dossier(case), action=action, payload=payload,
+                if_match=None, now=now, actor_role=role)
+        except NotPermitted:
+            raise  # a role the action never allows: a bug of the simulator, not a desk's situation
+        except DomainError:
+            self.result.refused_by_rules += 1
+            return False
+        self.result.actions += 1
+        self._since_commit += 1
+        return True
+
+    def _status(self, case: Case) -> str:
+        return self._dossier(case).status
+
+    def _working(self, case: Case, start: datetime, minutes: float) -> datetime:
+        return case.desk.calendar.add_working_minutes(start, max(1.0, minutes))
+
+    # -- handlers -------------------------------------------------------------------------------------------
+
+    def _submit(self, now: datetime, arrival: Arrival) -> None:
+        rng, s = self.rng, self.scenario
+        proc = self.procs[arrival.procedure]
+        desk = self.desks[proc.agency_code]
+        channel = arrival.channel
+        citizen: User | None = None
+        if channel == "online" or rng.random() < s.channels.registered:
+            citizen = rng.choice(self.citizens)
+        if channel == "online":
+            if proc.service_level >= 4 and rng.random() < s.results.online:
+                delivery = "online"
+            elif proc.postal_allowed and rng.random() < s.results.postal:
+                delivery = "postal"
+            else:
+                delivery = "counter"
+        elif channel == "postal":
+            delivery = "postal" if rng.random() < 0.85 else "counter"
+        else:
+            delivery = "postal" if proc.postal_allowed and rng.random() < s.results.postal else "counter"
+        documents = list(proc.mandatory) + [c for c in proc.optional if rng.random() < 0.3]
+        address = people.address(rng, home_commune=desk.home_commune, province=desk.province) \
+            if delivery == "postal" else None
+        if citizen is not None:
+            applicant = ApplicantIn(national_id=citizen.national_id or citizen.username,
+                                    full_name=citizen.full_name, phone=citizen.phone, address=address)
+        else:
+            person = people.person(self.rng_people, reference_year=now.year)
+            applicant = ApplicantIn(national_id=person.national_id, full_name=person.full_name,
+                                    phone=person.phone, address=address)
+        handover = None
+        if channel == "postal":
+            handover = PostalHandoverIn(receipt_number=f"BBGN-{now:%y%m%d}-{rng.randrange(10**5):05d}",
+                                        posted_at=_seconds(now - timedelta(hours=rng.uniform(20, 72))))
+        data = DossierIn(procedure_code=proc.code, channel=channel, result_delivery=delivery,
+                         delivery_address=address, applicant=applicant,
+                         documents=[DocumentRef(code=c) for c in documents], assisted=arrival.assisted,
+                         postal_handover=handover)
+        submitter = citizen if channel == "online" else desk.receiver()
+        assert submitter is not None and self._session is not None
+        case = Case(proc, desk, channel, delivery, citizen, documents)
+        dossier = submit(self._session, user=submitter, data=data, now=now).dossier
+        case.dossier, case.dossier_id, case.gen = dossier, dossier.id, self._gen
+        self.result.submitted += 1
+        self.result.actions += 1
+        self._since_commit += 1
+        self.result.assisted += arrival.assisted
+        if channel == "online":
+            self._at(self._working(case, now, rng.uniform(5, 240)), INTAKE, case)
+        else:
+            self._at(self._working(case, now, rng.uniform(3, 90)), ASSIGN, case)
+
+    def _intake(self, now: datetime, case: Case) -> None:
+        rng = self.rng
+        receiver = case.desk.receiver()
+        if rng.random() < self.scenario.behaviour.intake_reject:
+            if self._act(case, receiver, Action.REJECT, now, {"reason": rng.choice(REJECT_REASONS)}):
+                case.closed = True
+            return
+        if self._act(case, receiver, Action.RECEIVE, now):
+            self._at(self._working(case, now, rng.uniform(3, 90)), ASSIGN, case)
+
+    def _assign(self, now: datetime, case: Case) -> None:
+        rng, b = self.rng, self.scenario.behaviour
+        desk = case.desk
+        desk.assign_turn += 1
+        worker = desk.processors[desk.assign_turn % len(desk.processors)]
+        if not self._act(case, desk.receiver(), Action.ASSIGN, now, {"assignee": worker.user.username}):
+            return
+        case.processor = worker
+        case.slow = rng.random() < case.proc.slow
+        case.obligation = rng.random() < case.proc.obligation
+        dossier = self._dossier(case)
+        if rng.random() < b.withdraw:
+            assert dossier.due_at is not None
+            span = max(60.0, desk.calendar.working_minutes_between(now, dossier.due_at))
+            self._at(self._working(case, now, rng.uniform(0.05, 1.2) * span), WITHDRAW, case)
+        if rng.random() < case.proc.supplement:
+            self._plan_supplement(now, case)
+        else:
+            self._to_appraisal(now, case)
+
+    def _plan_supplement(self, now: datetime, case: Case) -> None:
+        dossier = self._dossier(case)
+        calendar = case.desk.calendar
+        assert dossier.clock_started_at is not None
+        window = 3 * case.desk.day_minutes - calendar.working_minutes_between(dossier.clock_started_at, now)
+        self._at(self._working(case, now, self.rng.uniform(10, max(20.0, window - 15))), REQ_SUPP, case)
+
+    def _to_appraisal(self, now: datetime, case: Case) -> None:
+        """The dossier is complete: it becomes ready for its processor's decision after its own work time (a
+        fraction of the allowed time; more than all of it for a slow one)."""
+        rng = self.rng
+        dossier = self._dossier(case)
+        assert dossier.due_at is not None
+        calendar = case.desk.calendar
+        allowed = max(30.0, calendar.working_minutes_between(now, dossier.due_at))
+        fraction = rng.uniform(1.1, 2.0) if case.slow else rng.uniform(0.0, 0.45)
+        ready = self._working(case, now, fraction * allowed)
+        self._at(ready, READY, case)
+        if case.slow and not case.extended and rng.random() < self.scenario.behaviour.extend:
+            case.extended = True
+            at = calendar.add_working_minutes(dossier.due_at, -(case.desk.day_minutes + rng.uniform(15, 180)))
+            at = max(at, self._working(case, now, 5))
+            promised = calendar.add_working_minutes(ready, rng.uniform(60, 2 * case.desk.day_minutes))
+            new_due = calendar.close_of_business(promised.astimezone(VN_TZ).date())
+            self._at(at, EXTEND, case, new_due)
+
+    def _start(self, worker: Worker, now: datetime, kind: int, case_desk: Desk) -> None:
+        """Let an idle ``worker`` take the next dossier of its queue."""
+        calendar = case_desk.calendar
+        while worker.queue:
+            case = worker.queue.popleft()
+            if case.closed:
+                continue
+            start = calendar.next_working_instant(now)
+            while worker.away(start.astimezone(VN_TZ).date()):
+                start = calendar.next_working_instant(local_midnight(start.astimezone(VN_TZ).date()
+                                                                     + timedelta(days=1)))
+            finish = calendar.add_working_minutes(start, worker.minutes * self.rng.uniform(0.5, 1.5))
+            worker.busy = True
+            self._at(finish, kind, case, worker)
+            return
+        worker.busy = False
+
+    def _enqueue(self, worker: Worker, case: Case, now: datetime, kind: int) -> None:
+        worker.queue.append(case)
+        if not worker.busy:
+            self._start(worker, now, kind, case.desk)
+
+    def _ready(self, now: datetime, case: Case) -> None:
+        if case.closed or self._status(case) != Status.PROCESSING.value:
+            return
+        assert case.processor is not None
+        self._enqueue(case.processor, case, now, PROCESSED)
+
+    def _processed(self, now: datetime, case: Case, worker: Worker) -> None:
+        worker.busy = False
+        self._start(worker, now, PROCESSED, case.desk)
+        if case.closed or self._status(case) != Status.PROCESSING.value:
+            return
+        if case.obligation and not case.paid and self._act(case, worker.user, Action.REQUEST_PAYMENT, now,
+                                                           {"amount_vnd": case.proc.fee_vnd}):
+            rng = self.rng
+            online = (case.citizen is not None and case.proc.service_level >= 4
+                      and rng.random() < self.scenario.behaviour.online_payment)
+            at = now + timedelta(hours=rng.uniform(0.5, 96)) if online else \
+                self._working(case, now, rng.uniform(30, 4 * case.desk.day_minutes))
+            self._at(at, PAY, case, online)
+            return
+        self._to_approver(now, case)
+
+    def _to_approver(self, now: datetime, case: Case) -> None:
+        worker = min(case.desk.approvers, key=lambda w: (w.load, w.index))
+        self._enqueue(worker, case, now, SIGNED)
+
+    def _pay(self, now: datetime, case: Case, online: bool) -> None:
+        if case.closed or self._status(case) != Status.AWAITING_PAYMENT.value:
+            return
+        payer = case.citizen if online and case.citizen is not None else case.desk.receiver()
+        if self._act(case, payer, Action.PAY, now):
+            case.paid = True
+            self._to_approver(now, case)
+
+    def _signed(self, now: datetime, case: Case, worker: Worker) -> None:
+        worker.busy = False
+        self._start(worker, now, SIGNED, case.desk)
+        if case.closed or self._status(case) != Status.PROCESSING.value:
+            return
+        rng = self.rng
+        if rng.random() < self.scenario.behaviour.refuse:
+            if self._act(case, worker.user, Action.REFUSE, now, {"reason": rng.choice(REFUSAL_REASONS)}):
+                case.closed = True
+            return
+        if not self._act(case, worker.user, Action.APPROVE, now):
+            return
+        self._plan_return(now, case)
+
+    def _plan_return(self, now: datetime, case: Case) -> None:
+        rng, r = self.rng, self.scenario.results
+        if case.delivery == "online":
+            self._at(now + timedelta(minutes=rng.uniform(2, 30)), RETURN, case)
+        elif case.delivery == "postal":
+            self._at(self._working(case, now, rng.uniform(10, 240)), DISPATCH, case)
+        elif rng.random() < r.never_collected:
+            case.closed = True  # the result waits at the desk
+        else:
+            delay = rng.expovariate(1 / (r.collect_days * case.desk.day_minutes))
+            self._at(self._working(case, now, 5 + delay), RETURN, case)
+
+    def _extend(self, now: datetime, case: Case, new_due: datetime) -> None:
+        if case.closed or self._status(case) != Status.PROCESSING.value:
+            return
+        approver = case.desk.approvers[0].user
+        self._act(case, approver, Action.EXTEND, now,
+                  {"reason": self.rng.choice(EXTENSION_REASONS), "new_due_at": new_due})
+
+    def _withdraw(self, now: datetime, case: Case) -> None:
+        if case.closed or self._status(case) not in (Status.RECEIVED.value, Status.PROCESSING.value,
+                                                     Status.AWAITING_SUPPLEMENT.value,
+                                                     Status.AWAITING_PAYMENT.value):
+            return
+        by_citizen = case.citizen is not None and case.channel == "online"
+        user = case.citizen if by_citizen and case.citizen is not None else case.desk.receiver()
+        if self._act(case, user, Action.WITHDRAW, now, {"reason": WITHDRAW_REASON}):
+            case.closed = True
+
+    def _request_supplement(self, now: datetime, case: Case) -> None:
+        if case.closed or self._status(case) != Status.PROCESSING.value:
+            return
+        rng, b = self.rng, self.scenario.behaviour
+        assert case.processor is not None
+        missing = [rng.choice(case.documents)] if case.documents else ["TP01"]
+        if not self._act(case, case.processor.user, Action.REQUEST_SUPPLEMENT, now,
+                         {"reason": rng.choice(SUPPLEMENT_REASONS), "missing_documents": missing}):
+            self._to_appraisal(now, case)  # too late to ask: the processor decides on what is there
+            return
+        case.supplements += 1
+        if rng.random() < b.abandon:
+            case.closed = True  # never comes back: the dossier stays paused
+            return
+        online = case.citizen is not None and case.channel == "online"
+        at = now + timedelta(hours=rng.uniform(2, 144)) if online else \
+            self._working(case, now, rng.uniform(60, 6 * case.desk.day_minutes))
+        self._at(at, SUPP, case, online)
+
+    def _supplement(self, now: datetime, case: Case, online: bool) -> None:
+        if case.closed or self._status(case) != Status.AWAITING_SUPPLEMENT.value:
+            return
+        user = case.citizen if online and case.citizen is not None else case.desk.receiver()
+        if not self._act(case, user, Action.SUPPLEMENT, now):
+            return
+        if case.supplements < 2 and self.rng.random() < self.scenario.behaviour.second_supplement:
+            self._plan_supplement(now, case)
+        else:
+            self._to_appraisal(now, case)
+
+    def _return(self, now: datetime, case: Case) -> None:
+        if self._status(case) != Status.RESULT_READY.value:
+            return
+        if self._act(case, case.desk.receiver(), Action.RETURN_RESULT, now):
+            self._maybe_rate(now, case)
+        case.closed = True
+
+    def _dispatch(self, now: datetime, case: Case) -> None:
+        if self._status(case) != Status.RESULT_READY.value:
+            return
+        if self._act(case, case.desk.receiver(), Action.DISPATCH_POSTAL, now):
+            assert case.dossier_id is not None
+            self.in_transit[case.dossier_id] = case
+
+    def _carrier(self, now: datetime) -> None:
+        if not self.in_transit:
+            return
+        assert self._session is not None
+        p = self.scenario.postal
+        run = run_carrier(self._session, now, p.failure_rate, self.rng_carrier, late_rate=p.late_rate)
+        for ev in run.events:
+            dossier_id = self._session.exec(select(Shipment.dossier_id)
+                                            .where(Shipment.tracking_number == ev.tracking_number)).one()
+            case = self.in_transit.pop(dossier_id, None)
+            self.result.actions += 1
+            self._since_commit += 1
+            if case is None:
+                continue
+            if ev.event == "delivered":
+                self.result.carrier_delivered += 1
+                self._maybe_rate(ev.at, case)
+            else:
+                self.result.carrier_failed += 1
+                delay = self.rng.expovariate(1 / (self.scenario.results.collect_days * case.desk.day_minutes))
+                self._at(self._working(case, now, 5 + delay), RETURN, case)
+        self.result.carrier_late += run.late
+
+    def _maybe_rate(self, now: datetime, case: Case) -> None:
+        if case.citizen is not None and self.rng.random() < self.scenario.behaviour.rating:
+            self._at(now + timedelta(minutes=self.rng.uniform(5, 4320)), RATE, case)
+
+    def _rate(self, now: datetime, case: Case) -> None:
+        assert self._session is not None and case.citizen is not None
+        b, rng = self.scenario.behaviour, self.rng
+        dossier = self._dossier(case)
+        late = dossier.timeliness == "late"
+        satisfied = rng.random() < (b.satisfied_late if late else b.satisfied_on_time)
+        comment = rng.choice(SATISFIED_COMMENTS if satisfied else DISSATISFIED_COMMENTS)
+        rate(self._session, user=case.citizen, code=dossier.code,
+             payload={"satisfied": satisfied, "comment": comment}, now=now)
+        self.result.ratings += 1
+        self.result.actions += 1
+        self._since_commit += 1
+
+    def _dispatch_event(self, now: datetime, kind: int, case: Case | None, extra: Any) -> None:
+        if kind == SUBMIT:
+            self._submit(now, extra)
+            return
+        if kind == CARRIER:
+            self._carrier(now)
+            return
+        assert case is not None
+        handler: Callable[..., None] = self._handlers[kind]
+        if kind in (PROCESSED, SIGNED, EXTEND, PAY, SUPP):
+            handler(now, case, extra)
+        else:
+            handler(now, case)
+
+    def _handler_table(self) -> dict[int, Callable[..., None]]:
+        return {INTAKE: self._intake, ASSIGN: self._assign, REQ_SUPP: self._request_supplement,
+                SUPP: self._supplement, READY: self._ready, PROCESSED: self._processed, PAY: self._pay,
+                SIGNED: self._signed, EXTEND: self._extend, WITHDRAW: self._withdraw, RETURN: self._return,
+                DISPATCH: self._dispatch, RATE: self._rate}
+
+    # -- the run --------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transactions(self) -> Iterator[Callable[[], None]]:
+        """Yield ``commit()``: ends the current transaction and starts the next one."""
+        stacks: list[ExitStack] = []
+
+        def open_() -> None:
+            stack = ExitStack()
+            self._session = session = stack.enter_context(self.db.transaction())
+            stacks.append(stack)
+            # Rows every action reads (agencies for calendars, procedures, staff for assignments) are held for
+            # the transaction, so that the session's identity map serves them instead of new queries.
+            self._pinned = [*session.exec(select(Agency)),
+                            *session.exec(select(Procedure).where(col(Procedure.superseded_at).is_(None))),
+                            *session.exec(select(User).where(col(User.role).in_(STAFF_ROLES)))]
+            self._gen += 1
+            self._since_commit = 0
+            self.result.transactions += 1
+
+        def commit() -> None:
+            stacks.pop().close()
+            open_()
+
+        open_()
+        try:
+            yield commit
+        except BaseException:
+            stacks.pop().__exit__(*sys.exc_info())  # rolls the open transaction back
+            raise
+        else:
+            stacks.pop().close()
+        finally:
+            self._session = None
+            self._pinned = []
+
+    def run(self) -> RunResult:
+        from service.clock import LegalClock
+
+        register_app_hooks()
+        began = timer.perf_counter()
+        with self.db.transaction() as session:
+            self._setup(session)
+        self.result.setup_seconds = timer.perf_counter() - began
+        hooks = hooks_of(Action.APPROVE)
+        if not hooks:
+            self.result.signing = "none"
+        elif self.sign_results:
+            self.result.signing = "signed"
+        else:
+            self.result.signing, self.result.skipped_hooks = "skipped", hooks
+        calendar = next(iter(self.desks.values())).calendar
+        model = ArrivalModel(self.scenario, calendar, [
+            ProcedureMix(p.code, p.weight, p.service_level >= 3, p.postal_allowed) for p in self.procs],
+            self.rng_arrivals)
+        self.result.expected = model.expected(self.first_day, self.last_day)
+        skip = nullcontext() if self.sign_results else action_hooks_skipped(Action.APPROVE)
+        started = timer.perf_counter()
+        total_days = (self.last_day - self.first_day).days + 1
+        day, last = self.first_day, self.last_day
+        scheduled = 0
+        with skip, self._transactions() as commit:
+            while day <= last:
+                for arrival in model.day(day):
+                    if self.limit is not None and scheduled >= self.limit:
+                        last = day  # a truncated run ends with the day its last dossier arrived
+                        self.result.limited = True
+                        break
+                    scheduled += 1
+                    self._at(arrival.at, SUBMIT, None, arrival)
+                self._at(datetime.combine(day, time(23, 0), tzinfo=VN_TZ), CARRIER, None)
+                cut = local_midnight(day + timedelta(days=1))
+                while self._heap and self._heap[0][0] < cut:
+                    when, _, kind, case, extra = heapq.heappop(self._heap)
+                    self._dispatch_event(when, kind, case, extra)
+                if self._since_commit >= self.batch_size:
+                    commit()
+                if self.progress:
+                    self.progress.update((day - self.first_day).days + 1, total_days, label=f"{day:%d/%m/%Y}",
+                                         dossiers=self.result.submitted)
+                day += timedelta(days=1)
+            self.result.last_day = last
+            self.result.end = local_midnight(last + timedelta(days=1))
+            assert self._session is not None
+            LegalClock(simulation=True).set(self._session, self.result.end)
+        if self.progress:
+            self.progress.update(1, 1, label=f"{last:%d/%m/%Y}", dossiers=self.result.submitted, force=True)
+            self.progress.close()
+        self.result.seconds = timer.perf_counter() - started
+        return self.result
+
+
+def simulate(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int | None = None,
+             sign_results: bool = False, batch_size: int = 5000, progress: ProgressBar | None = None,
+             force: bool = False) -> RunResult:
+    """Play ``scenario`` on ``db`` (a migrated, empty database) and return what the run did; the simulated
+    legal clock (``sim_clock``) is left at the end of the period. See :mod:`service.simulation.engine`."""
+    return Simulation(db, scenario, seed=seed, limit=limit, sign_results=sign_results, batch_size=batch_size,
+                      progress=progress, force=force).run()

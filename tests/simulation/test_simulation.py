@@ -1,0 +1,240 @@
+"""The simulator: a small scenario over the Tết weeks of 2025, played through the real services.
+
+Each run starts from empty tables (the ``database_url`` fixture's migrated database: SQLite, or PostgreSQL
+when ``MOTCUA_DATABASE_URL`` is set).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from service.db import Database
+from service.domain.calendar import VN_TZ, default_calendar
+from service.models import Dossier, DossierEvent, ResultDocument, SimClock
+from service.operations.dossiers import history, record_event, verify_history
+from service.simulation import ScenarioError, load, loads, simulate
+from service.simulation.arrivals import ArrivalModel, ProcedureMix, tet_breaks
+from service.simulation.summary import summarize
+from tests.conftest import empty_tables
+
+SMALL = """
+name = "tiny"
+title = "Bộ phận Một cửa nhỏ"
+year = 2025
+start = "2025-01-13"
+end = "2025-02-23"
+dossiers_per_year = 1200
+seed = 11
+agencies = ["000.00.61.H49", "000.00.62.H49"]
+citizens = 40
+
+[procedures]
+default = 1.0
+"2.000815.000.00.00.H49" = 3.0
+
+[channels]
+online = 0.45
+postal = 0.05
+assisted = 0.3
+
+[staff]
+receivers = 1
+processors = 1
+approvers = 1
+processor_capacity = 10.0
+approver_capacity = 50.0
+
+[behaviour]
+supplement = 0.15
+withdraw = 0.03
+slow = 0.1
+rating = 0.6
+
+[postal]
+failure_rate = 0.2
+"""
+
+
+def run(url: str, seed: int | None = None, *, limit: int | None = None) -> tuple[dict[str, Any], Any]:
+    empty_tables(url)
+    db = Database(url)
+    try:
+        result = simulate(db, loads(SMALL), seed=seed, limit=limit)
+        summary = summarize(db, result)
+        with db.transaction(read_only=True) as session:
+            dossiers = [
+                (d.code, d.status, d.channel, d.assisted, d.submitted_at, d.received_at, d.due_at,
+                 d.finished_at, d.timeliness, d.supplement_count, d.extension_count)
+                for d in session.exec(select(Dossier).order_by(Dossier.code))
+            ]
+            chains = [verify_history(session, d)[0]
+                      for d in session.exec(select(Dossier).order_by(Dossier.code).limit(40))]
+            extras = {
+                "events": session.execute(select(func.count()).select_from(DossierEvent)).scalar_one(),
+                "results": session.execute(select(func.count()).select_from(ResultDocument)).scalar_one(),
+                "clock": session.get(SimClock, 1).now,  # type: ignore[union-attr]
+                "chains": chains,
+            }
+    finally:
+        db.dispose()
+    figures = {k: v for k, v in summary.as_dict().items()
+               if k not in ("seconds", "setup_seconds", "dossiers_per_second", "actions_per_second")}
+    return {"dossiers": dossiers, "figures": figures, **extras}, summary
+
+
+@pytest.fixture(scope="module")
+def runs(database_url: str) -> dict[str, Any]:
+    first, summary = run(database_url)
+    second, _ = run(database_url)
+    other, _ = run(database_url, seed=12, limit=60)
+    return {"first": first, "second": second, "other": other, "summary": summary}
+
+
+def test_the_same_scenario_and_seed_give_the_same_dossiers_and_statistics(runs: dict[str, Any]) -> None:
+    first, second = runs["first"], runs["second"]
+    assert len(first["dossiers"]) > 100
+    assert first["dossiers"] == second["dossiers"]
+    assert first["figures"] == second["figures"]
+    assert first["events"] == second["events"]
+
+
+def test_another_seed_gives_other_dossiers(runs: dict[str, Any]) -> None:
+    first, other = runs["first"], runs["other"]
+    assert len(other["dossiers"]) == 60
+    assert other["dossiers"] != first["dossiers"][:60]
+
+
+def test_statistics_keep_the_report_invariant_and_the_histories_verify(runs: dict[str, Any]) -> None:
+    summary = runs["summary"]
+    assert summary.invariant_holds, summary.invariant_failures
+    total = summary.total
+    assert total["received_total"] + total["carried_over"] == (
+        total["resolved_total"] + total["in_progress_total"] + total["paused"] + total["withdrawn"])
+    assert total["resolved_total"] > 60
+    assert len(summary.months) == 2
+    assert all(runs["first"]["chains"])
+
+
+def test_the_world_is_varied_and_results_were_not_signed(runs: dict[str, Any]) -> None:
+    summary, first = runs["summary"], runs["first"]
+    statuses = summary.statuses
+    assert statuses["returned"] > 60
+    assert {"awaiting_supplement", "withdrawn", "result_ready"} & set(statuses)
+    channels = {d[2] for d in first["dossiers"]}
+    assert channels == {"online", "counter", "postal"}
+    assert any(d[3] for d in first["dossiers"])  # assisted by the community digital team
+    assert summary.ratings > 0
+    assert summary.shipments > 0
+    assert summary.signing in ("skipped", "none")
+    assert first["results"] == 0
+    assert first["clock"].astimezone(VN_TZ).date() == date(2025, 2, 24)
+    assert summary.index_score is not None
+    assert len(summary.slowest) == 5
+
+
+def test_counters_are_closed_at_weekends_and_during_tet(runs: dict[str, Any]) -> None:
+    calendar = default_calendar()
+    offline = [d for d in runs["first"]["dossiers"] if d[2] != "online"]
+    assert offline
+    for d in offline:
+        local = d[4].astimezone(VN_TZ)
+        assert calendar.is_working_day(local.date()), d
+        assert calendar.is_working_instant(local), d
+    tet = [d for d in runs["first"]["dossiers"] if date(2025, 1, 25) <= d[4].astimezone(VN_TZ).date()
+           <= date(2025, 2, 2)]
+    assert all(d[2] == "online" for d in tet)
+
+
+def test_the_online_share_follows_the_scenario(runs: dict[str, Any]) -> None:
+    dossiers = runs["first"]["dossiers"]
+    share = sum(d[2] == "online" for d in dossiers) / len(dossiers)
+    assert abs(share - 0.45) < 0.1, share
+
+
+def test_control_slip_rows_chain_through_savepoints(runs: dict[str, Any], database_url: str) -> None:
+    """``record_event`` remembers each dossier's last row within a transaction (the simulator's batches); rows
+    appended inside savepoints, kept or rolled back, never leave it a stale head."""
+    db = Database(database_url)
+    now = datetime(2025, 3, 1, 9, 0, tzinfo=VN_TZ)
+    try:
+        with db.transaction() as session:
+            dossier = session.exec(select(Dossier).order_by(Dossier.id)).first()
+            assert dossier is not None
+            before = len(history(session, dossier))
+
+            def note(text: str) -> None:
+                record_event(session, dossier, action="note", actor="kiemtra", actor_role="admin",
+                             from_status=dossier.status, note=text, now=now)
+
+            note("a")
+            with session.begin_nested():
+                note("b")
+            note("c")
+            with contextlib.suppress(RuntimeError), session.begin_nested():
+                note("d")
+                raise RuntimeError("the savepoint is rolled back")
+            note("e")
+        with db.transaction(read_only=True) as session:
+            dossier = session.get(Dossier, dossier.id)
+            assert dossier is not None
+            valid, count = verify_history(session, dossier)
+            rows = history(session, dossier)
+    finally:
+        db.dispose()
+    assert valid and count == before + 4
+    assert [r.seq for r in rows] == list(range(1, count + 1))
+    assert [r.note for r in rows[before:]] == ["a", "b", "c", "e"]
+
+
+# ------------------------------------------------------------------------------------------------ pure parts
+
+
+def test_arrivals_follow_the_calendar_with_a_surge_after_tet() -> None:
+    calendar = default_calendar()
+    scenario = loads(SMALL.replace('start = "2025-01-13"', 'start = "2025-01-01"')
+                     .replace('end = "2025-02-23"', 'end = "2025-12-31"')
+                     .replace("dossiers_per_year = 1200", "dossiers_per_year = 100000"))
+    import random
+
+    mix = [ProcedureMix("A", 1.0, True, True), ProcedureMix("B", 1.0, False, False)]
+    model = ArrivalModel(scenario, calendar, mix, random.Random(1))
+    breaks = tet_breaks(calendar, date(2025, 1, 1), date(2025, 12, 31))
+    assert breaks == [(date(2025, 1, 25), date(2025, 2, 2))]
+    per_day = {}
+    day = date(2025, 1, 1)
+    while day <= date(2025, 3, 31):
+        arrivals = model.day(day)
+        per_day[day] = arrivals
+        if not calendar.is_working_day(day):
+            assert all(a.channel == "online" and not a.assisted for a in arrivals), day
+        day += timedelta(days=1)
+    tet = sum(len(per_day[date(2025, 1, 27) + timedelta(days=i)]) for i in range(5))
+    after = sum(len(per_day[date(2025, 2, 3) + timedelta(days=i)]) for i in range(5))
+    march = sum(len(per_day[date(2025, 3, 3) + timedelta(days=i)]) for i in range(5))
+    assert tet < march / 5
+    assert after > 1.4 * march
+    mondays = [len(v) for d, v in per_day.items() if d.weekday() == 0 and d.month == 3]
+    thursdays = [len(v) for d, v in per_day.items() if d.weekday() == 3 and d.month == 3]
+    assert sum(mondays) / len(mondays) > sum(thursdays) / len(thursdays)
+    counter = [a.at.astimezone(VN_TZ) for v in per_day.values() for a in v if a.channel != "online"]
+    assert sum(t.hour < 12 for t in counter) / len(counter) > 0.55
+    assert abs(model.expected(date(2025, 1, 1), date(2025, 12, 31)) - 100000) < 1
+
+
+def test_shipped_scenarios_load_and_bad_ones_are_refused() -> None:
+    commune, province = load("commune"), load("province")
+    assert commune.dossiers_per_year == 20000 and commune.agencies == ("000.00.61.H49",)
+    assert province.dossiers_per_year == 500000 and province.agencies == ()
+    assert commune.with_year(2024).first_day == date(2024, 1, 1)
+    with pytest.raises(ScenarioError, match="unknown key"):
+        loads('name = "x"\n[channels]\nonlin = 0.4\n')
+    with pytest.raises(ScenarioError, match="probability"):
+        loads('name = "x"\n[channels]\nonline = 1.4\n')
+    with pytest.raises(ScenarioError, match="name"):
+        loads("year = 2025\n")
