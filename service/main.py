@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from service.apidoc import install_openapi
 from service.context import AppContext
 from service.errors import install_error_handlers
+from service.operations import pki as pki_operations
 from service.operations.accounts import ensure_admin
 from service.routers import (
     agencies,
@@ -20,10 +21,12 @@ from service.routers import (
     calendar,
     dossiers,
     health,
+    pki,
     postal,
     procedures,
     public,
     ratings,
+    results,
     sim,
     statistics,
 )
@@ -36,6 +39,7 @@ log = logging.getLogger("motcua")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     context = AppContext.from_settings(settings)
+    pki_operations.register(context)  # settings for the approve hook (signing)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, agencies, procedures, calendar, dossiers, public, ratings, statistics):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(postal.router, prefix=API_PREFIX)
+    app.include_router(results.router, prefix=API_PREFIX)
+    app.include_router(pki.router, prefix=API_PREFIX)
     if settings.simulation:
         app.include_router(sim.router, prefix=API_PREFIX)
     return app
@@ -83,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def bootstrap(context: AppContext) -> None:
     """Start-up work that needs the database: the bootstrap admin."""
     settings = context.settings
+    pki_operations.register(context)  # the context may have been swapped since create_app
     if settings.admin_username and settings.admin_password:
         with context.db.transaction() as session:
             if ensure_admin(session, settings.admin_username, settings.admin_password,

@@ -6,6 +6,8 @@ from service.models.dossier import DailySequence, Dossier, DossierDocument, Doss
 from service.models.infra import Blob, IdempotencyRecord, RateLimitBucket, SimClock
 from service.models.outputs import ResultDocument, Shipment
 from service.models.people import Agency, User
+from service.models.pki import PkiCertificate
+from service.models.postal import PostalEvent
 
 __all__ = [
     "Agency",
@@ -17,6 +19,8 @@ __all__ = [
     "DossierEvent",
     "IdempotencyRecord",
     "Notification",
+    "PkiCertificate",
+    "PostalEvent",
     "Procedure",
     "RateLimitBucket",
     "Rating",

@@ -1,10 +1,22 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime
+
+LONG_RUNNING_DAYS = 62
+"""Statistics look back this many days before a period for the dossiers carried into it; older ones that were
+still open are found through ``ix_dossier_long_running`` (see service/operations/statistics.py)."""
+LONG_RUNNING_WHERE = {
+    "postgresql": "received_at IS NOT NULL AND (coalesce(finished_at, withdrawn_at) IS NULL OR "
+                  f"coalesce(finished_at, withdrawn_at) - received_at > interval '{LONG_RUNNING_DAYS} days')",
+    "sqlite": "received_at IS NOT NULL AND (coalesce(finished_at, withdrawn_at) IS NULL OR "
+              "julianday(coalesce(finished_at, withdrawn_at)) - julianday(received_at) > "
+              f"{LONG_RUNNING_DAYS})",
+}
+"""Received dossiers still open, or open more than ``LONG_RUNNING_DAYS`` before they ended (statistics)."""
 
 
 class Dossier(SQLModel, table=True):
@@ -15,6 +27,9 @@ class Dossier(SQLModel, table=True):
         Index("ix_dossier_agency_code_id", "agency_code", "id"),
         Index("ix_dossier_applicant_user_id_id", "applicant_user_id", "id"),
         Index("ix_dossier_status_id", "status", "id"),
+        Index("ix_dossier_long_running", "received_at",
+              postgresql_where=text(LONG_RUNNING_WHERE["postgresql"]),
+              sqlite_where=text(LONG_RUNNING_WHERE["sqlite"])),
     )
 
     id: int | None = Field(default=None, primary_key=True)

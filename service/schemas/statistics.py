@@ -36,7 +36,7 @@ class ProcessingRow(Counts):
 class ProcessingReportOut(BaseModel):
     from_: date = Field(alias="from", serialization_alias="from")
     to: date
-    as_of: LocalDateTime = Field(description="The instant the report is computed as of: the period end, or now")
+    as_of: LocalDateTime = Field(description="The instant the report is computed as of: period end, or now")
     complete: bool = Field(description="True when the period has ended: the report will never change")
     agency_code: str | None
     group_by: str
@@ -85,7 +85,7 @@ class ServiceIndexOut(BaseModel):
     as_of: LocalDateTime
     complete: bool
     agency_code: str | None
-    score_total: float | None = Field(description="0–100: points earned over the assessed indicators' maximum")
+    score_total: float | None = Field(description="0–100: points earned over the assessed indicators' total")
     points_earned: float
     points_assessed: float
     groups: list[IndexGroupOut]

@@ -1,0 +1,63 @@
+"""The applicant's satisfaction rating of a returned dossier (Decision 766/QĐ-TTg indicator 5.4).
+
+Only the applicant citizen rates, only once the result has been returned, and only once; the rating is read by
+the service index as of its ``at`` instant, so a rating given after a period never changes that period's
+index.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from service.errors import Conflict, ForbiddenRole, NotFound
+from service.models import Dossier, Rating, User
+from service.operations.dossiers import get_visible
+from service.schemas.dossiers import RatingIn, RatingOut
+
+
+def parse(payload: dict[str, Any] | None) -> RatingIn:
+    try:
+        return RatingIn.model_validate(payload or {})
+    except ValidationError as exc:
+        errors = [{**err, "loc": ("body", *err.get("loc", ()))} for err in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+def rate(session: Session, *, user: User, code: str, payload: dict[str, Any] | None,
+         now: datetime) -> RatingOut:
+    """Record the applicant's rating. Checks in the contract's order: visibility 404, role 403, state 409,
+    body 422."""
+    dossier = get_visible(session, user, code, for_update=True)
+    if user.role != "citizen" or dossier.applicant_user_id != user.id:
+        raise ForbiddenRole("Chỉ người nộp hồ sơ được đánh giá mức độ hài lòng.")
+    if dossier.status != "returned":
+        raise Conflict("Chỉ đánh giá được sau khi đã nhận kết quả giải quyết hồ sơ.",
+                       code="DOSSIER_NOT_RETURNED")
+    if session.get(Rating, dossier.id) is not None:
+        raise Conflict("Hồ sơ này đã được đánh giá; mỗi hồ sơ chỉ được đánh giá một lần.",
+                       code="ALREADY_RATED")
+    data = parse(payload)
+    rating = Rating(dossier_id=dossier.id,  # type: ignore[arg-type]
+                    satisfied=data.satisfied, comment=data.comment, at=now)
+    session.add(rating)
+    session.flush()
+    return out(dossier, rating)
+
+
+def read(session: Session, *, user: User, code: str) -> RatingOut:
+    """The rating of a dossier the caller may see (404 when there is none)."""
+    dossier = get_visible(session, user, code)
+    rating = session.get(Rating, dossier.id)
+    if rating is None:
+        raise NotFound(f"Hồ sơ {code} chưa được đánh giá.", code="RATING_NOT_FOUND")
+    return out(dossier, rating)
+
+
+def out(dossier: Dossier, rating: Rating) -> RatingOut:
+    return RatingOut(dossier_code=dossier.code, satisfied=rating.satisfied, comment=rating.comment,
+                     at=rating.at)

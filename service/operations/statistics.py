@@ -1,0 +1,472 @@
+"""Statistics queries: the processing report and the Decision 766 index, computed as of the period end.
+
+How the report stays exact for any past period
+----------------------------------------------
+A dossier's ``received_at``, ``finished_at``, ``withdrawn_at`` and ``timeliness`` are written once and never
+change, so the flows of a period (received, resolved, withdrawn) and the carried-over stock are read from
+them. What a dossier *was* at the period end (running or paused, and its due instant then) is read from the
+control slip: the last ``dossier_event`` recorded before the cut carries ``to_status`` and a ``due_at``
+snapshot. Later events therefore never change the report of a past period.
+
+Cost
+----
+One statement, so one snapshot, of two parts:
+
+* the *cells*: one pass over the period's dossiers (received before the cut and not ended before the start)
+  that classifies each by the slice it was received in and the slice it ended in (a ``CASE`` over the slice
+  boundaries) and aggregates them into at most groups × channels × (slices + 1)² × outcomes rows;
+* the *states*: for the dossiers still open at a slice cut (a small fraction), the last event before that cut,
+  found by a backward scan of the ``(dossier_id, seq)`` unique index.
+
+All the counting happens in SQL; Python only adds up the aggregated cells per slice
+(:func:`service.domain.statistics.assemble`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from service.db import UTCDateTime
+from service.domain import statistics as stats
+from service.domain.statistics import GroupBy, ProcessingCounts, Slice, Window
+from service.errors import ForbiddenRole, NotFound, Unprocessable
+from service.models import (
+    Agency,
+    Dossier,
+    DossierDocument,
+    DossierEvent,
+    Procedure,
+    Rating,
+    ResultDocument,
+    User,
+)
+from service.models.dossier import LONG_RUNNING_DAYS, LONG_RUNNING_WHERE
+
+STAFF_ROLES = frozenset({"receiver", "processor", "approver"})
+
+D = Dossier.__table__  # type: ignore[attr-defined]
+E = DossierEvent.__table__  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------------- scope
+
+
+def scope_for(session: Session, user: User, agency_code: str | None) -> str | None:
+    """The agency the report is restricted to: staff see only their own agency, admins any or all; citizens
+    may not read statistics (403)."""
+    if user.role == "citizen":
+        raise ForbiddenRole("Công dân không được xem số liệu thống kê.")
+    if user.role in STAFF_ROLES:
+        if agency_code is not None and agency_code != user.agency_code:
+            raise ForbiddenRole("Cán bộ chỉ được xem số liệu thống kê của cơ quan mình.")
+        return user.agency_code
+    if agency_code is not None and session.get(Agency, agency_code) is None:
+        raise NotFound(f"Không tìm thấy cơ quan có mã {agency_code}.", code="AGENCY_NOT_FOUND")
+    return agency_code
+
+
+def window_for(first: date, last: date, now: datetime) -> Window:
+    try:
+        return stats.report_window(first, last, now)
+    except ValueError:
+        if last < first:
+            raise Unprocessable("Ngày kết thúc kỳ báo cáo phải không sớm hơn ngày bắt đầu.",
+                                code="PERIOD_INVALID") from None
+        raise Unprocessable(f"Kỳ báo cáo dài tối đa {stats.MAX_PERIOD_DAYS} ngày.",
+                            code="PERIOD_TOO_LONG") from None
+
+
+# ------------------------------------------------------------------------------------------------- SQL pieces
+
+
+def _tune(session: Session) -> None:
+    """PostgreSQL, for this transaction only: no JIT (the estimated cost of the correlated probes makes the
+    JIT compile for seconds what runs in milliseconds) and room for the aggregate and the materialised CTE."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+
+
+
+def _instant(value: datetime) -> ColumnElement[Any]:
+    return literal(value, UTCDateTime)
+
+
+def _slice_index(column: ColumnElement[Any], bounds: Sequence[datetime]) -> ColumnElement[int]:
+    """``-1`` before ``bounds[0]``, ``i`` in ``[bounds[i], bounds[i+1])``, ``len(bounds) - 1`` at or after
+    the last bound or when NULL."""
+    whens = [(column < _instant(bounds[0]), -1)]
+    whens += [(column < _instant(b), i) for i, b in enumerate(bounds[1:])]
+    return case(*whens, else_=len(bounds) - 1)
+
+
+def _open_at_start(start: datetime) -> ColumnElement[bool]:
+    """Not ended (resolved or withdrawn) before ``start``."""
+    return and_(
+        or_(D.c.finished_at.is_(None), D.c.finished_at >= _instant(start)),
+        or_(D.c.withdrawn_at.is_(None), D.c.withdrawn_at >= _instant(start)),
+    )
+
+
+def period_dossiers(dialect: str, start: datetime, cut: datetime, agency_code: str | None,
+                    columns: Sequence[ColumnElement[Any]]) -> Any:
+    """``columns`` of the period's dossiers — received before ``cut`` and not ended before ``start`` — as a
+    ``UNION ALL`` of two index range scans, so the cost follows the period, not the table:
+
+    * received since ``LONG_RUNNING_DAYS`` before the start (``ix_dossier_received_at``);
+    * received earlier, and then still open at the start: such a dossier is open now or was open for more than
+      ``LONG_RUNNING_DAYS``, so it is in the partial index ``ix_dossier_long_running`` (whose predicate is
+      repeated verbatim so that both databases use it).
+    """
+    lookback = start - timedelta(days=LONG_RUNNING_DAYS)
+    common = and_(D.c.received_at < _instant(cut), _open_at_start(start), _scope(agency_code))
+    recent = select(*columns).where(D.c.received_at >= _instant(lookback), common)
+    older = select(*columns).where(D.c.received_at < _instant(lookback), text(LONG_RUNNING_WHERE[dialect]),
+                                   common)
+    return union_all(recent, older)
+
+
+def _open_at(cut: datetime) -> ColumnElement[bool]:
+    return and_(
+        D.c.received_at < _instant(cut),
+        or_(D.c.finished_at.is_(None), D.c.finished_at >= _instant(cut)),
+        or_(D.c.withdrawn_at.is_(None), D.c.withdrawn_at >= _instant(cut)),
+    )
+
+
+def _marked(source: Any) -> ColumnElement[bool]:
+    """Whether a dossier was ever paused or re-scheduled: the marks those steps leave for good
+    (:func:`service.domain.statistics.unmarked`)."""
+    return or_(source.supplement_count > 0, source.extension_count > 0, source.payment_amount_vnd.is_not(None))
+
+
+def _state_at(dossier_id: ColumnElement[Any], cut: datetime, as_of: datetime) -> ColumnElement[str]:
+    """The state of a received, unfinished dossier at ``cut``, from the last control-slip row recorded before
+    it: ``paused`` (awaiting supplement or payment), ``overdue`` (its due instant then had passed at
+    ``as_of``) or ``on_track``. NULL when no row precedes the cut."""
+    return (
+        select(case(
+            (E.c.to_status.in_(stats.PAUSED_STATUSES), literal(stats.PAUSED_STATE)),
+            (E.c.due_at < _instant(as_of), literal(stats.OVERDUE_STATE)),
+            else_=literal(stats.ON_TRACK_STATE),
+        ))
+        .where(E.c.dossier_id == dossier_id, E.c.at < _instant(cut))
+        .order_by(E.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _group_key(group_by: GroupBy) -> ColumnElement[str]:
+    if group_by == "agency":
+        return D.c.agency_code  # type: ignore[no-any-return]
+    if group_by == "procedure":
+        return D.c.procedure_code  # type: ignore[no-any-return]
+    if group_by == "channel":
+        return D.c.channel  # type: ignore[no-any-return]
+    if group_by == "service_level":
+        return cast(D.c.service_level, String)
+    return literal("", String)
+
+
+def _scope(agency_code: str | None) -> ColumnElement[bool]:
+    return D.c.agency_code == agency_code if agency_code else true()
+
+
+# ---------------------------------------------------------------------------------------------------- report
+
+
+def processing_counts(
+    session: Session, slices: Sequence[Slice], group_by: GroupBy, agency_code: str | None,
+) -> dict[tuple[str, int], ProcessingCounts]:
+    """Counts per (group key, slice index), in one SQL statement (so one snapshot).
+
+    *Cells*: one pass over the period's dossiers aggregates them by group key, channel, the slice they were
+    received in (``-1`` before the period) and the slice they ended in, with how they ended. For a single
+    slice (every grouping but ``month``) the margins suffice — received, carried over, resolved, withdrawn —
+    counted with ``FILTER`` per raw group key, channel and timeliness, which PostgreSQL aggregates in parallel
+    about twice as fast as computed slice numbers; for months, ``CASE`` expressions number the slices.
+    *States*: the dossiers open at a slice cut (a few percent) get their state then from the control slip,
+    one backward probe of ``uq_dossier_event_dossier_id_seq`` each — except those never paused nor
+    re-scheduled, whose state follows from their unchanged due instant."""
+    dialect = session.get_bind().dialect.name
+    _tune(session)
+    bounds = stats.boundaries(slices)
+    key = _group_key(group_by)
+    if len(slices) == 1:
+        start, cut = _instant(bounds[0]), _instant(bounds[1])
+        flat = period_dossiers(dialect, bounds[0], bounds[1], agency_code, [
+            key.label("key"), D.c.channel.label("channel"), D.c.timeliness.label("timeliness"),
+            D.c.received_at.label("received_at"), D.c.finished_at.label("finished_at"),
+            D.c.withdrawn_at.label("withdrawn_at"),
+        ]).subquery("flat")
+        f = flat.c
+        # Grouped by raw columns (about 100 groups), so PostgreSQL aggregates in parallel workers.
+        cells = select(
+            literal("margin").label("part"), f.key, f.channel, f.timeliness.label("label"),
+            func.count().filter(f.received_at >= start).label("a"),
+            func.count().filter(f.received_at < start).label("b"),
+            func.count().filter(f.finished_at < cut).label("c"),
+            func.count().filter(f.withdrawn_at < cut).label("d"),
+        ).group_by(f.key, f.channel, f.timeliness)
+        # Open at the cut: found like a period that starts at the cut (an index range scan of the last
+        # LONG_RUNNING_DAYS plus the long-running index), not by a second pass over the period.
+        spanning = period_dossiers(dialect, bounds[1], bounds[1], agency_code, [
+            D.c.id.label("id"), key.label("key"), literal(0, Integer).label("r"),
+            literal(1, Integer).label("e"), case((_marked(D.c), 1), else_=0).label("marked"),
+            D.c.due_at.label("due_at"),
+        ]).cte("spanning").prefix_with("MATERIALIZED")
+    else:
+        last_cut = _instant(bounds[-1])
+        outcome = case(
+            (D.c.finished_at < last_cut, func.coalesce(D.c.timeliness, literal("unknown"))),
+            (D.c.withdrawn_at < last_cut, literal(stats.WITHDRAWN_OUTCOME)),
+            else_=null(),
+        )
+        base = period_dossiers(dialect, bounds[0], bounds[-1], agency_code, [
+            D.c.id.label("id"), key.label("key"), D.c.channel.label("channel"),
+            _slice_index(D.c.received_at, bounds).label("r"),
+            _slice_index(func.coalesce(D.c.finished_at, D.c.withdrawn_at), bounds).label("e"),
+            outcome.label("outcome"), D.c.supplement_count, D.c.extension_count, D.c.payment_amount_vnd,
+            D.c.due_at,
+        ]).cte("base").prefix_with(
+            # PostgreSQL scans twice, in parallel, rather than spool every row; SQLite spools once.
+            "NOT MATERIALIZED" if dialect == "postgresql" else "MATERIALIZED")
+        cells = select(
+            literal("cell").label("part"), base.c.key, base.c.channel,
+            cast(base.c.outcome, String).label("label"), cast(base.c.r, Integer).label("a"),
+            cast(base.c.e, Integer).label("b"), func.count().label("c"),
+            cast(null(), Integer).label("d"),
+        ).group_by(base.c.key, base.c.channel, base.c.r, base.c.e, base.c.outcome)
+        # Open at one slice cut at least: received in or before a slice, ended after it or never.
+        spanning = select(
+            base.c.id, base.c.key, base.c.r, base.c.e, case((_marked(base.c), 1), else_=0).label("marked"),
+            base.c.due_at,
+        ).where(base.c.e >= 1, base.c.e > base.c.r).cte("spanning").prefix_with("MATERIALIZED")
+    parts = [cells]
+    for i, piece in enumerate(slices):
+        # A dossier never paused nor re-scheduled was running at the cut with the due instant it has now;
+        # only the others need the control slip.
+        state = case(
+            (spanning.c.marked == 1, _state_at(spanning.c.id, piece.cut, piece.as_of)),
+            (spanning.c.due_at < _instant(piece.as_of), literal(stats.OVERDUE_STATE)),
+            else_=literal(stats.ON_TRACK_STATE),
+        )
+        open_here = select(spanning.c.key.label("key"), state.label("state")) \
+            .where(spanning.c.r <= i, spanning.c.e > i).subquery(f"open_{i}")
+        parts.append(select(
+            literal("state").label("part"), open_here.c.key, cast(null(), String).label("channel"),
+            cast(open_here.c.state, String).label("label"), literal(i, Integer).label("a"),
+            func.count().label("b"), cast(null(), Integer).label("c"), cast(null(), Integer).label("d"),
+        ).group_by(open_here.c.key, open_here.c.state))
+
+    margins: list[stats.Marginal] = []
+    cell_rows: list[stats.Cell] = []
+    state_rows: list[stats.StateCount] = []
+    for part, k, channel, label, a, b, c, d in session.execute(union_all(*parts)):
+        if part == "margin":
+            margins.append(stats.Marginal(k or "", channel, label, int(a), int(b), int(c), int(d)))
+        elif part == "cell":
+            cell_rows.append(stats.Cell(k or "", channel, int(a), int(b), label, int(c)))
+        else:
+            state_rows.append(stats.StateCount(k or "", int(a), label, int(b)))
+    if len(slices) == 1:
+        return stats.assemble_period(margins, state_rows)
+    return stats.assemble(cell_rows, state_rows, len(slices))
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    key: str
+    label: str
+    counts: ProcessingCounts
+
+
+@dataclass(frozen=True)
+class ProcessingReport:
+    window: Window
+    group_by: GroupBy
+    agency_code: str | None
+    rows: list[ReportRow]
+    total: ProcessingCounts
+
+
+def processing_report(
+    session: Session, *, user: User, first: date, last: date, agency_code: str | None, group_by: GroupBy,
+    now: datetime,
+) -> ProcessingReport:
+    """``GET /stats/processing``: the contract's counts per group, as of the period end (or now)."""
+    scope = scope_for(session, user, agency_code)
+    window = window_for(first, last, now)
+    if group_by == "month":
+        slices = stats.month_slices(window)
+        counts = processing_counts(session, slices, group_by, scope)
+        rows = [ReportRow(s.key, s.label, counts.get(("", i), ProcessingCounts()))
+                for i, s in enumerate(slices)]
+        total = stats.month_total([r.counts for r in rows])
+    else:
+        counts = processing_counts(session, stats.whole_period(window), group_by, scope)
+        labels = _labels(session, group_by, [k for k, _ in counts])
+        rows = [ReportRow(k, labels.get(k, k), c) for (k, _), c in sorted(counts.items(), key=_row_order)]
+        total = sum((r.counts for r in rows), ProcessingCounts())
+    return ProcessingReport(window, group_by, scope, rows, total)
+
+
+def _row_order(item: tuple[tuple[str, int], ProcessingCounts]) -> tuple[int, str]:
+    key = item[0][0]
+    return (stats.CHANNELS.index(key), key) if key in stats.CHANNELS else (0, key)
+
+
+def _labels(session: Session, group_by: GroupBy, keys: list[str]) -> dict[str, str]:
+    if not keys:
+        return {}
+    if group_by == "agency":
+        agencies = select(Agency.code, Agency.name).where(col(Agency.code).in_(keys))
+        return {code: name for code, name in session.execute(agencies).all()}
+    if group_by == "procedure":
+        # The name of the latest version of each procedure.
+        rows = session.execute(select(Procedure.code, Procedure.name, Procedure.version)
+                               .where(col(Procedure.code).in_(keys)).order_by(col(Procedure.version))).all()
+        return {code: name for code, name, _ in rows}
+    if group_by == "channel":
+        return {k: stats.CHANNEL_LABEL.get(k, k) for k in keys}
+    if group_by == "service_level":
+        return {k: stats.service_level_label(k) for k in keys}
+    return {}
+
+
+# ----------------------------------------------------------------------------------------------- Decision 766
+
+
+def _seconds_between(later: ColumnElement[Any], earlier: ColumnElement[Any],
+                     dialect: str) -> ColumnElement[float]:
+    if dialect == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def index_inputs(session: Session, window: Window, agency_code: str | None) -> stats.IndexInputs:
+    """The figures Decision 766 needs, as of the window's cut: one statement over the period's dossiers (a
+    parallel scan joined to results, ratings and uploaded papers, plus the control-slip probes of the few
+    dossiers open at the cut), one over the catalogue."""
+    dialect = session.get_bind().dialect.name
+    _tune(session)
+    start, cut, as_of = window.start, window.cut, window.as_of
+    s, c = _instant(start), _instant(cut)
+    received = D.c.received_at >= s
+    resolved = and_(D.c.finished_at.is_not(None), D.c.finished_at < c)
+    withdrawn = and_(D.c.withdrawn_at.is_not(None), D.c.withdrawn_at < c)
+    late_ended = case(
+        (resolved, case((or_(D.c.timeliness == "late", D.c.supplement_count > 1), 1), else_=0)),
+        (withdrawn, case((or_(D.c.supplement_count > 1,
+                              and_(D.c.paused_at.is_(None), D.c.withdrawn_at > D.c.due_at)), 1), else_=0)),
+        else_=0,
+    )
+    # Open at the cut: late when overdue then, or after more than one supplementation request before it. Only
+    # these few dossiers are probed in the control slip, apart from the main (parallel) scan.
+    open_rows = period_dossiers(dialect, start, cut, agency_code, [
+        D.c.id.label("id"), case((_open_at(cut), 1), else_=0).label("open"),
+    ]).subquery("open_rows")
+    supplements_before_cut = (
+        select(func.count()).select_from(E)
+        .where(E.c.dossier_id == open_rows.c.id, E.c.action == "request_supplement", E.c.at < c)
+        .scalar_subquery()
+    )
+    late_open = select(func.count()).select_from(open_rows).where(
+        open_rows.c.open == 1,
+        or_(supplements_before_cut > 1, _state_at(open_rows.c.id, cut, as_of) == stats.OVERDUE_STATE),
+    ).scalar_subquery()
+    approved = and_(resolved, D.c.status != "refused")
+    fee = D.c.fee_vnd > 0
+    allowed_until = func.coalesce(D.c.original_due_at, D.c.due_at)
+    flags = period_dossiers(dialect, start, cut, agency_code, [
+        D.c.id.label("id"),
+        late_ended.label("late"),
+        case((resolved, 1), else_=0).label("resolved"),
+        case((resolved, _seconds_between(D.c.finished_at, D.c.received_at, dialect)),
+             else_=0).label("seconds"),
+        case((resolved, _seconds_between(allowed_until, D.c.received_at, dialect)), else_=0).label("allowed"),
+        case((received, 1), else_=0).label("received"),
+        case((and_(received, D.c.channel == "online"), 1), else_=0).label("online"),
+        case((and_(resolved, fee), 1), else_=0).label("fee"),
+        case((and_(resolved, fee, D.c.paid_online), 1), else_=0).label("fee_online"),
+        case((approved, 1), else_=0).label("approved"),
+    ]).subquery("flags")
+    # Electronic results, uploaded papers and dislikes as of the cut, joined once (hash joins) rather than
+    # probed per dossier. Papers count by ``uploaded_at``: replacing a paper after the period moves it, so 4.2
+    # of a past period can drop by such a dossier (the control slip's ``upload_document`` rows would be exact,
+    # at the price of a scan of the events).
+    results, documents, ratings = (ResultDocument.__table__, DossierDocument.__table__,  # type: ignore[attr-defined]
+                                   Rating.__table__)  # type: ignore[attr-defined]
+    uploaded = select(documents.c.dossier_id.label("dossier_id")).where(
+        documents.c.uploaded_at.is_not(None), documents.c.uploaded_at < c,
+    ).group_by(documents.c.dossier_id).subquery("uploaded")
+    has_result = results.c.dossier_id.is_not(None)
+    disliked = ratings.c.dossier_id.is_not(None)
+
+    def total(value: ColumnElement[Any]) -> ColumnElement[Any]:
+        return func.coalesce(func.sum(value), 0)
+
+    joined = (
+        flags
+        .outerjoin(results, and_(results.c.dossier_id == flags.c.id, results.c.signed_at < c))
+        .outerjoin(ratings, and_(ratings.c.dossier_id == flags.c.id, ratings.c.satisfied == false(),
+                                 ratings.c.at < c))
+        .outerjoin(uploaded, uploaded.c.dossier_id == flags.c.id)
+    )
+    row = session.execute(select(
+        func.count(), total(flags.c.late) + late_open, total(flags.c.resolved), total(flags.c.seconds),
+        total(flags.c.allowed), total(flags.c.received), total(flags.c.online), total(flags.c.fee),
+        total(flags.c.fee_online), total(flags.c.approved),
+        total(case((and_(flags.c.approved == 1, has_result), 1), else_=0)),
+        total(case((and_(flags.c.resolved == 1, has_result, uploaded.c.dossier_id.is_not(None)), 1),
+                   else_=0)),
+        total(case((and_(flags.c.resolved == 1, disliked), 1), else_=0)),
+    ).select_from(joined)).one()
+    p = Procedure.__table__  # type: ignore[attr-defined]
+    procedures = select(
+        func.count(), func.coalesce(func.sum(case((p.c.service_level >= 3, 1), else_=0)), 0),
+    ).where(p.c.effective_from < c, or_(p.c.superseded_at.is_(None), p.c.superseded_at >= c))
+    if agency_code:
+        procedures = procedures.where(p.c.agency_code == agency_code)
+    total_procedures, online_procedures = session.execute(procedures).one()
+    (population, late_count, resolved_count, seconds, allowed, received_count, online, fee_resolved,
+     fee_online, approved_count, e_results, digitised, dissatisfied_count) = row
+    return stats.IndexInputs(
+        population=int(population), late=int(late_count), resolved=int(resolved_count),
+        resolution_seconds=float(seconds or 0), allowed_seconds=float(allowed or 0),
+        procedures=int(total_procedures), procedures_online=int(online_procedures or 0),
+        received=int(received_count), received_online=int(online), fee_resolved=int(fee_resolved),
+        fee_paid_online=int(fee_online), approved=int(approved_count), approved_e_result=int(e_results),
+        digitised=int(digitised), dissatisfied=int(dissatisfied_count),
+    )
+
+
+def service_index(session: Session, *, user: User, first: date, last: date, agency_code: str | None,
+                  now: datetime) -> tuple[Window, str | None, dict[str, object]]:
+    """``GET /stats/index``: Decision 766 groups, points and formulas for the period."""
+    scope = scope_for(session, user, agency_code)
+    window = window_for(first, last, now)
+    return window, scope, stats.score_index(index_inputs(session, window, scope))
