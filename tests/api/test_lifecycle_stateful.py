@@ -375,7 +375,10 @@ class DossierMachine(RuleBasedStateMachine):
                 assert view["returned_at"] is not None
             if view["original_due_at"] is not None:
                 assert view["extension_count"] == 1 and due is not None
-                assert due > instant(view["original_due_at"])  # type: ignore[operator]
+                if view["supplement_count"] == 0:
+                    # A supplement under the restart policy recomputes the deadline from zero (Decree 61/2018
+                    # Art. 19(4)), which may land before the pre-extension date; otherwise it only moves later.
+                    assert due > instant(view["original_due_at"])  # type: ignore[operator]
 
 
 def test_random_action_sequences_keep_the_invariants(client: TestClient) -> None:
