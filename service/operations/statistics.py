@@ -10,16 +10,19 @@ snapshot. Later events therefore never change the report of a past period.
 
 Cost
 ----
-One statement, so one snapshot, of two parts:
+One statement, so one snapshot, of two parts, over the period's dossiers only — received since
+``LONG_RUNNING_DAYS`` before the start (``ix_dossier_received_at``) or, earlier and still open at the start,
+in the partial index ``ix_dossier_long_running`` (:func:`period_dossiers`):
 
-* the *cells*: one pass over the period's dossiers (received before the cut and not ended before the start)
-  that classifies each by the slice it was received in and the slice it ended in (a ``CASE`` over the slice
-  boundaries) and aggregates them into at most groups × channels × (slices + 1)² × outcomes rows;
-* the *states*: for the dossiers still open at a slice cut (a small fraction), the last event before that cut,
-  found by a backward scan of the ``(dossier_id, seq)`` unique index.
+* the *cells*: one aggregate pass. For a one-slice report the margins per group key, channel and timeliness
+  (received, carried over, resolved, withdrawn) are counted with ``FILTER``; by month a ``CASE`` over the
+  slice boundaries numbers the slice each dossier was received in and ended in;
+* the *states*: the dossiers open at a slice cut (a few percent) and ever paused or re-scheduled get their
+  state then from the last event before the cut — one backward probe of the ``(dossier_id, seq)`` unique
+  index each; the others ran all along with the due instant they have now.
 
-All the counting happens in SQL; Python only adds up the aggregated cells per slice
-(:func:`service.domain.statistics.assemble`).
+All the counting happens in SQL; Python only adds up the aggregated rows per slice
+(:func:`service.domain.statistics.assemble_period` / :func:`~service.domain.statistics.assemble`).
 """
 
 from __future__ import annotations
@@ -109,7 +112,6 @@ def _tune(session: Session) -> None:
         session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-
 def _instant(value: datetime) -> ColumnElement[Any]:
     return literal(value, UTCDateTime)
 
@@ -159,7 +161,8 @@ def _open_at(cut: datetime) -> ColumnElement[bool]:
 def _marked(source: Any) -> ColumnElement[bool]:
     """Whether a dossier was ever paused or re-scheduled: the marks those steps leave for good
     (:func:`service.domain.statistics.unmarked`)."""
-    return or_(source.supplement_count > 0, source.extension_count > 0, source.payment_amount_vnd.is_not(None))
+    return or_(source.supplement_count > 0, source.extension_count > 0,
+               source.payment_amount_vnd.is_not(None))
 
 
 def _state_at(dossier_id: ColumnElement[Any], cut: datetime, as_of: datetime) -> ColumnElement[str]:
@@ -388,6 +391,7 @@ def index_inputs(session: Session, window: Window, agency_code: str | None) -> s
     # these few dossiers are probed in the control slip, apart from the main (parallel) scan.
     open_rows = period_dossiers(dialect, start, cut, agency_code, [
         D.c.id.label("id"), case((_open_at(cut), 1), else_=0).label("open"),
+        case((_marked(D.c), 1), else_=0).label("marked"), D.c.due_at.label("due_at"),
     ]).subquery("open_rows")
     supplements_before_cut = (
         select(func.count()).select_from(E)
@@ -396,7 +400,11 @@ def index_inputs(session: Session, window: Window, agency_code: str | None) -> s
     )
     late_open = select(func.count()).select_from(open_rows).where(
         open_rows.c.open == 1,
-        or_(supplements_before_cut > 1, _state_at(open_rows.c.id, cut, as_of) == stats.OVERDUE_STATE),
+        case(
+            (open_rows.c.marked == 1, or_(supplements_before_cut > 1,
+                                          _state_at(open_rows.c.id, cut, as_of) == stats.OVERDUE_STATE)),
+            else_=open_rows.c.due_at < _instant(as_of),
+        ),
     ).scalar_subquery()
     approved = and_(resolved, D.c.status != "refused")
     fee = D.c.fee_vnd > 0
@@ -415,9 +423,8 @@ def index_inputs(session: Session, window: Window, agency_code: str | None) -> s
         case((approved, 1), else_=0).label("approved"),
     ]).subquery("flags")
     # Electronic results, uploaded papers and dislikes as of the cut, joined once (hash joins) rather than
-    # probed per dossier. Papers count by ``uploaded_at``: replacing a paper after the period moves it, so 4.2
-    # of a past period can drop by such a dossier (the control slip's ``upload_document`` rows would be exact,
-    # at the price of a scan of the events).
+    # probed per dossier. Papers are uploaded only before the decision (service/operations/uploads.py refuses
+    # them afterwards), so a resolved dossier's papers all carry an ``uploaded_at`` before the cut.
     results, documents, ratings = (ResultDocument.__table__, DossierDocument.__table__,  # type: ignore[attr-defined]
                                    Rating.__table__)  # type: ignore[attr-defined]
     uploaded = select(documents.c.dossier_id.label("dossier_id")).where(

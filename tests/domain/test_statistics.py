@@ -234,3 +234,64 @@ def test_render_csv() -> None:
     assert table[2][2] == "Tổng cộng"
     empty = list(csv.reader(io.StringIO(stats.render_csv("agency", [], ProcessingCounts()))))
     assert empty[1][-2:] == ["", ""]
+
+
+# ----------------------------------------------------------------------------------------------- the shortcut
+
+
+def _every_step(state: Any) -> list[Any]:
+    """``state`` after each action the rules allow from it (one hour later, with a plausible body)."""
+    from service.domain import lifecycle
+    from service.domain.calendar import default_calendar
+    from service.domain.errors import DomainError
+
+    calendar = default_calendar()
+    now = state.clock_started_at + timedelta(hours=1)
+    body = lifecycle.ActionInput(reason="lý do", amount_vnd=0,
+                                 new_due_at=calendar.add_working_minutes(state.due_at, 3 * 480))
+    after = []
+    for action in lifecycle.Action:
+        for role in sorted(lifecycle.TRANSITIONS[action].roles):
+            try:
+                lifecycle.guard(state, action, role=role, now=now, calendar=calendar)
+                after.append((action, lifecycle.apply(state, action, body, role=role, now=now,
+                                                      calendar=calendar)))
+            except DomainError:
+                continue
+    return after
+
+
+@pytest.mark.parametrize("policy", ["restart", "pause"])
+def test_pausing_or_moving_the_due_date_always_leaves_a_mark(policy: str) -> None:
+    """The statistics skip the control slip for unmarked dossiers (``stats.unmarked``): on every path the
+    rules allow after receipt, a step that stops the clock or moves the due instant leaves a mark, and no step
+    erases one."""
+    from service.domain import lifecycle
+    from service.domain.calendar import default_calendar
+    from service.domain.lifecycle import DossierState, Status
+
+    def marks(state: DossierState) -> tuple[int, int, int | None]:
+        return state.supplement_count, state.extension_count, state.payment_amount_vnd
+
+    submitted = DossierState(status=Status.SUBMITTED, channel="online", result_delivery="online",
+                             service_level=4, supplement_policy=policy, processing_value=10,
+                             processing_unit="working_days")
+    frontier = [lifecycle.start_clock(submitted, now=local(2026, 3, 2, 8), calendar=default_calendar())]
+    seen, steps = set(frontier), 0
+    for _depth in range(6):
+        following = []
+        for state in frontier:
+            for action, new in _every_step(state):
+                steps += 1
+                moved = new.status in lifecycle.PAUSED or new.due_at != state.due_at
+                if stats.unmarked(*marks(state)) and moved:
+                    assert not stats.unmarked(*marks(new)), (state.status, action)
+                supplements, extensions, payment = marks(new)
+                assert supplements >= state.supplement_count and extensions >= state.extension_count
+                assert payment is not None or state.payment_amount_vnd is None, (state.status, action)
+                if new not in seen:
+                    seen.add(new)
+                    following.append(new)
+        frontier = following
+    assert steps > 50 and {s.status for s in seen} >= {Status.AWAITING_SUPPLEMENT, Status.AWAITING_PAYMENT,
+                                                        Status.RETURNED, Status.WITHDRAWN}
