@@ -28,18 +28,17 @@ import logging
 import random
 import sys
 import time as timer
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, text
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from service.db import Database, UTCDateTime
+from service import tablewriter
+from service.db import Database
 from service.domain import audit, lifecycle
 from service.domain.calendar import VN_TZ, WorkingCalendar
 from service.domain.errors import DomainError
@@ -56,7 +55,7 @@ from service.models import (
     User,
 )
 from service.operations.calendars import calendar_for
-from service.operations.dossiers import _event_content, secret_hash
+from service.operations.dossiers import event_content, secret_hash
 from service.timezone import utc_now
 
 log = logging.getLogger("motcua.bulk")
@@ -223,7 +222,7 @@ class _Stop(Exception):
 
 
 class _Ev:
-    """The attributes ``_event_content`` reads, without ORM overhead."""
+    """The attributes ``event_content`` reads, without ORM overhead."""
 
     __slots__ = ("action", "actor", "actor_role", "at", "data", "due_at", "from_status", "note", "seq",
                  "to_status")
@@ -590,7 +589,7 @@ def _event_rows(sim: Simulated, dossier_id: int, code: str, recorded_at: datetim
     """The control slip, chained exactly as :func:`service.operations.dossiers.record_event` chains it."""
     rows, prev = [], audit.GENESIS
     for ev in sim.events:
-        digest = audit.entry_hash(prev, _event_content(code, ev))  # type: ignore[arg-type]
+        digest = audit.entry_hash(prev, event_content(code, ev))  # type: ignore[arg-type]
         rows.append((dossier_id, ev.seq, ev.at, recorded_at, ev.action, ev.actor, ev.actor_role,
                      ev.from_status, ev.to_status, ev.note, ev.data, ev.due_at, prev, digest))
         prev = digest
@@ -648,75 +647,12 @@ def _build(task: tuple[list[Job], int]) -> Rows:
 # ---------------------------------------------------------------------------------------------------- writing
 
 
-def _converters(dialect: str, table: Any, columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
-    """Per column: how a Python value is handed to the driver (what the column types would do, done once)."""
-    from sqlalchemy import JSON, Boolean, Date
-
-    out: list[Callable[[Any], Any] | None] = []
-    for name in columns:
-        kind = table.c[name].type
-        if isinstance(kind, UTCDateTime):
-            out.append(_sqlite_instant if dialect == "sqlite" else None)
-        elif isinstance(kind, JSON):
-            out.append(json.dumps)
-        elif isinstance(kind, Boolean) and dialect == "sqlite":
-            out.append(int)
-        elif isinstance(kind, Date) and dialect == "sqlite":
-            out.append(date.isoformat)
-        else:
-            out.append(None)
-    return out
-
-
-def _sqlite_instant(value: datetime) -> str:
-    # UTCDateTime on SQLite: naive UTC, in SQLAlchemy's SQLite DATETIME storage format.
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _convert(rows: list[tuple[Any, ...]],
-             converters: list[Callable[[Any], Any] | None]) -> list[tuple[Any, ...]]:
-    active = [(i, f) for i, f in enumerate(converters) if f is not None]
-    if not active:
-        return rows
-    out = []
-    for row in rows:
-        values = list(row)
-        for i, f in active:
-            if values[i] is not None:
-                values[i] = f(values[i])
-        out.append(tuple(values))
-    return out
-
-
 def _write(session: Session, rows: Rows, sequences: _Sequences, result: BulkResult) -> None:
-    """Insert one batch: ``executemany`` on SQLite, ``COPY … FROM STDIN`` on PostgreSQL (psycopg); then the
-    touched daily sequences (an upsert keeping the larger number)."""
-    dialect = session.get_bind().dialect.name
-    connection = session.connection()
+    """Insert one batch (:func:`service.tablewriter.insert_rows`), then the touched daily sequences."""
     for name, table_rows in rows.tables.items():
-        if not table_rows:
-            continue
-        columns = COLUMNS[name]
-        values = _convert(table_rows, _converters(dialect, TABLES[name], columns))
-        if dialect == "postgresql":
-            raw = connection.connection.driver_connection
-            with raw.cursor() as cursor, cursor.copy(
-                    f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[union-attr]
-                for row in values:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" for _ in columns)
-            connection.exec_driver_sql(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})", values)
-    touched = [{"agency_code": a, "day": d, "last": sequences.last[(a, d)]}
-               for a, d in sorted(sequences.touched)]
-    if touched:
-        table = DailySequence.__table__  # type: ignore[attr-defined]
-        upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-        larger = func.greatest if dialect == "postgresql" else func.max
-        session.execute(upsert.on_conflict_do_update(
-            index_elements=["agency_code", "day"], set_={"last": larger(upsert.excluded.last, table.c.last)}),
-            touched)
-        sequences.touched.clear()
+        tablewriter.insert_rows(session, TABLES[name], COLUMNS[name], table_rows)
+    tablewriter.store_daily_sequences(session, {key: sequences.last[key] for key in sequences.touched})
+    sequences.touched.clear()
     t = rows.tables
     result.dossiers += len(t["dossier"])
     result.events += len(t["dossier_event"])

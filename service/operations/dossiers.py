@@ -10,11 +10,11 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from service.domain import audit, lifecycle, postal
+from service.domain.calendar import WorkingCalendar
 from service.domain.lifecycle import Action, ActionInput, DossierState, Status
 from service.domain.submission import DocumentRequirement, ProcedureTerms, check_channel_for_role, check_submission
 from service.errors import NotFound, Unprocessable, VersionMismatch
@@ -117,10 +118,14 @@ def next_code(session: Session, agency_code: str, now: datetime) -> str:
         .returning(DailySequence.last)
     )
     number = session.execute(statement).scalar_one()
+    return format_code(agency_code, day, number)
+
+
+def format_code(agency_code: str, day: date, number: int) -> str:
     return f"{agency_code}-{day:%y%m%d}-{number:04d}"
 
 
-def _event_content(dossier_code: str, event: DossierEvent) -> dict[str, Any]:
+def event_content(dossier_code: str, event: Any) -> dict[str, Any]:
     return {
         "dossier": dossier_code,
         "seq": event.seq,
@@ -159,7 +164,7 @@ def record_event(
         prev_hash=last_hash,
         hash="",
     )
-    event.hash = audit.entry_hash(event.prev_hash, _event_content(dossier.code, event))
+    event.hash = audit.entry_hash(event.prev_hash, event_content(dossier.code, event))
     session.add(event)
     session.flush()
     heads[dossier.id] = (event.seq, event.hash)  # type: ignore[index]
@@ -200,18 +205,29 @@ def history(session: Session, dossier: Dossier) -> list[DossierEvent]:
 
 def verify_history(session: Session, dossier: Dossier) -> tuple[bool, int]:
     events = history(session, dossier)
-    valid = audit.verify_chain((_event_content(dossier.code, e), e.prev_hash, e.hash) for e in events)
+    valid = audit.verify_chain((event_content(dossier.code, e), e.prev_hash, e.hash) for e in events)
     return valid, len(events)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A notice to the applicant (SMS/e-mail/portal), as Decree 61/2018 Arts. 17, 19 and 20 require."""
+
+    subject: str
+    body: str
+
+
+def notice_recipient(phone: str | None, national_id: str) -> tuple[str, str]:
+    """``(channel, recipient)``: an SMS when the applicant gave a phone number, the portal inbox otherwise."""
+    return ("sms", phone) if phone else ("portal", national_id or "")
+
+
 def notify(session: Session, dossier: Dossier, *, subject: str, body: str, now: datetime) -> Notification:
-    """Record a notice to the applicant (SMS/e-mail/portal), as Decree 61/2018 Arts. 17, 19 and 20 require."""
-    channel, recipient = ("sms", dossier.applicant_phone) if dossier.applicant_phone else (
-        "portal", dossier.applicant_national_id)
-    notification = Notification(dossier_id=dossier.id, channel=channel, recipient=recipient or "",  # type: ignore[arg-type]
+    """Record a notice to the applicant (see :class:`Notice`)."""
+    channel, recipient = notice_recipient(dossier.applicant_phone, dossier.applicant_national_id)
+    notification = Notification(dossier_id=dossier.id, channel=channel, recipient=recipient,  # type: ignore[arg-type]
                                 subject=subject, body=body, at=now)
     session.add(notification)
-    session.flush()
     return notification
 
 
@@ -231,8 +247,36 @@ def secret_hash(secret: str) -> str:
 def submit(session: Session, *, user: User, data: DossierIn, now: datetime) -> Submitted:
     """Lodge a dossier. Online dossiers wait for the desk (``submitted``); counter and postal ones are received
     on the spot, their clock starting now (for post: at the hand-over record, Decision 45/2016 Art. 7(4))."""
-    check_channel_for_role(user.role, data.channel)
     procedure = catalogue.current_version(session, data.procedure_code)
+    handover = check_lodging(procedure, user, data, now)
+    applicant_user_id, applicant = applicant_of(user, data, lambda national_id: session.exec(
+        select(User.id).where(User.national_id == national_id, User.role == "citizen")).first())
+    secret = secrets.token_urlsafe(18)
+    dossier = Dossier(
+        code=next_code(session, procedure.agency_code, now),
+        tracking_secret_hash=secret_hash(secret),
+        **lodged_values(procedure, user, data, applicant_user_id=applicant_user_id, applicant=applicant, now=now),
+    )
+    session.add(dossier)
+    session.flush()
+    _chain_heads(session)[dossier.id] = (0, audit.GENESIS)  # type: ignore[index]  # no control-slip row yet
+    for code, name in documents_of(procedure, data):
+        session.add(DossierDocument(dossier_id=dossier.id, code=code, name=name, created_at=now))  # type: ignore[arg-type]
+    record_event(session, dossier, action="submit", actor=user.username, actor_role=user.role, from_status=None,
+                 note=submit_note(data.channel), now=now)
+    if data.channel != "online":  # received on the spot, after the "submit" row (the slip shows both steps)
+        store_state(dossier, lifecycle.start_clock(state_of(dossier), now=now,
+                                                   calendar=calendar_for(session, dossier.agency_code)))
+        note, receipt_data = receipt_note(handover)
+        record_event(session, dossier, action="receive", actor=user.username, actor_role=user.role,
+                     from_status=Status.SUBMITTED.value, note=note, now=now, data=receipt_data)
+    return Submitted(dossier, secret)
+
+
+def check_lodging(procedure: Procedure, user: User, data: DossierIn, now: datetime) -> dict[str, Any] | None:
+    """The submission rules (Decree 61/2018 Art. 15–17, Decision 45/2016 for post): who may use the channel,
+    the receiver's own agency, the procedure's terms and papers. Returns the postal hand-over record, if any."""
+    check_channel_for_role(user.role, data.channel)
     if user.role == "receiver" and procedure.agency_code != user.agency_code:
         raise Unprocessable("Thủ tục không thuộc thẩm quyền tiếp nhận của đơn vị bạn.",
                             code="PROCEDURE_OUTSIDE_AGENCY")
@@ -244,59 +288,14 @@ def submit(session: Session, *, user: User, data: DossierIn, now: datetime) -> S
     )
     check_submission(terms, channel=data.channel, result_delivery=data.result_delivery,
                      delivery_address=data.delivery_address, document_codes=[d.code for d in data.documents])
-    handover = None if data.postal_handover is None else postal.handover_record(
+    return None if data.postal_handover is None else postal.handover_record(
         data.channel, data.postal_handover.receipt_number, data.postal_handover.posted_at, handed_over_at=now)
 
-    applicant_user_id, applicant = _applicant(session, user, data)
-    secret = secrets.token_urlsafe(18)
-    dossier = Dossier(
-        code=next_code(session, procedure.agency_code, now),
-        procedure_id=procedure.id,  # type: ignore[arg-type]
-        procedure_code=procedure.code,
-        procedure_version=procedure.version,
-        agency_code=procedure.agency_code,
-        channel=data.channel,
-        result_delivery=data.result_delivery,
-        delivery_address=data.delivery_address,
-        status=Status.SUBMITTED.value,
-        applicant_user_id=applicant_user_id,
-        applicant_national_id=applicant.national_id,
-        applicant_full_name=applicant.full_name,
-        applicant_phone=applicant.phone,
-        applicant_address=applicant.address,
-        submitted_at=now,
-        fee_vnd=procedure.fee_vnd,
-        assisted=data.assisted,
-        processing_value=procedure.processing_value,
-        processing_unit=procedure.processing_unit,
-        supplement_policy=procedure.supplement_policy,
-        service_level=procedure.service_level,
-        tracking_secret_hash=secret_hash(secret),
-        created_by_id=user.id,  # type: ignore[arg-type]
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(dossier)
-    session.flush()
-    _chain_heads(session)[dossier.id] = (0, audit.GENESIS)  # type: ignore[index]  # no control-slip row yet
-    names = {d["code"]: d["name"] for d in procedure.required_documents}
-    for ref in data.documents:
-        session.add(DossierDocument(dossier_id=dossier.id, code=ref.code, name=names[ref.code],  # type: ignore[arg-type]
-                                    created_at=now))
-    record_event(session, dossier, action="submit", actor=user.username, actor_role=user.role, from_status=None,
-                 note=f"Nộp hồ sơ {CHANNEL_LABEL[data.channel]}", now=now)
-    if data.channel != "online":  # received on the spot, after the "submit" row (the slip shows both steps)
-        store_state(dossier, lifecycle.start_clock(state_of(dossier), now=now,
-                                                   calendar=calendar_for(session, dossier.agency_code)))
-    if dossier.status == Status.RECEIVED.value:
-        record_event(session, dossier, action="receive", actor=user.username, actor_role=user.role,
-                     from_status=Status.SUBMITTED.value, note="Tiếp nhận hồ sơ, cấp Giấy tiếp nhận (Mẫu 01)"
-                     + (f"; Biên bản giao nhận số {handover['receipt_number']}" if handover else ""), now=now,
-                     data={"postal_handover": handover} if handover else None)
-    return Submitted(dossier, secret)
 
-
-def _applicant(session: Session, user: User, data: DossierIn) -> tuple[int | None, Applicant]:
+def applicant_of(user: User, data: DossierIn,
+                 find_citizen: Callable[[str], int | None]) -> tuple[int | None, Applicant]:
+    """The applicant and their account: a citizen lodges for themselves; a desk officer declares the applicant,
+    linked to a citizen account with the same national id when there is one (``find_citizen``)."""
     if user.role == "citizen":
         if data.applicant and data.applicant.national_id != user.national_id:
             raise Unprocessable("Công dân chỉ nộp hồ sơ cho chính mình.", code="APPLICANT_MISMATCH")
@@ -306,10 +305,42 @@ def _applicant(session: Session, user: User, data: DossierIn) -> tuple[int | Non
             phone=(extra.phone if extra and extra.phone else user.phone), address=extra.address if extra else None)
     if data.applicant is None:
         raise Unprocessable("Cần khai báo người nộp hồ sơ (applicant).", code="APPLICANT_REQUIRED")
-    linked = session.exec(
-        select(User.id).where(User.national_id == data.applicant.national_id, User.role == "citizen")
-    ).first()
-    return linked, Applicant.model_validate(data.applicant.model_dump())
+    return find_citizen(data.applicant.national_id), Applicant.model_validate(data.applicant.model_dump())
+
+
+def lodged_values(procedure: Procedure, user: User, data: DossierIn, *, applicant_user_id: int | None,
+                  applicant: Applicant, now: datetime) -> dict[str, Any]:
+    """A new dossier's columns (all but ``id``, ``code`` and ``tracking_secret_hash``), status ``submitted``."""
+    return {
+        "procedure_id": procedure.id, "procedure_code": procedure.code, "procedure_version": procedure.version,
+        "agency_code": procedure.agency_code, "channel": data.channel, "result_delivery": data.result_delivery,
+        "delivery_address": data.delivery_address, "status": Status.SUBMITTED.value,
+        "applicant_user_id": applicant_user_id, "applicant_national_id": applicant.national_id,
+        "applicant_full_name": applicant.full_name, "applicant_phone": applicant.phone,
+        "applicant_address": applicant.address, "submitted_at": now, "fee_vnd": procedure.fee_vnd,
+        "assisted": data.assisted, "processing_value": procedure.processing_value,
+        "processing_unit": procedure.processing_unit, "supplement_policy": procedure.supplement_policy,
+        "service_level": procedure.service_level, "created_by_id": user.id, "created_at": now, "updated_at": now,
+    }
+
+
+def documents_of(procedure: Procedure, data: DossierIn) -> list[tuple[str, str]]:
+    """``(code, name)`` of the papers declared with the submission, named as in the procedure."""
+    names = {d["code"]: d["name"] for d in procedure.required_documents}
+    return [(ref.code, names[ref.code]) for ref in data.documents]
+
+
+def submit_note(channel: str) -> str:
+    return f"Nộp hồ sơ {CHANNEL_LABEL[channel]}"
+
+
+def receipt_note(handover: dict[str, Any] | None) -> tuple[str, dict[str, Any] | None]:
+    """The note and data of the ``receive`` row: Mẫu 01 issued (Circular 01/2018/TT-VPCP), and for post the
+    hand-over record (Decision 45/2016 Art. 7(4))."""
+    if handover is None:
+        return "Tiếp nhận hồ sơ, cấp Giấy tiếp nhận (Mẫu 01)", None
+    return (f"Tiếp nhận hồ sơ, cấp Giấy tiếp nhận (Mẫu 01); Biên bản giao nhận số {handover['receipt_number']}",
+            {"postal_handover": handover})
 
 
 # ---------------------------------------------------------------- actions
@@ -340,7 +371,7 @@ def parse_body(payload: Any) -> ActionIn:
         raise RequestValidationError(errors) from None
 
 
-def _required(value: Any, field: str) -> Any:
+def required(value: Any, field: str) -> Any:
     if value is None or value == []:
         raise Unprocessable(f"Thao tác này cần trường '{field}'.", code="FIELD_REQUIRED")
     return value
@@ -359,35 +390,68 @@ def act(
     lifecycle.guard(state, action, role=role, now=now, calendar=calendar)
     check_version(dossier, if_match)
     body = parse_body(payload)
-
-    note = body.note or body.reason
-    data: dict[str, Any] = {}
-    if action in (Action.REJECT, Action.REFUSE):
-        _required(body.reason, "reason")
-    elif action is Action.ASSIGN:
-        assignee = _assignee(session, dossier, _required(body.assignee, "assignee"))
-        dossier.assignee_id = assignee.id
-        data["assignee"] = assignee.username
-        note = note or f"Giao {assignee.full_name} xử lý"
-    elif action is Action.REQUEST_SUPPLEMENT:
-        _required(body.reason, "reason")
-        data["missing_documents"] = _required(body.missing_documents, "missing_documents")
-    elif action is Action.REQUEST_PAYMENT:
-        data["amount_vnd"] = _required(body.amount_vnd, "amount_vnd")
-    elif action is Action.EXTEND:
-        _required(body.reason, "reason")
-        _required(body.new_due_at, "new_due_at")
-
-    new_state = lifecycle.apply(state, action, ActionInput(reason=body.reason, new_due_at=body.new_due_at,
-                                                           amount_vnd=body.amount_vnd, at=body.at),
-                                role=role, now=now, calendar=calendar)
+    assignee = _assignee(session, dossier, required(body.assignee, "assignee")) if action is Action.ASSIGN \
+        else None
+    step = plan_action(state, action, body, code=dossier.code, role=role, now=now, calendar=calendar,
+                       assignee=assignee)
     from_status = dossier.status
-    store_state(dossier, new_state)
+    store_state(dossier, step.state)
+    if assignee is not None:
+        dossier.assignee_id = assignee.id
     dossier.version += 1
     dossier.updated_at = now
     session.add(dossier)
     session.flush()
+    if step.notice is not None:
+        notify(session, dossier, subject=step.notice.subject, body=step.notice.body, now=now)
+    data = dict(step.data)
+    for hook in () if action in _SKIPPED_HOOKS.get() else ACTION_HOOKS.get(action, ()):
+        data.update(hook(session, dossier=dossier, user=user, now=now, body=body) or {})
+    record_event(session, dossier, action=action.value, actor=actor_name or user.username, actor_role=role,
+                 from_status=from_status, note=step.note, now=now, data=data)
+    return dossier
 
+
+@dataclass(frozen=True)
+class Step:
+    """What one action does to a dossier, decided without the database: the state after it, the control-slip
+    row's note and data, and the notice to the applicant. :func:`act` persists it row by row; the simulator's
+    ledger (:mod:`service.simulation.ledger`) persists the same steps in batches."""
+
+    state: DossierState
+    note: str | None
+    data: dict[str, Any]
+    notice: Notice | None = None
+
+
+def plan_action(state: DossierState, action: Action, body: ActionIn, *, code: str, role: str, now: datetime,
+                calendar: WorkingCalendar, assignee: User | None = None) -> Step:
+    """The :class:`Step` of ``action`` (after :func:`~service.domain.lifecycle.authorize` and
+    :func:`~service.domain.lifecycle.guard`): required fields (422 ``FIELD_REQUIRED``), the rules'
+    :func:`~service.domain.lifecycle.apply`, the note, and the notices of Decree 61/2018 — Mẫu 02 on a
+    supplement request (Art. 19(4)), Mẫu 04 on a re-scheduling (Art. 19(9)), the result being ready (Art. 20),
+    a failed postal delivery (Decision 45/2016 Art. 10). ``assignee`` is the resolved processor of ``assign``."""
+    note = body.note or body.reason
+    data: dict[str, Any] = {}
+    if action in (Action.REJECT, Action.REFUSE):
+        required(body.reason, "reason")
+    elif action is Action.ASSIGN:
+        assert assignee is not None, "assign needs the resolved assignee"
+        data["assignee"] = assignee.username
+        note = note or f"Giao {assignee.full_name} xử lý"
+    elif action is Action.REQUEST_SUPPLEMENT:
+        required(body.reason, "reason")
+        data["missing_documents"] = required(body.missing_documents, "missing_documents")
+    elif action is Action.REQUEST_PAYMENT:
+        data["amount_vnd"] = required(body.amount_vnd, "amount_vnd")
+    elif action is Action.EXTEND:
+        required(body.reason, "reason")
+        required(body.new_due_at, "new_due_at")
+
+    new_state = lifecycle.apply(state, action, ActionInput(reason=body.reason, new_due_at=body.new_due_at,
+                                                           amount_vnd=body.amount_vnd, at=body.at),
+                                role=role, now=now, calendar=calendar)
+    notice = None
     if action is Action.EXTEND:
         data["apology_letter"] = {
             "form": "Mẫu 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả",
@@ -395,26 +459,18 @@ def act(
             "new_due_at": to_local(new_state.due_at).isoformat() if new_state.due_at else None,
             "reason": body.reason,
         }
-        notify(session, dossier, subject="Phiếu xin lỗi và hẹn lại ngày trả kết quả",
-               body=f"Hồ sơ {dossier.code} được hẹn lại ngày trả kết quả: "
-                    f"{to_local(new_state.due_at):%H:%M %d/%m/%Y}. Lý do: {body.reason}", now=now)  # type: ignore[arg-type]
+        notice = Notice("Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+                        f"Hồ sơ {code} được hẹn lại ngày trả kết quả: "
+                        f"{to_local(new_state.due_at):%H:%M %d/%m/%Y}. Lý do: {body.reason}")  # type: ignore[arg-type]
     elif action is Action.REQUEST_SUPPLEMENT:
-        notify(session, dossier, subject="Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)",
-               body=f"Hồ sơ {dossier.code} cần bổ sung: {', '.join(data['missing_documents'])}. Lý do: {body.reason}",
-               now=now)
+        notice = Notice("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)",
+                        f"Hồ sơ {code} cần bổ sung: {', '.join(data['missing_documents'])}. Lý do: {body.reason}")
     elif action is Action.DELIVERY_FAILED:
-        notify(session, dossier, subject="Chuyển phát kết quả không thành công",
-               body=f"Kết quả hồ sơ {dossier.code} chưa giao được; mời ông/bà nhận tại Bộ phận Một cửa.", now=now)
+        notice = Notice("Chuyển phát kết quả không thành công",
+                        f"Kết quả hồ sơ {code} chưa giao được; mời ông/bà nhận tại Bộ phận Một cửa.")
     elif action is Action.APPROVE:
-        notify(session, dossier, subject="Hồ sơ đã có kết quả",
-               body=f"Hồ sơ {dossier.code} đã có kết quả giải quyết.", now=now)
-
-    for hook in () if action in _SKIPPED_HOOKS.get() else ACTION_HOOKS.get(action, ()):
-        data.update(hook(session, dossier=dossier, user=user, now=now, body=body) or {})
-
-    record_event(session, dossier, action=action.value, actor=actor_name or user.username, actor_role=role,
-                 from_status=from_status, note=note, now=now, data=data)
-    return dossier
+        notice = Notice("Hồ sơ đã có kết quả", f"Hồ sơ {code} đã có kết quả giải quyết.")
+    return Step(new_state, note, data, notice)
 
 
 ActionHook = Any
@@ -447,9 +503,18 @@ def action_hooks_skipped(*actions: Action) -> Iterator[None]:
         _SKIPPED_HOOKS.reset(token)
 
 
+def action_hooks_skipped_now() -> frozenset[Action]:
+    """The actions whose hooks :func:`action_hooks_skipped` turns off here and now."""
+    return _SKIPPED_HOOKS.get()
+
+
 def _assignee(session: Session, dossier: Dossier, username: str) -> User:
-    assignee = session.exec(select(User).where(User.username == username)).first()
-    if assignee is None or assignee.role != "processor" or assignee.agency_code != dossier.agency_code:
+    return check_assignee(session.exec(select(User).where(User.username == username)).first(), dossier.agency_code)
+
+
+def check_assignee(assignee: User | None, agency_code: str) -> User:
+    """Only a processor of the agency that handles the dossier can be given it (422 ``ASSIGNEE_INVALID``)."""
+    if assignee is None or assignee.role != "processor" or assignee.agency_code != agency_code:
         raise Unprocessable("Người được giao phải là chuyên viên xử lý của cơ quan giải quyết hồ sơ.",
                             code="ASSIGNEE_INVALID")
     return assignee

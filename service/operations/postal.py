@@ -32,12 +32,13 @@ from sqlmodel import Session, col, select
 
 from service.db import Database
 from service.domain import postal
+from service.domain.calendar import WorkingCalendar
 from service.domain.lifecycle import SYSTEM_ROLE, Action
 from service.domain.postal import EventKind, Origin, ServiceLevels, ShipmentStatus, Zone
 from service.errors import NotFound, ServiceUnavailable, Unprocessable
 from service.models import Agency, Dossier, PostalEvent, Shipment, User
 from service.operations.calendars import calendar_for
-from service.operations.dossiers import act, notify, on_action
+from service.operations.dossiers import Notice, act, notify, on_action
 from service.timezone import VN_TZ, to_local, utc_now
 
 log = logging.getLogger("motcua.postal")
@@ -115,49 +116,58 @@ def _vnd(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " đồng"
 
 
-@on_action(Action.DISPATCH_POSTAL)
-def create_shipment(session: Session, *, dossier: Dossier, user: User, now: datetime,
-                    body: Any) -> dict[str, Any]:
-    """``dispatch_postal``: the result leaves the desk with the postal staff (J = today). The zone comes from
-    ``delivery_zone`` or the delivery address; the postage is charged to the applicant (Decision 45/2016
-    Art. 12)."""
-    address = dossier.delivery_address
+@dataclass(frozen=True)
+class Dispatch:
+    """What ``dispatch_postal`` decides, without the database: the shipment's columns (all but ``id`` and
+    ``dossier_id``), the applicant's notice and the control-slip data."""
+
+    shipment: dict[str, Any]
+    notice: Notice
+    data: dict[str, Any]
+
+
+def plan_dispatch(*, code: str, address: str | None, origin: Origin, body: Any, now: datetime,
+                  calendar: WorkingCalendar, levels: ServiceLevels, tracking_number: str) -> Dispatch:
+    """The result leaves the desk with the postal staff (J = today). The zone comes from ``delivery_zone`` or the
+    delivery address; the postage is charged to the applicant (Decision 45/2016 Art. 12); the carrier's J+n
+    level is Circular 17/2017/TT-BTTTT Art. 7's, doubled when an appointment slip travels back."""
     if not address:
         raise Unprocessable("Hồ sơ chưa có địa chỉ nhận kết quả qua bưu chính.",
                             code="DELIVERY_ADDRESS_REQUIRED")
     slip = bool(getattr(body, "appointment_slip", False))
     requested_zone = getattr(body, "delivery_zone", None)
-    if requested_zone:
-        zone = Zone(requested_zone)
-    else:
-        zone = postal.classify_zone(address, origin_of(session, dossier.agency_code))
-    levels = service_levels()
-    expected_by = postal.expected_delivery(calendar_for(session), now, zone, appointment_slip=slip,
-                                           levels=levels)
-    shipment = Shipment(
-        dossier_id=dossier.id,  # type: ignore[arg-type]
-        tracking_number=new_tracking_number(session),
-        status=ShipmentStatus.IN_TRANSIT.value,
-        address=address,
-        zone=zone.value,
-        postage_vnd=postal.postage(zone, appointment_slip=slip),
-        dispatched_at=now,
-        expected_by=expected_by,
-    )
-    session.add(shipment)
-    session.flush()
-    notify(session, dossier, subject="Kết quả được chuyển phát qua bưu chính",
-           body=f"Kết quả hồ sơ {dossier.code} đã giao cho bưu điện, số hiệu bưu gửi "
-                f"{shipment.tracking_number}, dự kiến phát chậm nhất ngày {to_local(expected_by):%d/%m/%Y}. "
-                f"Cước phí {_vnd(shipment.postage_vnd)} do người nhận thanh toán.", now=now)
-    return {"shipment": {
-        "tracking_number": shipment.tracking_number,
+    zone = Zone(requested_zone) if requested_zone else postal.classify_zone(address, origin)
+    expected_by = postal.expected_delivery(calendar, now, zone, appointment_slip=slip, levels=levels)
+    postage = postal.postage(zone, appointment_slip=slip)
+    shipment = {"tracking_number": tracking_number, "status": ShipmentStatus.IN_TRANSIT.value,
+                "address": address, "zone": zone.value, "postage_vnd": postage, "dispatched_at": now,
+                "expected_by": expected_by, "delivered_at": None, "failed_at": None, "carrier_late": None}
+    notice = Notice("Kết quả được chuyển phát qua bưu chính",
+                    f"Kết quả hồ sơ {code} đã giao cho bưu điện, số hiệu bưu gửi {tracking_number}, dự kiến phát "
+                    f"chậm nhất ngày {to_local(expected_by):%d/%m/%Y}. Cước phí {_vnd(postage)} do người nhận "
+                    "thanh toán.")
+    data = {"shipment": {
+        "tracking_number": tracking_number,
         "zone": zone.value,
         "service_level_days": levels.days(zone, appointment_slip=slip),
         "appointment_slip": slip,
         "expected_by": to_local(expected_by).isoformat(),
-        "postage_vnd": shipment.postage_vnd,
+        "postage_vnd": postage,
     }}
+    return Dispatch(shipment, notice, data)
+
+
+@on_action(Action.DISPATCH_POSTAL)
+def create_shipment(session: Session, *, dossier: Dossier, user: User, now: datetime,
+                    body: Any) -> dict[str, Any]:
+    """``dispatch_postal``: see :func:`plan_dispatch`."""
+    plan = plan_dispatch(code=dossier.code, address=dossier.delivery_address,
+                         origin=origin_of(session, dossier.agency_code), body=body, now=now,
+                         calendar=calendar_for(session), levels=service_levels(),
+                         tracking_number=new_tracking_number(session))
+    session.add(Shipment(dossier_id=dossier.id, **plan.shipment))  # type: ignore[arg-type]
+    notify(session, dossier, subject=plan.notice.subject, body=plan.notice.body, now=now)
+    return plan.data
 
 
 # ---------------------------------------------------------------- delivery outcomes (receiver or carrier)
@@ -171,31 +181,35 @@ def _open_shipment(session: Session, dossier: Dossier) -> Shipment | None:
     ).first()
 
 
-def _check_event_time(shipment: Shipment, at: datetime, now: datetime) -> None:
-    if at < shipment.dispatched_at:
-        raise Unprocessable("Thời điểm phát không thể trước thời điểm giao bưu gửi cho bưu điện.",
-                            code="POSTAL_EVENT_BEFORE_DISPATCH")
-    if at > now + CLOCK_SKEW:
-        raise Unprocessable("Thời điểm phát không thể sau thời điểm hiện tại.", code="POSTAL_EVENT_IN_FUTURE")
-
-
 def _conclude(session: Session, dossier: Dossier, body: Any, now: datetime,
               status: ShipmentStatus) -> dict[str, Any]:
     shipment = _open_shipment(session, dossier)
     if shipment is None:
         return {}
     at = getattr(body, "at", None) or now
-    _check_event_time(shipment, at, now)
-    shipment.status = status.value
-    if status is ShipmentStatus.DELIVERED:
-        shipment.delivered_at = at
-    else:
-        shipment.failed_at = at
-    shipment.carrier_late = at > shipment.expected_by
+    changes, data = conclude_shipment(shipment.tracking_number, shipment.dispatched_at, shipment.expected_by,
+                                      at=at, now=now, status=status)
+    for name, value in changes.items():
+        setattr(shipment, name, value)
     session.add(shipment)
     session.flush()
-    return {"shipment": {"tracking_number": shipment.tracking_number, "status": shipment.status,
-                         "at": to_local(at).isoformat(), "carrier_late": shipment.carrier_late}}
+    return data
+
+
+def conclude_shipment(tracking_number: str, dispatched_at: datetime, expected_by: datetime, *, at: datetime,
+                      now: datetime, status: ShipmentStatus) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A shipment's outcome at ``at``: the columns that change and the control-slip data. The carrier is late
+    when it delivers (or gives up) after its J+n level."""
+    if at < dispatched_at:
+        raise Unprocessable("Thời điểm phát không thể trước thời điểm giao bưu gửi cho bưu điện.",
+                            code="POSTAL_EVENT_BEFORE_DISPATCH")
+    if at > now + CLOCK_SKEW:
+        raise Unprocessable("Thời điểm phát không thể sau thời điểm hiện tại.", code="POSTAL_EVENT_IN_FUTURE")
+    late = at > expected_by
+    changes = {"status": status.value, "carrier_late": late,
+               "delivered_at" if status is ShipmentStatus.DELIVERED else "failed_at": at}
+    return changes, {"shipment": {"tracking_number": tracking_number, "status": status.value,
+                                  "at": to_local(at).isoformat(), "carrier_late": late}}
 
 
 @on_action(Action.CONFIRM_DELIVERY)
@@ -226,7 +240,7 @@ class EventResult:
     carrier_late: bool | None = None
 
 
-_EVENT_NOTES = {
+EVENT_NOTES = {
     EventKind.DELIVERED: "Bưu điện báo phát thành công bưu gửi {tn}",
     EventKind.FAILED: "Bưu điện báo phát không thành công bưu gửi {tn}; kết quả chuyển về Bộ phận Một cửa, "
                       "đã thông báo cho người nộp hồ sơ",
@@ -265,7 +279,7 @@ def record_carrier_event(session: Session, *, tracking_number: str, event: Event
     if shipment.status == ShipmentStatus.IN_TRANSIT.value:
         action = Action.CONFIRM_DELIVERY if kind is EventKind.DELIVERED else Action.DELIVERY_FAILED
         act(session, user=carrier_user(now), dossier=dossier, action=action,
-            payload={"at": to_local(at).isoformat(), "note": _EVENT_NOTES[kind].format(tn=tracking_number)},
+            payload={"at": to_local(at).isoformat(), "note": EVENT_NOTES[kind].format(tn=tracking_number)},
             if_match=None, now=now, actor_role=SYSTEM_ROLE, actor_name=CARRIER_ACTOR)
         outcome = "applied"
     session.add(PostalEvent(key=key, shipment_id=shipment_id, tracking_number=tracking_number,
@@ -302,12 +316,19 @@ def _carry_one(session: Session, tracking_number: str, now: datetime, failure_ra
     shipment = session.exec(select(Shipment).where(Shipment.tracking_number == tracking_number)).first()
     if shipment is None or shipment.status != ShipmentStatus.IN_TRANSIT.value:
         return None
-    kind = EventKind.FAILED if rng.random() < failure_rate else EventKind.DELIVERED
-    late = rng.random() < late_rate
-    at = postal.simulated_event_time(calendar_for(session), shipment.dispatched_at, shipment.expected_by, now,
-                                     rng, late=late)
+    kind, at = carrier_outcome(rng, calendar_for(session), shipment.dispatched_at, shipment.expected_by, now,
+                               failure_rate=failure_rate, late_rate=late_rate)
     return record_carrier_event(session, tracking_number=tracking_number, event=kind, at=at, now=now,
                                 source="simulator")
+
+
+def carrier_outcome(rng: random.Random, calendar: WorkingCalendar, dispatched_at: datetime, expected_by: datetime,
+                    now: datetime, *, failure_rate: float, late_rate: float) -> tuple[EventKind, datetime]:
+    """What the simulated carrier reports for one item: failed with probability ``failure_rate``, else
+    delivered; on a working day within its J+n level, or with probability ``late_rate`` after it."""
+    kind = EventKind.FAILED if rng.random() < failure_rate else EventKind.DELIVERED
+    late = rng.random() < late_rate
+    return kind, postal.simulated_event_time(calendar, dispatched_at, expected_by, now, rng, late=late)
 
 
 def run_carrier(db_or_session: Database | Session, now: datetime | None = None, failure_rate: float = 0.05,

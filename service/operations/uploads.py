@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from sqlmodel import Session, select
 
-from service.errors import PayloadTooLarge, UnsupportedMediaType, Unprocessable
+from service.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from service.models import Blob, Dossier, DossierDocument, Procedure, User
 from service.operations.dossiers import record_event
 

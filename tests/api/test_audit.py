@@ -142,7 +142,7 @@ def _tamper(world: World, code: str, how: str) -> None:
             # Recomputing the changed row's own hash is not enough: the next row still points at the old one.
             row = session.exec(select(DossierEvent).where(*where)).one()
             row.note = "Không yêu cầu bổ sung."
-            content = dossier_ops._event_content(code, row)
+            content = dossier_ops.event_content(code, row)
             from service.domain import audit
 
             session.execute(

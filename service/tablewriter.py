@@ -1,0 +1,132 @@
+"""Batched writes of plain rows, bypassing the ORM, for generated data (the bulk generator, the simulator's
+ledger).
+
+Rows are tuples of plain Python values in a given column order; each column's type decides once how a value is
+handed to the driver (what the SQLAlchemy type would do per value): :class:`~service.db.UTCDateTime` stores
+UTC, naive, in SQLAlchemy's SQLite text format and aware on PostgreSQL; JSON is serialised; SQLite gets
+booleans as integers and dates as ISO text. Inserts are one ``executemany`` on SQLite and
+``COPY … FROM STDIN`` on PostgreSQL (psycopg 3); updates are one ``executemany`` keyed on a column. Nothing
+here commits: rows go into the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Table, func, text
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from service.db import UTCDateTime
+from service.models import DailySequence
+
+Converter = Callable[[Any], Any] | None
+
+
+def _sqlite_instant(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def converters(dialect: str, table: Table, columns: Sequence[str]) -> list[Converter]:
+    """Per column: how a Python value becomes a driver value on ``dialect`` (``None``: as it is)."""
+    out: list[Converter] = []
+    for name in columns:
+        kind = table.c[name].type
+        if isinstance(kind, UTCDateTime):
+            out.append(_sqlite_instant if dialect == "sqlite" else None)
+        elif isinstance(kind, JSON):
+            out.append(json.dumps)
+        elif isinstance(kind, Boolean) and dialect == "sqlite":
+            out.append(int)
+        elif isinstance(kind, Date) and dialect == "sqlite":
+            out.append(date.isoformat)
+        else:
+            out.append(None)
+    return out
+
+
+def convert(rows: Iterable[Sequence[Any]], functions: list[Converter]) -> list[tuple[Any, ...]]:
+    active = [(i, f) for i, f in enumerate(functions) if f is not None]
+    if not active:
+        return [tuple(row) for row in rows]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, f in active:
+            if values[i] is not None:
+                values[i] = f(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def insert_rows(session: Session, table: Table, columns: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table``."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect.name
+    values = convert(rows, converters(dialect, table, columns))
+    if dialect == "postgresql":
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", values)
+
+
+def update_rows(session: Session, table: Table, key: str, columns: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """``UPDATE table SET columns… WHERE key = …`` for each row: ``columns`` values, then the key's."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect.name
+    mark = "%s" if dialect == "postgresql" else "?"
+    values = convert(rows, converters(dialect, table, [*columns, key]))
+    assignments = ", ".join(f"{name} = {mark}" for name in columns)
+    connection.exec_driver_sql(f"UPDATE {table.name} SET {assignments} WHERE {key} = {mark}", values)
+
+
+class IdAllocator:
+    """Primary keys handed out before the rows are written (children reference them in the same batch): from
+    the table's sequence on PostgreSQL, in blocks; on SQLite after the largest id (the caller is the only
+    writer)."""
+
+    def __init__(self, table: Table, block: int = 1000) -> None:
+        self.table, self.block = table, block
+        self._free: list[int] = []
+        self._next_sqlite: int | None = None
+
+    def next(self, session: Session) -> int:
+        if session.get_bind().dialect.name == "postgresql":
+            if not self._free:
+                self._free = list(reversed(session.execute(text(
+                    f"SELECT nextval(pg_get_serial_sequence('{self.table.name}', 'id')) "
+                    "FROM generate_series(1, :n)"), {"n": self.block}).scalars().all()))
+            return self._free.pop()
+        if self._next_sqlite is None:
+            self._next_sqlite = (session.execute(sa_select(func.max(self.table.c.id))).scalar() or 0) + 1
+        value, self._next_sqlite = self._next_sqlite, self._next_sqlite + 1
+        return value
+
+
+def store_daily_sequences(session: Session, last: dict[tuple[str, date], int]) -> None:
+    """Upsert the agencies' daily dossier numbers, keeping the larger of the stored and the given number."""
+    if not last:
+        return
+    dialect = session.get_bind().dialect.name
+    table = DailySequence.__table__  # type: ignore[attr-defined]
+    upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    larger = func.greatest if dialect == "postgresql" else func.max
+    session.execute(upsert.on_conflict_do_update(
+        index_elements=["agency_code", "day"], set_={"last": larger(upsert.excluded.last, table.c.last)}),
+        [{"agency_code": a, "day": d, "last": n} for (a, d), n in sorted(last.items())])
