@@ -1,12 +1,14 @@
-"""The simulation engine: a discrete-event simulation on the legal clock, through the real services.
+"""The simulation engine: a discrete-event simulation on the legal clock, through the real rules.
 
-Every change to a dossier goes through the application layer the API uses —
-:func:`service.operations.dossiers.submit` and :func:`~service.operations.dossiers.act` (and through them the
-pure rules: :mod:`service.domain.lifecycle`, :mod:`~service.domain.deadlines`, the working calendar), the
-postal carrier :func:`service.operations.postal.run_carrier` and the rating operation
-:func:`service.operations.ratings.rate` — with ``now`` set by the simulated clock. Nothing writes a number
-directly: due dates, pauses, restarts, extensions, timeliness, codes and the hash-chained control slip are
-what the API would have produced for the same requests at the same instants.
+Every change to a dossier is decided by the code the API's operations use, through the simulator's
+:class:`~service.simulation.ledger.Ledger`: submissions by :func:`service.operations.dossiers.check_lodging`
+and the receipt rules, actions by :func:`service.domain.lifecycle.authorize` / :func:`~service.domain.lifecycle.guard`
+and :func:`service.operations.dossiers.plan_action` (and through them :mod:`service.domain.lifecycle`,
+:mod:`~service.domain.deadlines`, the working calendar), postal shipments by
+:func:`service.operations.postal.plan_dispatch` and the carrier's :func:`~service.operations.postal.carrier_outcome`
+— with ``now`` set by the simulated clock. Nothing writes a number directly: due dates, pauses, restarts,
+extensions, timeliness, codes and the hash-chained control slip are what the API would have produced for the
+same requests at the same instants (``tests/simulation/test_ledger.py`` compares every row with the ORM path).
 
 The world
 ---------
@@ -25,24 +27,26 @@ The world
 
 Batching and speed
 ------------------
-Events run in time order inside :meth:`service.db.Database.transaction` blocks of about ``batch_size``
-actions (committed at the end of a simulated day), so a year is a few hundred transactions, not millions. On
-SQLite the simulation database runs with ``synchronous=OFF`` and a large page cache (:func:`tune_sqlite`): a
-crash mid-run can corrupt it — it is a throwaway, run the scenario again.
+The ledger holds the open dossiers in memory and writes rows in batches (``executemany`` on SQLite, ``COPY`` on
+PostgreSQL) when a simulated day ends with at least ``batch_size`` actions since the last commit, each batch
+in one transaction, so a year is a few hundred transactions, not millions. On SQLite the simulation database
+runs with ``synchronous=OFF`` and a large page cache (:func:`tune_sqlite`): a crash mid-run can corrupt it —
+it is a throwaway, run the scenario again.
 
 Result signing
 --------------
 Signing a result PDF costs ~100 ms, far too slow for a year of a province, so approvals run with the hooks of
 ``approve`` skipped (:func:`service.operations.dossiers.action_hooks_skipped`) unless ``sign_results`` is set;
-the summary says so.
+then the ledger writes the approved dossier and runs the hook through the ORM in the same transaction
+(write-through), and the summary says so.
 
 Determinism
 -----------
-Four random streams (arrivals, behaviour, people, carrier) are seeded from the scenario seed; events are
-ordered by (instant, sequence number); iteration is over lists and insertion-ordered dicts only. On a fresh
-database the same scenario and seed give the same dossiers (codes, statuses, due dates) and the same
-statistics. Tracking secrets and postal item numbers are drawn by the services from ``secrets`` and differ
-between runs; no statistic depends on them.
+Five random streams (arrivals, behaviour, people, carrier, postal item numbers) are seeded from the scenario
+seed; events are ordered by (instant, sequence number); iteration is over lists and insertion-ordered dicts
+only. On a fresh database the same scenario and seed give the same dossiers (codes, statuses, due dates,
+postal item numbers) and the same statistics; only the tracking secrets (``secrets``) differ between runs,
+and no statistic depends on them.
 """
 
 from __future__ import annotations
@@ -67,13 +71,12 @@ from service.db import Database
 from service.domain.calendar import VN_TZ, WorkingCalendar
 from service.domain.errors import DomainError, NotPermitted
 from service.domain.lifecycle import Action, Status
-from service.models import Agency, Dossier, Procedure, Shipment, User
-from service.operations.dossiers import act, action_hooks_skipped, submit
-from service.operations.postal import run_carrier
-from service.operations.ratings import rate
+from service.models import Agency, Dossier, Procedure, User
+from service.operations.dossiers import action_hooks_skipped
 from service.schemas.dossiers import ApplicantIn, DocumentRef, DossierIn, PostalHandoverIn
 from service.simulation import people
 from service.simulation.arrivals import Arrival, ArrivalModel, ProcedureMix
+from service.simulation.ledger import Entry, Ledger, load_sequences
 from service.simulation.progress import ProgressBar
 from service.simulation.scenario import Scenario
 
@@ -174,10 +177,8 @@ class Case:
         "delivery",
         "desk",
         "documents",
-        "dossier",
-        "dossier_id",
+        "entry",
         "extended",
-        "gen",
         "obligation",
         "paid",
         "proc",
@@ -191,9 +192,7 @@ class Case:
         self.proc, self.desk, self.channel = proc, desk, channel
         self.delivery, self.citizen = delivery, citizen
         self.documents = documents
-        self.dossier: Dossier | None = None
-        self.dossier_id: int | None = None
-        self.gen = -1
+        self.entry: Entry | None = None
         self.processor: Worker | None = None
         self.closed = False
         self.supplements = 0
@@ -324,14 +323,13 @@ class Simulation:
         self._heap: list[tuple[datetime, int, int, Case | None, Any]] = []
         self._seq = 0
         self._session: Session | None = None
-        self._gen = 0
         self._since_commit = 0
         self.in_transit: dict[int, Case] = {}
         self.desks: dict[str, Desk] = {}
         self.procs: list[Proc] = []
         self.citizens: list[User] = []
         self._handlers = self._handler_table()
-        self._pinned: list[Any] = []
+        self.ledger: Ledger  # made by _setup, once the catalogue and the desks exist
 
     # -- set-up ---------------------------------------------------------------------------------------------
 
@@ -389,6 +387,25 @@ class Simulation:
             daily = s.dossiers_per_year * share / max(working_days, 1)
             self.desks[code] = self._desk(session, code, calendar, daily, password_hash, catalogue_at)
         self.citizens = self._citizens(session, password_hash, catalogue_at)
+        self.ledger = self._ledger(session, rows)
+
+    def _ledger(self, session: Session, procedures: list[Procedure]) -> Ledger:
+        from service.operations import postal
+        from service.operations.calendars import calendar_for
+
+        staff = {w.user.username: w.user for desk in self.desks.values() for w in desk.processors}
+        citizens = {u.national_id: u.id for u in session.exec(
+            select(User).where(User.role == "citizen", col(User.national_id).is_not(None)))
+            if u.national_id and u.id is not None}
+        return Ledger(lambda: self._require_session(), procedures={p.code: p for p in procedures}, staff=staff,
+                      calendars={code: desk.calendar for code, desk in self.desks.items()},
+                      origins={code: postal.origin_of(session, code) for code in self.desks},
+                      calendar=calendar_for(session), citizens=citizens, levels=postal.service_levels(),
+                      rng=random.Random(f"{self.seed_text}:postal-items"), sequences=load_sequences(session))
+
+    def _require_session(self) -> Session:
+        assert self._session is not None, "the ledger writes inside the simulator's transaction"
+        return self._session
 
     def _desk(self, session: Session, code: str, calendar: WorkingCalendar, daily: float, password_hash: str,
               at: datetime) -> Desk:
@@ -461,23 +478,18 @@ class Simulation:
         self._seq += 1
         heapq.heappush(self._heap, (_seconds(when), self._seq, kind, case, extra))
 
-    def _dossier(self, case: Case) -> Dossier:
-        """The dossier row in the current transaction (loaded once per transaction, then held)."""
-        if case.gen != self._gen:
-            assert self._session is not None and case.dossier_id is not None
-            case.dossier = self._session.get(Dossier, case.dossier_id)
-            case.gen = self._gen
-        assert case.dossier is not None
-        return case.dossier
+    def _dossier(self, case: Case) -> Entry:
+        assert case.entry is not None
+        return case.entry
 
     def _act(self, case: Case, user: User, action: Action, now: datetime,
              payload: dict[str, Any] | None = None, *, role: str | None = None) -> bool:
-        """Apply ``action`` through :func:`service.operations.dossiers.act`; ``False`` when the rules refuse
-        it (checked before any change, so the transaction carries on)."""
-        assert self._session is not None
+        """Apply ``action`` through the ledger (:meth:`service.simulation.ledger.Ledger.act`, the decisions of
+        :func:`service.operations.dossiers.act`); ``False`` when the rules refuse it (checked before any
+        change)."""
         try:
-            act(self._session, user=user, dossier=self._dossier(case), action=action, payload=payload,
-                if_match=None, now=now, actor_role=role)
+            self.ledger.act(self._dossier(case), user=user, action=action, payload=payload, now=now,
+                            actor_role=role)
         except NotPermitted:
             raise  # a role the action never allows: a bug of the simulator, not a desk's situation
         except DomainError:
@@ -488,7 +500,7 @@ class Simulation:
         return True
 
     def _status(self, case: Case) -> str:
-        return self._dossier(case).status
+        return self._dossier(case).state.status.value
 
     def _working(self, case: Case, start: datetime, minutes: float) -> datetime:
         return case.desk.calendar.add_working_minutes(start, max(1.0, minutes))
@@ -533,10 +545,9 @@ class Simulation:
                          documents=[DocumentRef(code=c) for c in documents], assisted=arrival.assisted,
                          postal_handover=handover)
         submitter = citizen if channel == "online" else desk.receiver()
-        assert submitter is not None and self._session is not None
+        assert submitter is not None
         case = Case(proc, desk, channel, delivery, citizen, documents)
-        dossier = submit(self._session, user=submitter, data=data, now=now).dossier
-        case.dossier, case.dossier_id, case.gen = dossier, dossier.id, self._gen
+        case.entry = self.ledger.submit(user=submitter, data=data, now=now)
         self.result.submitted += 1
         self.result.actions += 1
         self._since_commit += 1
@@ -566,10 +577,10 @@ class Simulation:
         case.processor = worker
         case.slow = rng.random() < case.proc.slow
         case.obligation = rng.random() < case.proc.obligation
-        dossier = self._dossier(case)
+        state = self._dossier(case).state
         if rng.random() < b.withdraw:
-            assert dossier.due_at is not None
-            span = max(60.0, desk.calendar.working_minutes_between(now, dossier.due_at))
+            assert state.due_at is not None
+            span = max(60.0, desk.calendar.working_minutes_between(now, state.due_at))
             self._at(self._working(case, now, rng.uniform(0.05, 1.2) * span), WITHDRAW, case)
         if rng.random() < case.proc.supplement:
             self._plan_supplement(now, case)
@@ -577,26 +588,26 @@ class Simulation:
             self._to_appraisal(now, case)
 
     def _plan_supplement(self, now: datetime, case: Case) -> None:
-        dossier = self._dossier(case)
+        state = self._dossier(case).state
         calendar = case.desk.calendar
-        assert dossier.clock_started_at is not None
-        window = 3 * case.desk.day_minutes - calendar.working_minutes_between(dossier.clock_started_at, now)
+        assert state.clock_started_at is not None
+        window = 3 * case.desk.day_minutes - calendar.working_minutes_between(state.clock_started_at, now)
         self._at(self._working(case, now, self.rng.uniform(10, max(20.0, window - 15))), REQ_SUPP, case)
 
     def _to_appraisal(self, now: datetime, case: Case) -> None:
         """The dossier is complete: it becomes ready for its processor's decision after its own work time (a
         fraction of the allowed time; more than all of it for a slow one)."""
         rng = self.rng
-        dossier = self._dossier(case)
-        assert dossier.due_at is not None
+        state = self._dossier(case).state
+        assert state.due_at is not None
         calendar = case.desk.calendar
-        allowed = max(30.0, calendar.working_minutes_between(now, dossier.due_at))
+        allowed = max(30.0, calendar.working_minutes_between(now, state.due_at))
         fraction = rng.uniform(1.1, 2.0) if case.slow else rng.uniform(0.0, 0.45)
         ready = self._working(case, now, fraction * allowed)
         self._at(ready, READY, case)
         if case.slow and not case.extended and rng.random() < self.scenario.behaviour.extend:
             case.extended = True
-            at = calendar.add_working_minutes(dossier.due_at, -(case.desk.day_minutes + rng.uniform(15, 180)))
+            at = calendar.add_working_minutes(state.due_at, -(case.desk.day_minutes + rng.uniform(15, 180)))
             at = max(at, self._working(case, now, 5))
             promised = calendar.add_working_minutes(ready, rng.uniform(60, 2 * case.desk.day_minutes))
             new_due = calendar.close_of_business(promised.astimezone(VN_TZ).date())
@@ -742,45 +753,40 @@ class Simulation:
         if self._status(case) != Status.RESULT_READY.value:
             return
         if self._act(case, case.desk.receiver(), Action.DISPATCH_POSTAL, now):
-            assert case.dossier_id is not None
-            self.in_transit[case.dossier_id] = case
+            self.in_transit[self._dossier(case).id] = case
 
     def _carrier(self, now: datetime) -> None:
         if not self.in_transit:
             return
-        assert self._session is not None
         p = self.scenario.postal
-        run = run_carrier(self._session, now, p.failure_rate, self.rng_carrier, late_rate=p.late_rate)
-        for ev in run.events:
-            dossier_id = self._session.exec(select(Shipment.dossier_id)
-                                            .where(Shipment.tracking_number == ev.tracking_number)).one()
-            case = self.in_transit.pop(dossier_id, None)
+        for report in self.ledger.run_carrier(now, failure_rate=p.failure_rate, late_rate=p.late_rate,
+                                              rng=self.rng_carrier):
+            case = self.in_transit.pop(report.entry.id, None)
             self.result.actions += 1
             self._since_commit += 1
+            self.result.carrier_late += report.carrier_late
             if case is None:
                 continue
-            if ev.event == "delivered":
+            if report.event == "delivered":
                 self.result.carrier_delivered += 1
-                self._maybe_rate(ev.at, case)
+                self._maybe_rate(report.at, case)
             else:
                 self.result.carrier_failed += 1
                 delay = self.rng.expovariate(1 / (self.scenario.results.collect_days * case.desk.day_minutes))
                 self._at(self._working(case, now, 5 + delay), RETURN, case)
-        self.result.carrier_late += run.late
 
     def _maybe_rate(self, now: datetime, case: Case) -> None:
         if case.citizen is not None and self.rng.random() < self.scenario.behaviour.rating:
             self._at(now + timedelta(minutes=self.rng.uniform(5, 4320)), RATE, case)
 
     def _rate(self, now: datetime, case: Case) -> None:
-        assert self._session is not None and case.citizen is not None
+        assert case.citizen is not None
         b, rng = self.scenario.behaviour, self.rng
-        dossier = self._dossier(case)
-        late = dossier.timeliness == "late"
+        entry = self._dossier(case)
+        late = entry.state.timeliness == "late"
         satisfied = rng.random() < (b.satisfied_late if late else b.satisfied_on_time)
         comment = rng.choice(SATISFIED_COMMENTS if satisfied else DISSATISFIED_COMMENTS)
-        rate(self._session, user=case.citizen, code=dossier.code,
-             payload={"satisfied": satisfied, "comment": comment}, now=now)
+        self.ledger.rate(entry, user=case.citizen, satisfied=satisfied, comment=comment, now=now)
         self.result.ratings += 1
         self.result.actions += 1
         self._since_commit += 1
@@ -814,18 +820,14 @@ class Simulation:
 
         def open_() -> None:
             stack = ExitStack()
-            self._session = session = stack.enter_context(self.db.transaction())
+            self._session = stack.enter_context(self.db.transaction())
             stacks.append(stack)
-            # Rows every action reads (agencies for calendars, procedures, staff for assignments) are held for
-            # the transaction, so that the session's identity map serves them instead of new queries.
-            self._pinned = [*session.exec(select(Agency)),
-                            *session.exec(select(Procedure).where(col(Procedure.superseded_at).is_(None))),
-                            *session.exec(select(User).where(col(User.role).in_(STAFF_ROLES)))]
-            self._gen += 1
             self._since_commit = 0
             self.result.transactions += 1
 
         def commit() -> None:
+            assert self._session is not None
+            self.ledger.flush(self._session)
             stacks.pop().close()
             open_()
 
@@ -836,10 +838,11 @@ class Simulation:
             stacks.pop().__exit__(*sys.exc_info())  # rolls the open transaction back
             raise
         else:
+            assert self._session is not None
+            self.ledger.flush(self._session)
             stacks.pop().close()
         finally:
             self._session = None
-            self._pinned = []
 
     def run(self) -> RunResult:
         from service.clock import LegalClock

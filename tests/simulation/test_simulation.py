@@ -238,3 +238,32 @@ def test_shipped_scenarios_load_and_bad_ones_are_refused() -> None:
         loads('name = "x"\n[channels]\nonline = 1.4\n')
     with pytest.raises(ScenarioError, match="name"):
         loads("year = 2025\n")
+
+
+def test_signed_results_go_through_the_approval_hooks(database_url: str, tmp_path: Any) -> None:
+    """``--sign-results``: the ledger writes the approved dossier, then the ORM hook signs its result in the
+    same transaction; every approval gets a signed result and the chains stay valid."""
+    from types import SimpleNamespace
+
+    from service.domain.lifecycle import Action
+    from service.operations import pki
+    from tests.conftest import make_settings
+
+    empty_tables(database_url)
+    db = Database(database_url)
+    try:
+        pki.register(SimpleNamespace(db=db, settings=make_settings(database_url, tmp_path)))  # type: ignore[arg-type]
+        result = simulate(db, loads(SMALL), limit=30, sign_results=True)
+        assert result.signing == "signed"
+        with db.transaction(read_only=True) as session:
+            approvals = session.exec(select(DossierEvent).where(DossierEvent.action == Action.APPROVE.value)).all()
+            signed = session.exec(select(ResultDocument)).all()
+            codes = dict(session.execute(select(Dossier.id, Dossier.code)).all())  # type: ignore[call-overload]
+            sorted_codes = [codes[e.dossier_id] for e in sorted(approvals, key=lambda e: e.dossier_id)]
+            chains = [verify_history(session, d)[0] for d in session.exec(select(Dossier))]
+    finally:
+        db.dispose()
+    assert approvals and len(signed) == len(approvals)
+    assert all(event.data["result_code"] == f"{code}-KQ1" for event, code in zip(
+        sorted(approvals, key=lambda e: e.dossier_id), sorted_codes, strict=True))
+    assert all(chains)
