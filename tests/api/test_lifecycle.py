@@ -297,8 +297,9 @@ def test_extension_body_rules(world: World) -> None:
     world.set_clock("2026-03-03T10:00:00+07:00")
     for body in ({"reason": "Thiếu ngày."}, {"new_due_at": "2026-03-10T17:00:00+07:00"}):
         assert world.act(code, "extend", "approver", body, expect=422)["code"] == "FIELD_REQUIRED"
-    # Not later than the current due date, or on a day off (Sun 08/03), or without an offset.
-    for bad in ("2026-03-04T17:00:00+07:00", "2026-03-08T10:00:00+07:00"):
+    # Not later than the current due date, on a day off (Sun 08/03), after hours or at lunch, or without an offset.
+    for bad in ("2026-03-04T17:00:00+07:00", "2026-03-08T10:00:00+07:00", "2026-03-10T19:30:00+07:00",
+                "2026-03-10T12:15:00+07:00"):
         assert (
             world.act(code, "extend", "approver", extend_body(bad), expect=422)["code"]
             == "EXTENSION_DATE_INVALID"
