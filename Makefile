@@ -43,6 +43,7 @@ run: $(RUN_DEPS)
 
 ## The whole suite: on temporary SQLite files, or on the database named by MOTCUA_DATABASE_URL when set.
 test: install
+	$(BIN)/ruff check service tests bench
 	$(BIN)/python -m service.openapi --check
 	$(BIN)/pytest -n 2 --dist loadfile
 
@@ -70,7 +71,7 @@ bulk: demo
 		--from $(or $(FROM),2025-01-01) --to $(or $(TO),2025-12-31) --workers 2
 
 ## A demo database holding a simulated year (motcua simulate --scenario $(SIM_SCENARIO) --seed $(SIM_SEED)), built
-## once into $(SIM_DATABASE) (a few minutes for the commune; the province takes long) and migrated on each use.
+## once into $(SIM_DATABASE) (under a minute for the commune, about ten for the province) and migrated on each use.
 demo-sim: $(SIM_DATABASE)
 	MOTCUA_DATABASE_URL=$(SIM_DATABASE_URL) $(BIN)/alembic upgrade head
 

@@ -8,8 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlmodel import Session
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from service.context import AppContext
 from service.errors import ForbiddenRole, Unauthorized

@@ -37,7 +37,7 @@ class ProcedureIn(ApiModel):
     processing_time: ProcessingTime
     fee_vnd: Annotated[StrictInt, Field(ge=0, le=10**12)]
     postal_allowed: StrictBool
-    required_documents: Annotated[list[RequiredDocument], Field(max_length=100)] = []
+    required_documents: Annotated[list[RequiredDocument], Field(max_length=100)] = []  # noqa: RUF012  (pydantic copies defaults)
     supplement_policy: SupplementPolicy = "restart"
     legal_basis: Annotated[str, Field(max_length=1000)] | None = None
 

@@ -43,7 +43,7 @@ class DossierIn(ApiModel):
     result_delivery: Delivery
     delivery_address: Annotated[str, Field(max_length=500)] | None = None
     applicant: ApplicantIn | None = None
-    documents: Annotated[list[DocumentRef], Field(max_length=100)] = []
+    documents: Annotated[list[DocumentRef], Field(max_length=100)] = []  # noqa: RUF012  (pydantic copies defaults)
     assisted: StrictBool = Field(default=False, description="Helped by a community digital technology team")
     postal_handover: PostalHandoverIn | None = Field(default=None, description="Postal channel only")
 
