@@ -29,7 +29,8 @@ Converter = Callable[[Any], Any] | None
 
 
 def _sqlite_instant(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    # SQLAlchemy's SQLite DATETIME text ("%Y-%m-%d %H:%M:%S.%f"), of the UTC instant, without the strftime cost.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def converters(dialect: str, table: Table, columns: Sequence[str]) -> list[Converter]:

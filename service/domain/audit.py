@@ -15,19 +15,20 @@ from typing import Any
 GENESIS = "0" * 64
 
 
-def _canonical(value: Any) -> Any:
+def _instant(value: Any) -> str:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")
-    if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
-    return value
+    raise TypeError(f"{type(value).__name__} is not part of a control-slip entry")
+
+
+def canonical(entry: Mapping[str, Any]) -> str:
+    """The entry as canonical JSON: keys sorted, no spaces, UTF-8 text as is, instants as UTC ISO 8601 with
+    microseconds (``2025-01-06T01:00:00.000000+00:00``) whatever their offset."""
+    return json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_instant)
 
 
 def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
-    payload = json.dumps(_canonical(entry), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{prev_hash}|{payload}".encode()).hexdigest()
+    return hashlib.sha256(f"{prev_hash}|{canonical(entry)}".encode()).hexdigest()
 
 
 def verify_chain(entries: Iterable[tuple[Mapping[str, Any], str, str]]) -> bool:
