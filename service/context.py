@@ -9,7 +9,7 @@ from typing import Any
 from service.clock import LegalClock
 from service.db import Database
 from service.security.tokens import TokenIssuer
-from service.settings import Settings
+from service.settings import SETTINGS_KEY, Settings
 
 
 @dataclass
@@ -24,7 +24,7 @@ class AppContext:
     def from_settings(cls, settings: Settings) -> AppContext:
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=Database(settings.database_url, info={SETTINGS_KEY: settings}),
             clock=LegalClock(simulation=settings.simulation),
             tokens=TokenIssuer(
                 secret=settings.secret_key,

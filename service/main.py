@@ -13,7 +13,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from service.apidoc import install_openapi
 from service.context import AppContext
 from service.errors import install_error_handlers
-from service.operations import pki as pki_operations
 from service.operations.accounts import ensure_admin
 from service.routers import (
     agencies,
@@ -39,7 +38,6 @@ log = logging.getLogger("motcua")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     context = AppContext.from_settings(settings)
-    pki_operations.register(context)  # settings for the approve hook (signing)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,7 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def bootstrap(context: AppContext) -> None:
     """Start-up work that needs the database: the bootstrap admin."""
     settings = context.settings
-    pki_operations.register(context)  # the context may have been swapped since create_app
     if settings.admin_username and settings.admin_password:
         with context.db.transaction() as session:
             if ensure_admin(session, settings.admin_username, settings.admin_password,

@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography import x509
 from sqlalchemy.exc import IntegrityError
@@ -36,15 +35,10 @@ from sqlmodel import Session, col, select
 
 from service.errors import Conflict, NotFound, ServiceUnavailable
 from service.models import Agency, PkiCertificate, User
-from service.settings import Settings
+from service.settings import SETTINGS_KEY, Settings
 from service.signing import pades
 from service.signing import pki as x
 from service.timezone import utc_now
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from service.context import AppContext
 
 log = logging.getLogger("motcua.pki")
 
@@ -63,25 +57,17 @@ class SigningUnavailable(ServiceUnavailable):
     code = "SIGNING_FAILED"
 
 
-# ---------------------------------------------------------------- settings per database
-
-
-_SETTINGS: weakref.WeakKeyDictionary[Engine, Settings] = weakref.WeakKeyDictionary()
-
-
-def register(context: AppContext) -> None:
-    """Tell the action hooks which settings (key passphrase, public URL) go with this app's database."""
-    _SETTINGS[context.db.engine] = context.settings
+# ---------------------------------------------------------------- settings
 
 
 def settings_for(session: Session) -> Settings:
-    """The settings of the app whose database ``session`` is bound to (see :func:`register`)."""
-    bind: Any = session.get_bind()
-    settings = _SETTINGS.get(getattr(bind, "_proxied", bind))
+    """The settings of the app that opened ``session`` (its :class:`~service.db.Database` carries them into
+    every session's ``info``); 503 ``SIGNING_UNAVAILABLE`` for a session opened without them."""
+    settings = session.info.get(SETTINGS_KEY)
     if settings is None:
         raise SigningUnavailable("Hạ tầng ký số chưa được cấu hình cho cơ sở dữ liệu này.",
                                  code="SIGNING_UNAVAILABLE")
-    return settings
+    return settings  # type: ignore[no-any-return]
 
 
 def crl_url(settings: Settings) -> str:

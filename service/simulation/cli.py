@@ -83,6 +83,7 @@ def _signing_settings(url: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from service.db import Database
+    from service.settings import SETTINGS_KEY
     from service.simulation.engine import simulate, tune_sqlite
     from service.simulation.progress import ProgressBar
     from service.simulation.scenario import ScenarioError, load
@@ -97,15 +98,9 @@ def run(args: argparse.Namespace) -> int:
     url = getattr(args, "database_url", None) or os.environ.get("MOTCUA_DATABASE_URL") or DEFAULT_URL
     if not args.no_migrate:
         migrate(url)
-    db = Database(url)
+    db = Database(url, info={SETTINGS_KEY: _signing_settings(url)} if args.sign_results else None)
     tune_sqlite(db)
     try:
-        if args.sign_results:
-            from types import SimpleNamespace
-
-            from service.operations import pki
-
-            pki.register(SimpleNamespace(db=db, settings=_signing_settings(url)))  # type: ignore[arg-type]
         result = simulate(db, scenario, seed=args.seed, limit=args.limit, sign_results=args.sign_results,
                           batch_size=args.batch, progress=ProgressBar(enabled=not args.no_progress))
         summary = summarize(db, result)

@@ -243,16 +243,13 @@ def test_shipped_scenarios_load_and_bad_ones_are_refused() -> None:
 def test_signed_results_go_through_the_approval_hooks(database_url: str, tmp_path: Any) -> None:
     """``--sign-results``: the ledger writes the approved dossier, then the ORM hook signs its result in the
     same transaction; every approval gets a signed result and the chains stay valid."""
-    from types import SimpleNamespace
-
     from service.domain.lifecycle import Action
-    from service.operations import pki
+    from service.settings import SETTINGS_KEY
     from tests.conftest import make_settings
 
     empty_tables(database_url)
-    db = Database(database_url)
+    db = Database(database_url, info={SETTINGS_KEY: make_settings(database_url, tmp_path)})
     try:
-        pki.register(SimpleNamespace(db=db, settings=make_settings(database_url, tmp_path)))  # type: ignore[arg-type]
         result = simulate(db, loads(SMALL), limit=30, sign_results=True)
         assert result.signing == "signed"
         with db.transaction(read_only=True) as session:
