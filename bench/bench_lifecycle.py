@@ -30,10 +30,7 @@ import argparse
 import math
 import os
 import random
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -50,6 +47,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from anywhere without installing
 
+from _server import ADMIN, PASSWORD, app_server, migrate, ok, token  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from service.db import create_db_engine, normalize_database_url  # noqa: E402
@@ -57,8 +55,6 @@ from service.models import Dossier  # noqa: E402
 from service.operations.dossiers import encode_cursor, secret_hash  # noqa: E402
 
 PYTHON = sys.executable
-ADMIN = ("admin", "Bench@123456")
-PASSWORD = "Bench@123456"
 CITIZEN_ID = "022090001234"
 PROVINCE = "000.00.00.H49"
 AGENCIES = [f"000.00.{61 + i:02d}.H49" for i in range(20)]
@@ -73,28 +69,6 @@ PER_AGENCY_DAY = 500
 # ------------------------------------------------------------------------------------------- servers
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def environment(database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "MOTCUA_ENV": "dev",
-            "MOTCUA_DATABASE_URL": database_url,
-            "MOTCUA_SECRET_KEY": secrets.token_urlsafe(48),
-            "MOTCUA_CA_KEY_PASSPHRASE": secrets.token_urlsafe(24),
-            "MOTCUA_SIMULATION": "true",
-            "MOTCUA_ADMIN_USERNAME": ADMIN[0],
-            "MOTCUA_ADMIN_PASSWORD": ADMIN[1],
-        }
-    )
-    return env
-
-
 def fresh_database(url: str) -> None:
     """A PostgreSQL scratch database loses its public schema; then ``alembic upgrade head`` builds it."""
     if normalize_database_url(url).startswith("postgresql"):
@@ -103,70 +77,13 @@ def fresh_database(url: str) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    subprocess.run(
-        [PYTHON, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT,
-        env=environment(url),
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    migrate(url)
 
 
 @contextmanager
 def server(url: str) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "uvicorn",
-            "service.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=environment(url),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                raise SystemExit("the server exited during start-up")
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not answer /health within 60 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    if response.status_code != status:
-        raise SystemExit(
-            f"{response.request.method} {response.request.url} → {response.status_code}: "
-            f"{response.text[:500]}"
-        )
-    return response.json() if response.content else None
-
-
-def token(client: httpx.Client, username: str, password: str) -> dict[str, str]:
-    body = ok(client.post("/api/v1/auth/token", data={"username": username, "password": password}))
-    return {"Authorization": f"Bearer {body['access_token']}"}
+    with app_server(url) as running:
+        yield running.base
 
 
 def build_world(base: str, agencies: list[str]) -> dict[str, dict[str, str]]:

@@ -20,98 +20,35 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
+from _server import ADMIN, PASSWORD, app_server, migrate, ok, token
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-ADMIN = ("admin", "Bench@123456")
-PASSWORD = "Bench@123456"
 PROVINCE, COMMUNE = "000.00.00.H49", "000.00.61.H49"
 PROCEDURE = "1.001193.000.00.00.H49"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _environment(database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "MOTCUA_ENV": "dev",
-        "MOTCUA_DATABASE_URL": database_url,
-        "MOTCUA_SECRET_KEY": secrets.token_urlsafe(48),
-        "MOTCUA_CA_KEY_PASSPHRASE": secrets.token_urlsafe(24),
-        "MOTCUA_SIMULATION": "true",
-        "MOTCUA_ADMIN_USERNAME": ADMIN[0],
-        "MOTCUA_ADMIN_PASSWORD": ADMIN[1],
-        "PYTHONPATH": str(ROOT),
-    })
-    return env
-
-
-def _start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = subprocess.Popen(
-        [PYTHON, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None:
-            raise SystemExit("the server exited during start-up")
-        time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("the server did not answer /health within 60 s")
-
-
-def _ok(response: httpx.Response, status: int = 200) -> Any:
-    if response.status_code != status:
-        raise SystemExit(f"{response.request.method} {response.request.url} → {response.status_code}: "
-                         f"{response.text[:500]}")
-    return response.json() if response.content else None
-
-
-def _token(client: httpx.Client, username: str, password: str) -> dict[str, str]:
-    body = _ok(client.post("/api/v1/auth/token", data={"username": username, "password": password}))
-    return {"Authorization": f"Bearer {body['access_token']}"}
-
-
 def _world(client: httpx.Client) -> dict[str, dict[str, str]]:
-    admin = _token(client, *ADMIN)
-    _ok(client.put("/api/v1/sim/clock", json={"now": "2026-03-02T08:00:00+07:00"}, headers=admin))
+    admin = token(client, *ADMIN)
+    ok(client.put("/api/v1/sim/clock", json={"now": "2026-03-02T08:00:00+07:00"}, headers=admin))
     for body in ({"code": PROVINCE, "name": "Ủy ban nhân dân tỉnh Quảng Ninh", "level": "province"},
                  {"code": COMMUNE, "name": "Ủy ban nhân dân xã Tiên Yên", "level": "commune",
                   "parent_code": PROVINCE}):
-        _ok(client.post("/api/v1/agencies", json=body, headers=admin), 201)
+        ok(client.post("/api/v1/agencies", json=body, headers=admin), 201)
     headers = {"admin": admin}
     for role, username, name in (("receiver", "tiepnhan", "Nguyễn Thị Lan"),
                                  ("processor", "chuyenvien", "Trần Văn Minh"),
                                  ("approver", "lanhdao", "Phạm Quốc Hưng")):
-        _ok(client.post("/api/v1/users", headers=admin, json={
+        ok(client.post("/api/v1/users", headers=admin, json={
             "username": username, "password": PASSWORD, "full_name": name, "role": role,
             "agency_code": COMMUNE}), 201)
-        headers[role] = _token(client, username, PASSWORD)
-    _ok(client.post("/api/v1/procedures", headers=admin, json={
+        headers[role] = token(client, username, PASSWORD)
+    ok(client.post("/api/v1/procedures", headers=admin, json={
         "code": PROCEDURE, "name": "Đăng ký khai sinh", "agency_code": COMMUNE, "service_level": 4,
         "processing_time": {"value": 3, "unit": "working_days"}, "fee_vnd": 0, "postal_allowed": False,
         "required_documents": [{"code": "TP01", "name": "Tờ khai đăng ký khai sinh", "mandatory": True}],
@@ -126,7 +63,7 @@ def _submit(client: httpx.Client, receiver: dict[str, str], n: int) -> list[str]
                 "applicant": {"national_id": f"0220900{i:05d}", "full_name": "Lê Văn Hùng",
                               "phone": "0912345678"},
                 "documents": [{"code": "TP01"}]}
-        codes.append(_ok(client.post("/api/v1/dossiers", json=body, headers=receiver), 201)["code"])
+        codes.append(ok(client.post("/api/v1/dossiers", json=body, headers=receiver), 201)["code"])
     return codes
 
 
@@ -142,7 +79,7 @@ def _server_cpu(pid: int) -> float:
 def _timed(call: Callable[[], httpx.Response], pid: int, cpu: list[float]) -> float:
     """Wall milliseconds of one request; the server's CPU seconds for it are added to ``cpu[0]``."""
     began, used = time.perf_counter(), _server_cpu(pid)
-    _ok(call())
+    ok(call())
     cpu[0] += _server_cpu(pid) - used
     return (time.perf_counter() - began) * 1000
 
@@ -162,42 +99,37 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-signing-") as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
-        port = _free_port()
-        server = _start(_environment(url), port)
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-                headers = _world(client)
-                warm, measured = 3, args.dossiers
-                codes = _submit(client, headers["receiver"], warm + measured)
+        migrate(url)
+        with app_server(url) as server, httpx.Client(base_url=server.base, timeout=60) as client:
+            headers = _world(client)
+            warm, measured = 3, args.dossiers
+            codes = _submit(client, headers["receiver"], warm + measured)
 
-                assign_cpu, approve_cpu, scratch = [0.0], [0.0], [0.0]
+            assign_cpu, approve_cpu, scratch = [0.0], [0.0], [0.0]
 
-                def assign(code: str, cpu: list[float] = scratch) -> float:
-                    return _timed(lambda: client.post(f"/api/v1/dossiers/{code}/actions/assign",
-                                                      json={"assignee": "chuyenvien"},
-                                                      headers=headers["receiver"]), server.pid, cpu)
+            def assign(code: str, cpu: list[float] = scratch) -> float:
+                return _timed(lambda: client.post(f"/api/v1/dossiers/{code}/actions/assign",
+                                                  json={"assignee": "chuyenvien"},
+                                                  headers=headers["receiver"]), server.pid, cpu)
 
-                def approve(code: str, cpu: list[float] = scratch) -> float:
-                    return _timed(lambda: client.post(f"/api/v1/dossiers/{code}/actions/approve", json={},
-                                                      headers=headers["approver"]), server.pid, cpu)
+            def approve(code: str, cpu: list[float] = scratch) -> float:
+                return _timed(lambda: client.post(f"/api/v1/dossiers/{code}/actions/approve", json={},
+                                                  headers=headers["approver"]), server.pid, cpu)
 
-                for code in codes[:warm]:
-                    assign(code)
-                first_approval = approve(codes[0])  # creates root CA, issuing CA, approver certificate
-                for code in codes[1:warm]:
-                    approve(code)
-                assigns, approves = [], []
-                for code in codes[warm:]:
-                    assigns.append(assign(code, assign_cpu))
-                    approves.append(approve(code, approve_cpu))
+            for code in codes[:warm]:
+                assign(code)
+            first_approval = approve(codes[0])  # creates root CA, issuing CA, approver certificate
+            for code in codes[1:warm]:
+                approve(code)
+            assigns, approves = [], []
+            for code in codes[warm:]:
+                assigns.append(assign(code, assign_cpu))
+                approves.append(approve(code, approve_cpu))
 
-                result = client.get(f"/api/v1/dossiers/{codes[-1]}/result/document",
-                                    headers=headers["approver"])
-                check = _ok(client.post("/api/v1/signatures/verify",
-                                        files={"file": ("kq.pdf", result.content, "application/pdf")}))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+            result = client.get(f"/api/v1/dossiers/{codes[-1]}/result/document",
+                                headers=headers["approver"])
+            check = ok(client.post("/api/v1/signatures/verify",
+                                    files={"file": ("kq.pdf", result.content, "application/pdf")}))
 
     backend = url.split(":", 1)[0]
     print(f"server: uvicorn, 1 worker, {backend}; {measured} dossiers measured after {warm} warm-up ones")
