@@ -744,12 +744,7 @@ def generate(
         else:
             for task in tasks:
                 write(_build(task))
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                for table in TABLES:
-                    conn.execute(text(f"ANALYZE {table}"))
-            else:
-                conn.exec_driver_sql("ANALYZE")
+        tablewriter.analyze(engine, list(TABLES))
     finally:
         _SHARED.clear()
         if db is not None:

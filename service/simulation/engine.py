@@ -67,6 +67,7 @@ from typing import Any
 from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
+from service import tablewriter
 from service.db import Database
 from service.domain.calendar import VN_TZ, WorkingCalendar
 from service.domain.errors import DomainError, NotPermitted
@@ -76,6 +77,7 @@ from service.operations.dossiers import action_hooks_skipped
 from service.schemas.dossiers import ApplicantIn, DocumentRef, DossierIn, PostalHandoverIn
 from service.simulation import people
 from service.simulation.arrivals import Arrival, ArrivalModel, ProcedureMix
+from service.simulation.ledger import TABLE as LEDGER_TABLES
 from service.simulation.ledger import Entry, Ledger, load_sequences
 from service.simulation.progress import ProgressBar
 from service.simulation.scenario import Scenario
@@ -897,6 +899,7 @@ class Simulation:
             self.progress.update(1, 1, label=f"{last:%d/%m/%Y}", dossiers=self.result.submitted, force=True)
             self.progress.close()
         self.result.seconds = timer.perf_counter() - started
+        tablewriter.analyze(self.db.engine, list(LEDGER_TABLES))
         return self.result
 
 
