@@ -73,9 +73,11 @@ in the same batch); the other tables number their own rows."""
 STATE_FIELDS = tuple(DossierState.__dataclass_fields__)
 UPDATED_DOSSIER = (*STATE_FIELDS, "version", "updated_at", "assignee_id")
 UPDATED_SHIPMENT = ("status", "delivered_at", "failed_at", "carrier_late")
-NATIVE_HOOKS = frozenset({Action.DISPATCH_POSTAL, Action.CONFIRM_DELIVERY, Action.DELIVERY_FAILED})
-"""Actions whose hooks' decisions the ledger persists itself (the postal shipment); other actions' hooks run
-through the ORM (write-through)."""
+NATIVE_HOOKS = {Action.DISPATCH_POSTAL: postal.create_shipment, Action.CONFIRM_DELIVERY: postal.shipment_delivered,
+                Action.DELIVERY_FAILED: postal.shipment_failed}
+"""Hooks whose decisions the ledger persists itself (the postal shipment); other actions' hooks run through the
+ORM (write-through). Any other hook attached to these actions makes the ledger refuse to start rather than
+skip it silently."""
 
 
 class Entry:
@@ -126,6 +128,10 @@ class Ledger:
                  calendars: dict[str, WorkingCalendar], origins: dict[str, Origin], calendar: WorkingCalendar,
                  citizens: dict[str, int], levels: ServiceLevels, rng: random.Random,
                  sequences: dict[tuple[str, date], int] | None = None) -> None:
+        foreign = [f"{hook.__module__}.{hook.__qualname__}" for action, native in NATIVE_HOOKS.items()
+                   for hook in ACTION_HOOKS.get(action, ()) if hook is not native]
+        if foreign:
+            raise RuntimeError(f"the simulator's ledger does not know how to persist the hooks {foreign}")
         self.session, self.procedures, self.staff = session, procedures, staff
         self.calendars, self.origins, self.calendar, self.citizens = calendars, origins, calendar, citizens
         self.levels, self.rng = levels, rng

@@ -277,3 +277,21 @@ def test_the_ledger_writes_what_the_operations_write(database_url: str, monkeypa
     assert {dict(r)["event"] for r in expected["postal_event"]} == {"'delivered'", "'failed'"}
     for name in expected:
         assert actual[name] == expected[name], name
+
+
+def test_the_ledger_refuses_a_hook_it_cannot_persist(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A side effect attached to dispatch (say, an SMS gateway) would be silently skipped by the simulator: the
+    ledger refuses to start instead."""
+    def sms_gateway(session: Session, **_: Any) -> dict[str, Any]:
+        return {}
+
+    monkeypatch.setitem(ops.ACTION_HOOKS, Action.DISPATCH_POSTAL,
+                        [*ops.ACTION_HOOKS.get(Action.DISPATCH_POSTAL, []), sms_gateway])
+    empty_tables(database_url)
+    db = Database(database_url)
+    try:
+        users = _setup(db)
+        with db.transaction() as session, pytest.raises(RuntimeError, match="sms_gateway"):
+            Batched(session, users)
+    finally:
+        db.dispose()
