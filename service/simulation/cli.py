@@ -21,7 +21,7 @@ DEFAULT_URL = "sqlite:///./data/simulation.db"
 def add_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "simulate", help="run a simulation scenario (a commune desk, a province) through the real rules",
-        description="Play a scenario on the simulated legal clock through the dossier services, then print "
+        description="Play a scenario on the simulated legal clock through the dossier rules, then print "
                     "dossiers by status, on-time and online rates, the Decision 766 index and the slowest "
                     "procedures. The same scenario and seed give the same dossiers and statistics.")
     parser.add_argument("--scenario", default="commune",
@@ -38,7 +38,8 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--sign-results", action="store_true",
                         help="sign each result PDF on approval (slow, ~0.1 s a dossier: small scenarios "
                              "only)")
-    parser.add_argument("--batch", type=int, default=5000, help="actions per transaction (default 5000)")
+    parser.add_argument("--batch", type=int, default=5000,
+                        help="actions written per transaction, at the end of a simulated day (default 5000)")
     parser.add_argument("--json", metavar="PATH", help="also write the summary as JSON to PATH")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("--no-migrate", action="store_true", help="do not run the Alembic migrations first")
