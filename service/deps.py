@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlmodel import Session, select
 
 from service.context import AppContext
@@ -59,6 +61,24 @@ def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def _needs_user(dependant: Dependant) -> bool:
+    return dependant.call is get_current_user or any(_needs_user(d) for d in dependant.dependencies)
+
+
+def authenticate_if_required(request: Request) -> None:
+    """Raise :class:`Unauthorized` when the matched route needs a signed-in user and the request's bearer token
+    does not name an active one — the check :func:`get_current_user` makes, for requests FastAPI rejects before
+    running dependencies (see :func:`service.errors.install_error_handlers`)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not _needs_user(dependant):
+        return
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    context = get_context(request)
+    with context.db.transaction(read_only=True) as session:
+        get_current_user(context, session, token if scheme.lower() == "bearer" else None)
 
 
 def require_roles(*roles: str) -> Callable[[User], User]:

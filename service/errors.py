@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -127,7 +129,11 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, *, authenticate: Callable[[Request], None] | None = None) -> None:
+    """problem+json for every error. ``authenticate`` (raises :class:`Unauthorized`) keeps the contract's order
+    for a body that is not JSON at all: FastAPI decodes the body before it runs a route's dependencies, so such
+    a request would get 422 before the missing or bad credentials were noticed; it gets 401 instead."""
+
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers,
@@ -147,6 +153,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if authenticate is not None and any(err.get("type") == "json_invalid" for err in exc.errors()):
+            try:
+                await run_in_threadpool(authenticate, request)
+            except AppError as auth_error:
+                return await _app_error(request, auth_error)
         errors = [
             {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
             for err in exc.errors()

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from service.apidoc import install_openapi
 from service.context import AppContext
+from service.deps import authenticate_if_required
 from service.errors import install_error_handlers
 from service.operations.accounts import ensure_admin
 from service.routers import (
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = context
-    install_error_handlers(app)
+    install_error_handlers(app, authenticate=authenticate_if_required)
     install_openapi(app)
 
     @app.middleware("http")

@@ -48,3 +48,22 @@ def test_sim_clock_is_404_without_simulation(settings, tmp_path) -> None:  # typ
 
 def test_health_checks_the_database(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/dossiers", "/api/v1/dossiers/000.00.61.H49-260302-0001/actions/receive"])
+def test_a_body_that_is_not_json_is_401_before_422_without_credentials(
+        client: TestClient, admin_headers: dict[str, str], path: str) -> None:
+    """The contract checks 401 first; FastAPI decodes the body before it authenticates."""
+    broken = {"content": b'{"procedure_code": ', "headers": {"Content-Type": "application/json"}}
+    anonymous = client.post(path, **broken)  # type: ignore[arg-type]
+    assert anonymous.status_code == 401, anonymous.text
+    assert anonymous.json()["code"] == "UNAUTHORIZED"
+    forged = client.post(path, content=broken["content"],  # type: ignore[arg-type]
+                         headers={**broken["headers"], "Authorization": "Bearer not-a-token"})
+    assert forged.status_code == 401
+    signed_in = client.post(path, content=broken["content"],  # type: ignore[arg-type]
+                            headers={**broken["headers"], **admin_headers})
+    assert signed_in.status_code == 422
+    assert signed_in.json()["code"] == "VALIDATION_ERROR"
+    # Routes open to anyone still answer 422 for such a body.
+    assert client.post("/api/v1/auth/register", **broken).status_code == 422  # type: ignore[arg-type]
