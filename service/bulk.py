@@ -578,7 +578,8 @@ def _dossier_row(sim: Simulated, dossier_id: int, code: str) -> tuple[Any, ...]:
         delivery_address=None, applicant_user_id=sim.citizen.id if sim.citizen else None,
         applicant_national_id=sim.applicant_national_id, applicant_full_name=sim.applicant_name,
         applicant_phone=sim.applicant_phone, applicant_address=None, submitted_at=sim.submitted_at,
-        fee_vnd=p.fee_vnd, assisted=False, assignee_id=sim.assignee.id if sim.assignee else None,
+        fee_vnd=p.fee_vnd, assisted=False, digitised=bool(sim.uploads),
+        assignee_id=sim.assignee.id if sim.assignee else None,
         tracking_secret_hash=secret_hash(f"bulk:{code}:{dossier_id}"), created_by_id=sim.submitter.id,
         version=sim.version, created_at=sim.submitted_at, updated_at=sim.events[-1].at,
     )

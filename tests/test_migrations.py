@@ -34,3 +34,41 @@ def test_upgrade_check_downgrade_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     engine = create_db_engine(url)
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
+
+
+def test_the_digitised_flag_is_back_filled_from_uploaded_papers(tmp_path: Path) -> None:
+    """Migration 0003 marks the dossiers that already had an uploaded paper (Decision 766 indicator 4.2)."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import select
+
+    from service.db import Database
+    from service.demo import load, read_catalogue
+    from service.models import Dossier, DossierDocument, User
+    from service.operations.dossiers import submit
+    from service.schemas.dossiers import DossierIn
+
+    url = f"sqlite:///{tmp_path / 'backfill.db'}"
+    run_migrations(url)
+    now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    db = Database(url)
+    codes = []
+    with db.transaction() as session:
+        load(session, read_catalogue(), now=now)
+        desk = session.exec(select(User).where(User.username == "tiepnhan")).one()
+        for _ in range(2):
+            body = {"procedure_code": "1.001612.000.00.00.H49", "channel": "counter", "result_delivery": "counter",
+                    "documents": [{"code": "TP01"}], "applicant": {"national_id": "022080000111",
+                                                                   "full_name": "Trần Thị Bình"}}
+            codes.append(submit(session, user=desk, data=DossierIn.model_validate(body), now=now).dossier.code)
+        scanned = session.exec(select(Dossier).where(Dossier.code == codes[0])).one()
+        paper = session.exec(select(DossierDocument).where(DossierDocument.dossier_id == scanned.id)).one()
+        paper.uploaded_at, paper.filename = now, "tp01.pdf"  # as before the flag existed: the paper only
+    db.dispose()
+    run_migrations(url, "0002", downgrade=True)
+    run_migrations(url)
+    db = Database(url)
+    with db.transaction(read_only=True) as session:
+        flags = {d.code: d.digitised for d in session.exec(select(Dossier))}
+    db.dispose()
+    assert flags == {codes[0]: True, codes[1]: False}

@@ -68,6 +68,9 @@ class Dossier(SQLModel, table=True):
     paid: bool = False
     paid_online: bool = False
     assisted: bool = False
+    digitised: bool = False
+    """At least one paper was uploaded (scanned): Decision 766 indicator 4.2 counts such dossiers. Papers can only
+    be uploaded before the decision, so for a resolved dossier this holds as of any later instant."""
     assignee_id: int | None = Field(default=None, foreign_key="user_account.id")
     processing_value: int
     processing_unit: str = Field(max_length=16)

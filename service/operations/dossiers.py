@@ -318,7 +318,7 @@ def lodged_values(procedure: Procedure, user: User, data: DossierIn, *, applican
         "applicant_user_id": applicant_user_id, "applicant_national_id": applicant.national_id,
         "applicant_full_name": applicant.full_name, "applicant_phone": applicant.phone,
         "applicant_address": applicant.address, "submitted_at": now, "fee_vnd": procedure.fee_vnd,
-        "assisted": data.assisted, "processing_value": procedure.processing_value,
+        "assisted": data.assisted, "digitised": False, "processing_value": procedure.processing_value,
         "processing_unit": procedure.processing_unit, "supplement_policy": procedure.supplement_policy,
         "service_level": procedure.service_level, "created_by_id": user.id, "created_at": now, "updated_at": now,
     }

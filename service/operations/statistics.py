@@ -58,7 +58,6 @@ from service.errors import ForbiddenRole, NotFound, Unprocessable
 from service.models import (
     Agency,
     Dossier,
-    DossierDocument,
     DossierEvent,
     Procedure,
     Rating,
@@ -421,15 +420,12 @@ def index_inputs(session: Session, window: Window, agency_code: str | None) -> s
         case((and_(resolved, fee), 1), else_=0).label("fee"),
         case((and_(resolved, fee, D.c.paid_online), 1), else_=0).label("fee_online"),
         case((approved, 1), else_=0).label("approved"),
+        case((and_(resolved, D.c.digitised), 1), else_=0).label("digitised"),
     ]).subquery("flags")
-    # Electronic results, uploaded papers and dislikes as of the cut, joined once (hash joins) rather than
-    # probed per dossier. Papers are uploaded only before the decision (service/operations/uploads.py refuses
-    # them afterwards), so a resolved dossier's papers all carry an ``uploaded_at`` before the cut.
-    results, documents, ratings = (ResultDocument.__table__, DossierDocument.__table__,  # type: ignore[attr-defined]
-                                   Rating.__table__)  # type: ignore[attr-defined]
-    uploaded = select(documents.c.dossier_id.label("dossier_id")).where(
-        documents.c.uploaded_at.is_not(None), documents.c.uploaded_at < c,
-    ).group_by(documents.c.dossier_id).subquery("uploaded")
+    # Electronic results and dislikes as of the cut, joined once (hash joins) rather than probed per dossier.
+    # Uploaded papers need no join: papers are uploaded only before the decision (service/operations/uploads.py
+    # refuses them afterwards), so a resolved dossier's ``digitised`` flag already holds as of the cut.
+    results, ratings = ResultDocument.__table__, Rating.__table__  # type: ignore[attr-defined]
     has_result = results.c.dossier_id.is_not(None)
     disliked = ratings.c.dossier_id.is_not(None)
 
@@ -441,15 +437,13 @@ def index_inputs(session: Session, window: Window, agency_code: str | None) -> s
         .outerjoin(results, and_(results.c.dossier_id == flags.c.id, results.c.signed_at < c))
         .outerjoin(ratings, and_(ratings.c.dossier_id == flags.c.id, ratings.c.satisfied == false(),
                                  ratings.c.at < c))
-        .outerjoin(uploaded, uploaded.c.dossier_id == flags.c.id)
     )
     row = session.execute(select(
         func.count(), total(flags.c.late) + late_open, total(flags.c.resolved), total(flags.c.seconds),
         total(flags.c.allowed), total(flags.c.received), total(flags.c.online), total(flags.c.fee),
         total(flags.c.fee_online), total(flags.c.approved),
         total(case((and_(flags.c.approved == 1, has_result), 1), else_=0)),
-        total(case((and_(flags.c.resolved == 1, has_result, uploaded.c.dossier_id.is_not(None)), 1),
-                   else_=0)),
+        total(case((and_(flags.c.digitised == 1, has_result), 1), else_=0)),
         total(case((and_(flags.c.resolved == 1, disliked), 1), else_=0)),
     ).select_from(joined)).one()
     p = Procedure.__table__  # type: ignore[attr-defined]

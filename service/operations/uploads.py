@@ -73,6 +73,7 @@ def attach(
     document.storage_key = digest
     document.uploaded_at = now
     session.add(document)
+    dossier.digitised = True
     dossier.version += 1
     dossier.updated_at = now
     session.add(dossier)
