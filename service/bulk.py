@@ -45,7 +45,6 @@ from service.domain.errors import DomainError
 from service.domain.lifecycle import Action, ActionInput, DossierState, Status
 from service.models import (
     Blob,
-    DailySequence,
     Dossier,
     DossierDocument,
     DossierEvent,
@@ -55,7 +54,15 @@ from service.models import (
     User,
 )
 from service.operations.calendars import calendar_for
-from service.operations.dossiers import event_content, secret_hash
+from service.operations.dossiers import (
+    DailyNumbers,
+    SlipRow,
+    apology_letter,
+    event_content,
+    receipt_note,
+    secret_hash,
+    submit_note,
+)
 from service.timezone import utc_now
 
 log = logging.getLogger("motcua.bulk")
@@ -221,17 +228,6 @@ class _Stop(Exception):
     """The next step would happen after ``until``: the dossier stays as it is."""
 
 
-class _Ev:
-    """The attributes ``event_content`` reads, without ORM overhead."""
-
-    __slots__ = ("action", "actor", "actor_role", "at", "data", "due_at", "from_status", "note", "seq",
-                 "to_status")
-
-    def __init__(self, **values: Any) -> None:
-        for name, value in values.items():
-            setattr(self, name, value)
-
-
 @dataclass
 class Simulated:
     """One generated dossier: its final state and what happened to it."""
@@ -247,7 +243,7 @@ class Simulated:
     applicant_national_id: str
     applicant_phone: str | None
     state: DossierState
-    events: list[_Ev] = field(default_factory=list)
+    events: list[SlipRow] = field(default_factory=list)
     uploads: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     documents: list[tuple[str, str]] = field(default_factory=list)
     version: int = 1
@@ -275,7 +271,7 @@ class DossierSimulator:
               from_status: str | None, note: str | None = None, data: dict[str, Any] | None = None) -> None:
         if at > self.until:
             raise _Stop
-        sim.events.append(_Ev(seq=len(sim.events) + 1, at=at, action=action, actor=actor.username,
+        sim.events.append(SlipRow(seq=len(sim.events) + 1, at=at, action=action, actor=actor.username,
                               actor_role=role, from_status=from_status, to_status=sim.state.status.value,
                               note=note, data=data or {}, due_at=sim.state.due_at))
 
@@ -337,7 +333,7 @@ class DossierSimulator:
         rng = self.rng
         t = sim.submitted_at
         self._emit(sim, "submit", sim.submitter, sim.submitter_role, t, None,
-                   f"Nộp hồ sơ qua kênh {sim.channel}")
+                   submit_note(sim.channel))
         applicant = sim.citizen
         if sim.channel == "online":
             assert applicant is not None
@@ -359,7 +355,7 @@ class DossierSimulator:
         else:
             sim.state = lifecycle.start_clock(sim.state, now=t, calendar=cal)
             self._emit(sim, "receive", desk.receiver, "receiver", t, Status.SUBMITTED.value,
-                       "Tiếp nhận hồ sơ, cấp Giấy tiếp nhận (Mẫu 01)")
+                       receipt_note(None)[0])
             if rng.random() < 0.5:
                 for i, (code, _) in enumerate(sim.documents):
                     self._upload(sim, code, desk.receiver, "receiver", t + timedelta(minutes=2 * (i + 1)))
@@ -447,7 +443,7 @@ class DossierSimulator:
                 try:
                     self._do(sim, cal, Action.EXTEND, desk.approver, "approver", at,
                              ActionInput(reason=reason, new_due_at=new_due), reason,
-                             {"apology_letter": _apology(due, new_due, reason)})
+                             {"apology_letter": apology_letter(due, new_due, reason)})
                     t, due = at, new_due
                 except DomainError:
                     pass
@@ -473,12 +469,6 @@ class DossierSimulator:
         if room <= 1:
             return max(_local_seconds(due), t + timedelta(minutes=1))
         return max(self._later(cal, start, self.rng.uniform(0, room - 1)), t + timedelta(minutes=1))
-
-
-def _apology(original: datetime, new: datetime, reason: str) -> dict[str, Any]:
-    return {"form": "Mẫu 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả",
-            "original_due_at": original.astimezone(VN_TZ).isoformat(),
-            "new_due_at": new.astimezone(VN_TZ).isoformat(), "reason": reason}
 
 
 # --------------------------------------------------------------------------------------------------- arrivals
@@ -520,22 +510,6 @@ class BulkResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class _Sequences:
-    """The agencies' daily dossier numbers (``XXXX`` of ``<agency>-YYMMDD-XXXX``), continuing the table."""
-
-    def __init__(self, session: Session) -> None:
-        self.last: dict[tuple[str, date], int] = {
-            (r.agency_code, r.day): r.last for r in session.exec(select(DailySequence))}
-        self.touched: set[tuple[str, date]] = set()
-
-    def next(self, agency_code: str, at: datetime) -> str:
-        day = at.astimezone(VN_TZ).date()
-        number = self.last.get((agency_code, day), 0) + 1
-        self.last[(agency_code, day)] = number
-        self.touched.add((agency_code, day))
-        return f"{agency_code}-{day:%y%m%d}-{number:04d}"
 
 
 TABLES: dict[str, Any] = {
@@ -648,12 +622,11 @@ def _build(task: tuple[list[Job], int]) -> Rows:
 # ---------------------------------------------------------------------------------------------------- writing
 
 
-def _write(session: Session, rows: Rows, sequences: _Sequences, result: BulkResult) -> None:
+def _write(session: Session, rows: Rows, sequences: DailyNumbers, result: BulkResult) -> None:
     """Insert one batch (:func:`service.tablewriter.insert_rows`), then the touched daily sequences."""
     for name, table_rows in rows.tables.items():
         tablewriter.insert_rows(session, TABLES[name], COLUMNS[name], table_rows)
-    tablewriter.store_daily_sequences(session, {key: sequences.last[key] for key in sequences.touched})
-    sequences.touched.clear()
+    sequences.store(session)
     t = rows.tables
     result.dossiers += len(t["dossier"])
     result.events += len(t["dossier_event"])
@@ -710,7 +683,7 @@ def generate(
         with Session(engine) as session:
             world = prepare_world(session, at=datetime.combine(first, time(7, 0), tzinfo=VN_TZ), rng=rng)
             session.commit()
-            sequences = _Sequences(session)
+            sequences = DailyNumbers.load(session)
         default_calendar = next(iter(world.calendars.values()))
         weights = [p.weight for p in world.procedures]
         drawn = []

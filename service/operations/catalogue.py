@@ -19,12 +19,16 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn").lower()
 
 
+def procedure_not_found(code: str) -> NotFound:
+    return NotFound(f"Không tìm thấy thủ tục hành chính có mã {code}.", code="PROCEDURE_NOT_FOUND")
+
+
 def current_version(session: Session, code: str) -> Procedure:
     procedure = session.exec(
         select(Procedure).where(Procedure.code == code, col(Procedure.superseded_at).is_(None))
     ).first()
     if procedure is None:
-        raise NotFound(f"Không tìm thấy thủ tục hành chính có mã {code}.", code="PROCEDURE_NOT_FOUND")
+        raise procedure_not_found(code)
     return procedure
 
 
@@ -67,7 +71,7 @@ def publish_new_version(session: Session, code: str, data: ProcedureIn, *, now: 
         .with_for_update()
     ).first()
     if current is None:
-        raise NotFound(f"Không tìm thấy thủ tục hành chính có mã {code}.", code="PROCEDURE_NOT_FOUND")
+        raise procedure_not_found(code)
     get_agency(session, data.agency_code)
     current.superseded_at = now
     session.add(current)

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from service import tablewriter
 from service.domain import audit, lifecycle, postal
 from service.domain.calendar import WorkingCalendar
 from service.domain.lifecycle import Action, ActionInput, DossierState, Status
@@ -123,6 +124,44 @@ def next_code(session: Session, agency_code: str, now: datetime) -> str:
 
 def format_code(agency_code: str, day: date, number: int) -> str:
     return f"{agency_code}-{day:%y%m%d}-{number:04d}"
+
+
+class DailyNumbers:
+    """The agencies' daily dossier numbers drawn in memory, for writers that bypass :func:`next_code` (the bulk
+    generator, the simulator's ledger) and are the database's only writer: they continue the stored sequences
+    and :meth:`store` writes back the ones drawn from."""
+
+    def __init__(self, last: dict[tuple[str, date], int]) -> None:
+        self.last = dict(last)
+        self._touched: set[tuple[str, date]] = set()
+
+    @classmethod
+    def load(cls, session: Session) -> DailyNumbers:
+        return cls({(r.agency_code, r.day): r.last for r in session.exec(select(DailySequence))})
+
+    def next(self, agency_code: str, now: datetime) -> str:
+        day = to_local(now).date()
+        number = self.last[(agency_code, day)] = self.last.get((agency_code, day), 0) + 1
+        self._touched.add((agency_code, day))
+        return format_code(agency_code, day, number)
+
+    def store(self, session: Session) -> None:
+        tablewriter.store_daily_sequences(session, {key: self.last[key] for key in self._touched})
+        self._touched.clear()
+
+
+class SlipRow:
+    """A control-slip row's content as plain attributes (what :func:`event_content` reads), for writers that
+    bypass the ORM."""
+
+    __slots__ = ("action", "actor", "actor_role", "at", "data", "due_at", "from_status", "note", "seq",
+                 "to_status")
+
+    def __init__(self, *, seq: int, at: datetime, action: str, actor: str, actor_role: str,
+                 from_status: str | None, to_status: str, note: str | None, data: dict[str, Any],
+                 due_at: datetime | None) -> None:
+        self.seq, self.at, self.action, self.actor, self.actor_role = seq, at, action, actor, actor_role
+        self.from_status, self.to_status, self.note, self.data, self.due_at = from_status, to_status, note, data, due_at
 
 
 def event_content(dossier_code: str, event: Any) -> dict[str, Any]:
@@ -424,6 +463,15 @@ class Step:
     notice: Notice | None = None
 
 
+def apology_letter(original_due_at: datetime | None, new_due_at: datetime | None,
+                   reason: str | None) -> dict[str, Any]:
+    """What the control slip records of a re-scheduling: the apology letter, Mẫu 04 of Circular 01/2018/TT-VPCP
+    (Decree 61/2018 Art. 19(9))."""
+    return {"form": "Mẫu 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+            "original_due_at": to_local(original_due_at).isoformat() if original_due_at else None,
+            "new_due_at": to_local(new_due_at).isoformat() if new_due_at else None, "reason": reason}
+
+
 def plan_action(state: DossierState, action: Action, body: ActionIn, *, code: str, role: str, now: datetime,
                 calendar: WorkingCalendar, assignee: User | None = None) -> Step:
     """The :class:`Step` of ``action`` (after :func:`~service.domain.lifecycle.authorize` and
@@ -453,12 +501,7 @@ def plan_action(state: DossierState, action: Action, body: ActionIn, *, code: st
                                 role=role, now=now, calendar=calendar)
     notice = None
     if action is Action.EXTEND:
-        data["apology_letter"] = {
-            "form": "Mẫu 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả",
-            "original_due_at": to_local(new_state.original_due_at).isoformat() if new_state.original_due_at else None,
-            "new_due_at": to_local(new_state.due_at).isoformat() if new_state.due_at else None,
-            "reason": body.reason,
-        }
+        data["apology_letter"] = apology_letter(new_state.original_due_at, new_state.due_at, body.reason)
         notice = Notice("Phiếu xin lỗi và hẹn lại ngày trả kết quả",
                         f"Hồ sơ {code} được hẹn lại ngày trả kết quả: "
                         f"{to_local(new_state.due_at):%H:%M %d/%m/%Y}. Lý do: {body.reason}")  # type: ignore[arg-type]

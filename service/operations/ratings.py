@@ -28,19 +28,25 @@ def parse(payload: dict[str, Any] | None) -> RatingIn:
         raise RequestValidationError(errors) from None
 
 
+def check_may_rate(user: User, *, applicant_user_id: int | None, status: str, rated: bool) -> None:
+    """Only the applicant citizen (403), only once the result is returned (409), only once (409)."""
+    if user.role != "citizen" or applicant_user_id != user.id:
+        raise ForbiddenRole("Chỉ người nộp hồ sơ được đánh giá mức độ hài lòng.")
+    if status != "returned":
+        raise Conflict("Chỉ đánh giá được sau khi đã nhận kết quả giải quyết hồ sơ.",
+                       code="DOSSIER_NOT_RETURNED")
+    if rated:
+        raise Conflict("Hồ sơ này đã được đánh giá; mỗi hồ sơ chỉ được đánh giá một lần.",
+                       code="ALREADY_RATED")
+
+
 def rate(session: Session, *, user: User, code: str, payload: dict[str, Any] | None,
          now: datetime) -> RatingOut:
     """Record the applicant's rating. Checks in the contract's order: visibility 404, role 403, state 409,
     body 422."""
     dossier = get_visible(session, user, code, for_update=True)
-    if user.role != "citizen" or dossier.applicant_user_id != user.id:
-        raise ForbiddenRole("Chỉ người nộp hồ sơ được đánh giá mức độ hài lòng.")
-    if dossier.status != "returned":
-        raise Conflict("Chỉ đánh giá được sau khi đã nhận kết quả giải quyết hồ sơ.",
-                       code="DOSSIER_NOT_RETURNED")
-    if session.get(Rating, dossier.id) is not None:
-        raise Conflict("Hồ sơ này đã được đánh giá; mỗi hồ sơ chỉ được đánh giá một lần.",
-                       code="ALREADY_RATED")
+    check_may_rate(user, applicant_user_id=dossier.applicant_user_id, status=dossier.status,
+                   rated=session.get(Rating, dossier.id) is not None)
     data = parse(payload)
     rating = Rating(dossier_id=dossier.id,  # type: ignore[arg-type]
                     satisfied=data.satisfied, comment=data.comment, at=now)

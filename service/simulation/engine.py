@@ -73,12 +73,13 @@ from service.domain.calendar import VN_TZ, WorkingCalendar
 from service.domain.errors import DomainError, NotPermitted
 from service.domain.lifecycle import Action, Status
 from service.models import Agency, Dossier, Procedure, User
+from service.operations import dossiers as ops_dossiers
 from service.operations.dossiers import action_hooks_skipped
 from service.schemas.dossiers import ApplicantIn, DocumentRef, DossierIn, PostalHandoverIn
 from service.simulation import people
 from service.simulation.arrivals import Arrival, ArrivalModel, ProcedureMix
 from service.simulation.ledger import TABLE as LEDGER_TABLES
-from service.simulation.ledger import Entry, Ledger, load_sequences
+from service.simulation.ledger import Entry, Ledger
 from service.simulation.progress import ProgressBar
 from service.simulation.scenario import Scenario
 
@@ -403,7 +404,8 @@ class Simulation:
                       calendars={code: desk.calendar for code, desk in self.desks.items()},
                       origins={code: postal.origin_of(session, code) for code in self.desks},
                       calendar=calendar_for(session), citizens=citizens, levels=postal.service_levels(),
-                      rng=random.Random(f"{self.seed_text}:postal-items"), sequences=load_sequences(session))
+                      rng=random.Random(f"{self.seed_text}:postal-items"),
+                      numbers=ops_dossiers.DailyNumbers.load(session))
 
     def _require_session(self) -> Session:
         assert self._session is not None, "the ledger writes inside the simulator's transaction"

@@ -33,10 +33,10 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from service import tablewriter
 from service.domain import audit, lifecycle
@@ -44,9 +44,7 @@ from service.domain import postal as postal_rules
 from service.domain.calendar import WorkingCalendar
 from service.domain.lifecycle import SYSTEM_ROLE, Action, DossierState, Status
 from service.domain.postal import EventKind, Origin, ServiceLevels, ShipmentStatus
-from service.errors import Conflict, ForbiddenRole, NotFound
 from service.models import (
-    DailySequence,
     Dossier,
     DossierDocument,
     DossierEvent,
@@ -57,8 +55,8 @@ from service.models import (
     Shipment,
     User,
 )
+from service.operations import catalogue, postal, ratings
 from service.operations import dossiers as ops
-from service.operations import postal
 from service.operations.dossiers import ACTION_HOOKS, Notice, action_hooks_skipped_now
 from service.schemas.dossiers import ActionIn, DossierIn
 from service.timezone import to_local, utc_now
@@ -111,13 +109,6 @@ class CarrierReport:
     carrier_late: bool
 
 
-class _Event:
-    """The attributes :func:`~service.operations.dossiers.event_content` reads."""
-
-    __slots__ = ("action", "actor", "actor_role", "at", "data", "due_at", "from_status", "note", "seq",
-                 "to_status")
-
-
 class Ledger:
     """Dossiers in memory, rows in batches. ``session()`` returns the simulator's open transaction (for ids,
     write-through hooks and :meth:`flush`); ``procedures`` are the versions in force by code, ``staff`` the
@@ -127,7 +118,7 @@ class Ledger:
     def __init__(self, session: Callable[[], Session], *, procedures: dict[str, Procedure], staff: dict[str, User],
                  calendars: dict[str, WorkingCalendar], origins: dict[str, Origin], calendar: WorkingCalendar,
                  citizens: dict[str, int], levels: ServiceLevels, rng: random.Random,
-                 sequences: dict[tuple[str, date], int] | None = None) -> None:
+                 numbers: ops.DailyNumbers | None = None) -> None:
         foreign = [f"{hook.__module__}.{hook.__qualname__}" for action, native in NATIVE_HOOKS.items()
                    for hook in ACTION_HOOKS.get(action, ()) if hook is not native]
         if foreign:
@@ -135,8 +126,7 @@ class Ledger:
         self.session, self.procedures, self.staff = session, procedures, staff
         self.calendars, self.origins, self.calendar, self.citizens = calendars, origins, calendar, citizens
         self.levels, self.rng = levels, rng
-        self.sequences = dict(sequences or {})
-        self._touched: set[tuple[str, date]] = set()
+        self.numbers = numbers or ops.DailyNumbers({})
         self._dossier_ids = tablewriter.IdAllocator(TABLE["dossier"])
         self._shipment_ids = tablewriter.IdAllocator(TABLE["shipment"])
         self._tracking: set[str] = set()
@@ -154,16 +144,12 @@ class Ledger:
         """As :func:`service.operations.dossiers.submit`."""
         procedure = self.procedures.get(data.procedure_code)
         if procedure is None:
-            raise NotFound(f"Không tìm thấy thủ tục {data.procedure_code}.", code="PROCEDURE_NOT_FOUND")
+            raise catalogue.procedure_not_found(data.procedure_code)
         handover = ops.check_lodging(procedure, user, data, now)
         applicant_user_id, applicant = ops.applicant_of(user, data, self.citizens.get)
         values = ops.lodged_values(procedure, user, data, applicant_user_id=applicant_user_id,
                                    applicant=applicant, now=now)
-        day = to_local(now).date()
-        key = (procedure.agency_code, day)
-        number = self.sequences[key] = self.sequences.get(key, 0) + 1
-        self._touched.add(key)
-        values["code"] = code = ops.format_code(procedure.agency_code, day, number)
+        values["code"] = code = self.numbers.next(procedure.agency_code, now)
         values["tracking_secret_hash"] = ops.secret_hash(secrets.token_urlsafe(18))
         values["id"] = dossier_id = self._dossier_ids.next(self.session())
         state = DossierState(status=Status.SUBMITTED, **{
@@ -293,14 +279,8 @@ class Ledger:
 
     def rate(self, entry: Entry, *, user: User, satisfied: bool, comment: str | None, now: datetime) -> None:
         """As :func:`service.operations.ratings.rate`."""
-        if user.role != "citizen" or entry.applicant_user_id != user.id:
-            raise ForbiddenRole("Chỉ người nộp hồ sơ được đánh giá mức độ hài lòng.")
-        if entry.state.status is not Status.RETURNED:
-            raise Conflict("Chỉ đánh giá được sau khi đã nhận kết quả giải quyết hồ sơ.",
-                           code="DOSSIER_NOT_RETURNED")
-        if entry.rated:
-            raise Conflict("Hồ sơ này đã được đánh giá; mỗi hồ sơ chỉ được đánh giá một lần.",
-                           code="ALREADY_RATED")
+        ratings.check_may_rate(user, applicant_user_id=entry.applicant_user_id, status=entry.state.status.value,
+                               rated=entry.rated)
         entry.rated = True
         self._rows["rating"].append(self._row("rating", {"dossier_id": entry.id, "satisfied": satisfied,
                                                          "comment": comment, "at": now}))
@@ -325,10 +305,9 @@ class Ledger:
                 note: str | None, now: datetime, data: dict[str, Any]) -> None:
         """One control-slip row, chained to the dossier's previous one (as ``record_event``)."""
         seq, prev = entry.head
-        event = _Event()
-        event.seq, event.at, event.action, event.actor, event.actor_role = seq + 1, now, action, actor, actor_role
-        event.from_status, event.to_status, event.note = from_status, entry.state.status.value, note
-        event.data, event.due_at = data, entry.state.due_at
+        event = ops.SlipRow(seq=seq + 1, at=now, action=action, actor=actor, actor_role=actor_role,
+                            from_status=from_status, to_status=entry.state.status.value, note=note, data=data,
+                            due_at=entry.state.due_at)
         digest = audit.entry_hash(prev, ops.event_content(entry.code, event))
         entry.head = (event.seq, digest)
         self._rows["dossier_event"].append((entry.id, event.seq, now, utc_now(), action, actor, actor_role,
@@ -358,18 +337,13 @@ class Ledger:
             (*(s[name] for name in UPDATED_SHIPMENT), s["id"]) for s in self._dirty_shipments.values()])
         for table in ("dossier_event", "notification", "postal_event", "rating"):
             tablewriter.insert_rows(session, TABLE[table], COLUMNS[table], self._rows[table])
-        tablewriter.store_daily_sequences(session, {key: self.sequences[key] for key in self._touched})
+        self.numbers.store(session)
         self._new, self._dirty, self._new_shipments, self._dirty_shipments = [], {}, [], {}
         self._rows = {name: [] for name in TABLE}
-        self._touched = set()
 
 
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Status) else value
 
 
-def load_sequences(session: Session) -> dict[tuple[str, date], int]:
-    return {(r.agency_code, r.day): r.last for r in session.exec(select(DailySequence))}
-
-
-__all__ = ["CarrierReport", "Entry", "Ledger", "load_sequences"]
+__all__ = ["CarrierReport", "Entry", "Ledger"]

@@ -30,7 +30,7 @@ from service.operations import postal
 from service.operations.calendars import calendar_for
 from service.operations.ratings import rate
 from service.schemas.dossiers import DossierIn
-from service.simulation.ledger import TABLE, Ledger, load_sequences
+from service.simulation.ledger import TABLE, Ledger
 from tests.conftest import empty_tables
 
 COMMUNE, LAND = "000.00.61.H49", "000.00.12.H49"
@@ -112,7 +112,7 @@ class Batched(Driver):
             origins={code: postal.origin_of(session, code) for code in agencies},
             calendar=calendar_for(session),
             citizens={u.national_id: u.id for u in users.values() if u.role == "citizen" and u.national_id},
-            levels=postal.service_levels(), rng=random.Random(ITEM_SEED), sequences=load_sequences(session))
+            levels=postal.service_levels(), rng=random.Random(ITEM_SEED), numbers=ops.DailyNumbers.load(session))
         self.entries: dict[str, Any] = {}
 
     def submit(self, who: str, body: dict[str, Any], now: datetime) -> str:
