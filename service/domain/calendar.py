@@ -468,6 +468,12 @@ class WorkingCalendar:
         k, t, _ = self._locate(moment)
         return any(s <= t < e for s, e in self._sessions[k])
 
+    def is_appointment_instant(self, moment: datetime) -> bool:
+        """An instant the desk can promise to hand something over (Mẫu 04's new date): inside a working session,
+        its closing time included (the usual "17:00 ngày …")."""
+        k, t, _ = self._locate(moment)
+        return any(s <= t <= e for s, e in self._sessions[k])
+
     def next_working_instant(self, moment: datetime) -> datetime:
         """``moment`` itself inside a session; otherwise the start of the next session (after hours, at lunch
         or on a day off)."""

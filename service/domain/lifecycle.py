@@ -250,7 +250,7 @@ def apply(
             raise RuleViolation("Ngày hẹn trả mới phải sau ngày hẹn trả hiện tại.", code="EXTENSION_DATE_INVALID")
         if not calendar.is_working_day(to_legal_time(data.new_due_at).date()):
             raise RuleViolation("Ngày hẹn trả mới phải là ngày làm việc.", code="EXTENSION_DATE_INVALID")
-        if not within_office_hours(calendar, data.new_due_at):
+        if not calendar.is_appointment_instant(data.new_due_at):
             raise RuleViolation("Giờ hẹn trả mới phải trong giờ làm việc của cơ quan.",
                                 code="EXTENSION_DATE_INVALID")
         return replace(state, original_due_at=state.due_at, due_at=data.new_due_at,
@@ -266,13 +266,6 @@ def apply(
         return replace(state, status=Status.RESULT_READY, result_delivery="counter")
     assert target is not None
     return replace(state, status=target)
-
-
-def within_office_hours(calendar: WorkingCalendar, moment: datetime) -> bool:
-    """An appointment to return a result (Mẫu 04's new date) is an instant the desk is open: inside a working
-    session of the agency, its closing time included (the usual "17:00 ngày …")."""
-    day = to_legal_time(moment).date()
-    return any(start <= moment <= end for start, end in calendar.working_sessions(day))
 
 
 def is_overdue(state: DossierState, now: datetime) -> bool:

@@ -475,3 +475,18 @@ def test_working_span_is_next_instant_and_sum(start: datetime, minutes: int) -> 
         CAL.next_working_instant(start),
         CAL.add_working_minutes(start, minutes),
     )
+
+
+def test_an_appointment_falls_in_a_session_closing_time_included() -> None:
+    """Mẫu 04's new date: the desk must be open then; "17:00" is a usual promise, lunch and evenings are not."""
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=VN_TZ)
+
+    assert CAL.is_appointment_instant(at("2026-03-10T07:30"))
+    assert CAL.is_appointment_instant(at("2026-03-10T17:00"))
+    assert CAL.is_appointment_instant(at("2026-03-10T11:30"))
+    assert not CAL.is_appointment_instant(at("2026-03-10T17:00:01"))
+    assert not CAL.is_appointment_instant(at("2026-03-10T12:15"))
+    assert not CAL.is_appointment_instant(at("2026-03-10T19:30"))
+    assert not CAL.is_appointment_instant(at("2026-03-08T10:00"))  # Sunday
+    assert not CAL.is_working_instant(at("2026-03-10T17:00"))  # the end of a session is not working time
