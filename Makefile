@@ -44,6 +44,7 @@ run: $(RUN_DEPS)
 ## The whole suite: on temporary SQLite files, or on the database named by MOTCUA_DATABASE_URL when set.
 test: install
 	$(BIN)/ruff check service tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m service.openapi --check
 	$(BIN)/pytest -n 2 --dist loadfile
 

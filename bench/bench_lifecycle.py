@@ -51,8 +51,9 @@ from _server import ADMIN, PASSWORD, app_server, migrate, ok, token  # noqa: E40
 from sqlalchemy import text  # noqa: E402
 
 from service.db import create_db_engine, normalize_database_url  # noqa: E402
+from service.dossiers.queries import encode_cursor  # noqa: E402
+from service.dossiers.submission import secret_hash  # noqa: E402
 from service.models import Dossier  # noqa: E402
-from service.operations.dossiers import encode_cursor, secret_hash  # noqa: E402
 
 PYTHON = sys.executable
 CITIZEN_ID = "022090001234"

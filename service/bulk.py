@@ -3,9 +3,9 @@
 For benchmarks and demos (``python -m service.bulk --help``). Every dossier is driven through the real rules —
 :func:`service.domain.lifecycle.guard` and :func:`~service.domain.lifecycle.apply` with the agency's working
 calendar — so due dates, pauses, restarts, extensions and timeliness are exactly what the API would have
-computed, and each control-slip row is hash-chained with the same content function and
-:mod:`service.domain.audit` as
-:func:`service.operations.dossiers.record_event`, so ``GET /dossiers/{code}/history/verify`` says ``valid``.
+computed. Each action is decided by :func:`service.domain.lifecycle.decide` and written by
+:func:`service.dossiers.persist.persist` (the generator is its writer), so every control-slip row has the values
+and hash chain the API would have written and ``GET /dossiers/{code}/history/verify`` says ``valid``.
 
 Rows go in with batched Core inserts (executemany), one transaction per batch, on SQLite and PostgreSQL.
 
@@ -39,10 +39,18 @@ from sqlmodel import Session, col, select
 
 from service import tablewriter
 from service.db import Database
-from service.domain import audit, lifecycle
+from service.domain import lifecycle
 from service.domain.calendar import VN_TZ, WorkingCalendar
 from service.domain.errors import DomainError
-from service.domain.lifecycle import Action, ActionInput, DossierState, Status
+from service.domain.legal_time import utc_now
+from service.domain.lifecycle import Action, ActionInput, Assignee, DossierState, Status
+from service.dossiers import slip
+from service.dossiers.actions import change_of
+from service.dossiers.effects import Outcome
+from service.dossiers.numbering import DailyNumbers
+from service.dossiers.persist import Change, persist
+from service.dossiers.slip import NO_ROWS, SlipHead, SlipRow, as_tuple
+from service.dossiers.submission import lodging_changes, secret_hash
 from service.models import (
     Blob,
     Dossier,
@@ -54,16 +62,7 @@ from service.models import (
     User,
 )
 from service.operations.calendars import calendar_for
-from service.operations.dossiers import (
-    DailyNumbers,
-    SlipRow,
-    apology_letter,
-    event_content,
-    receipt_note,
-    secret_hash,
-    submit_note,
-)
-from service.timezone import utc_now
+from service.operations.uploads import upload_change
 
 log = logging.getLogger("motcua.bulk")
 
@@ -251,6 +250,9 @@ class Simulated:
     result_at: datetime | None = None
     result_signer: Person | None = None
     rating: tuple[datetime, bool, str | None] | None = None
+    id: int = 0
+    code: str = ""
+    head: SlipHead = NO_ROWS
 
 
 def _local_seconds(moment: datetime) -> datetime:
@@ -258,45 +260,61 @@ def _local_seconds(moment: datetime) -> datetime:
 
 
 class DossierSimulator:
-    """Plays one dossier's life with the real lifecycle rules, stopping at ``until``."""
+    """Plays one dossier's life with the real lifecycle rules, stopping at ``until``; the
+    :class:`~service.dossiers.persist.DossierWriter` of :func:`~service.dossiers.persist.persist` for it (the
+    rows are kept on the :class:`Simulated`; notices to the applicant are not written)."""
 
     def __init__(self, world: World, rng: random.Random, until: datetime) -> None:
         self.world, self.rng, self.until = world, rng, until
+        self._recorded_at = utc_now()
+
+    # -- the writer
+    def head(self, sim: Simulated) -> SlipHead:
+        return sim.head
+
+    def write_dossier(self, sim: Simulated, change: Change) -> None:
+        sim.state = change.state
+        if change.bump_version:
+            sim.version += 1
+
+    def write_notification(self, sim: Simulated, values: dict[str, Any]) -> None:
+        """Notices are not generated (see the module docstring)."""
+
+    def write_slip_row(self, sim: Simulated, row: SlipRow) -> None:
+        sim.events.append(row)
+        sim.head = row.head
+
+    def recorded_at(self) -> datetime:
+        return self._recorded_at
 
     # -- helpers
     def _later(self, cal: WorkingCalendar, start: datetime, minutes: float) -> datetime:
         return _local_seconds(cal.add_working_minutes(start, max(1, int(minutes))))
 
-    def _emit(self, sim: Simulated, action: str, actor: Person, role: str, at: datetime,
-              from_status: str | None, note: str | None = None, data: dict[str, Any] | None = None) -> None:
-        if at > self.until:
+    def _persist(self, sim: Simulated, change: Change) -> None:
+        if change.at > self.until:
             raise _Stop
-        sim.events.append(SlipRow(seq=len(sim.events) + 1, at=at, action=action, actor=actor.username,
-                              actor_role=role, from_status=from_status, to_status=sim.state.status.value,
-                              note=note, data=data or {}, due_at=sim.state.due_at))
+        persist(self, sim, change)
 
     def _do(self, sim: Simulated, cal: WorkingCalendar, action: Action, actor: Person, role: str,
-            at: datetime, data_in: ActionInput | None = None, note: str | None = None,
-            data: dict[str, Any] | None = None) -> None:
+            at: datetime, data_in: ActionInput | None = None) -> None:
         if at > self.until:
             raise _Stop
-        lifecycle.guard(sim.state, action, role=role, now=at, calendar=cal)
-        before = sim.state
-        sim.state = lifecycle.apply(before, action, data_in or NO_INPUT, role=role, now=at, calendar=cal)
-        sim.version += 1
-        self._emit(sim, action.value, actor, role, at, before.status.value, note, data)
+        decision = lifecycle.decide(sim.state, action, data_in or NO_INPUT, code=sim.code, role=role, now=at,
+                                    calendar=cal)
+        self._persist(sim, change_of(decision, actor=actor.username, actor_role=role, now=at, outcome=Outcome(),
+                                     assignee=None))
 
     def _upload(self, sim: Simulated, code: str, actor: Person, role: str, at: datetime) -> None:
-        if at > self.until:
-            raise _Stop
         name = f"{code.lower()}-{sim.applicant_national_id[-4:]}.pdf"
+        self._persist(sim, upload_change(actor=actor.username, actor_role=role, state=sim.state,
+                                         document_code=code, filename=name, sha256=self.world.scan_sha,
+                                         size_bytes=len(PLACEHOLDER_SCAN), now=at))
         sim.uploads[code] = (at, name)
-        sim.version += 1
-        self._emit(sim, "upload_document", actor, role, at, sim.state.status.value, f"Tải lên {code}: {name}",
-                   {"document": code, "sha256": self.world.scan_sha, "size_bytes": len(PLACEHOLDER_SCAN)})
 
     # -- the life of a dossier
-    def simulate(self, procedure: ProcedureInfo, submitted_at: datetime) -> Simulated:
+    def simulate(self, procedure: ProcedureInfo, submitted_at: datetime, *, dossier_id: int, code: str
+                 ) -> Simulated:
         rng, world = self.rng, self.world
         cal = world.calendars[procedure.agency_code]
         desk = world.desks[procedure.agency_code]
@@ -324,7 +342,7 @@ class DossierSimulator:
                              service_level=procedure.service_level, supplement_policy=procedure.policy,
                              processing_value=procedure.value, processing_unit=procedure.unit)
         sim = Simulated(procedure, channel, delivery, submitted_at, submitter, submitter_role, citizen, name,
-                        national_id, phone, state, documents=documents)
+                        national_id, phone, state, documents=documents, id=dossier_id, code=code)
         with contextlib.suppress(_Stop):
             self._life(sim, cal, desk)
         return sim
@@ -332,8 +350,9 @@ class DossierSimulator:
     def _life(self, sim: Simulated, cal: WorkingCalendar, desk: Desk) -> None:
         rng = self.rng
         t = sim.submitted_at
-        self._emit(sim, "submit", sim.submitter, sim.submitter_role, t, None,
-                   submit_note(sim.channel))
+        for change in lodging_changes(sim.submitter.username, sim.submitter_role, sim.channel, sim.state, None,
+                                      now=t, calendar=cal):
+            self._persist(sim, change)
         applicant = sim.citizen
         if sim.channel == "online":
             assert applicant is not None
@@ -348,14 +367,10 @@ class DossierSimulator:
             t = self._later(cal, t, rng.uniform(10, 600))
             if draw < 0.045:
                 reason = rng.choice(REJECT_REASONS)
-                self._do(sim, cal, Action.REJECT, desk.receiver, "receiver", t, ActionInput(reason=reason),
-                         reason)
+                self._do(sim, cal, Action.REJECT, desk.receiver, "receiver", t, ActionInput(reason=reason))
                 return
             self._do(sim, cal, Action.RECEIVE, desk.receiver, "receiver", t)
         else:
-            sim.state = lifecycle.start_clock(sim.state, now=t, calendar=cal)
-            self._emit(sim, "receive", desk.receiver, "receiver", t, Status.SUBMITTED.value,
-                       receipt_note(None)[0])
             if rng.random() < 0.5:
                 for i, (code, _) in enumerate(sim.documents):
                     self._upload(sim, code, desk.receiver, "receiver", t + timedelta(minutes=2 * (i + 1)))
@@ -363,7 +378,7 @@ class DossierSimulator:
         t = self._later(cal, t, rng.uniform(5, 120))
         sim.assignee = desk.processor
         self._do(sim, cal, Action.ASSIGN, desk.receiver, "receiver", t,
-                 note=f"Giao {desk.processor.full_name} xử lý", data={"assignee": desk.processor.username})
+                 ActionInput(assignee=Assignee(desk.processor.username, desk.processor.full_name)))
         returner = applicant if applicant is not None else desk.receiver
         returner_role = "citizen" if applicant is not None else "receiver"
 
@@ -378,7 +393,7 @@ class DossierSimulator:
             missing = [rng.choice(sim.documents)[0]] if sim.documents else ["TP01"]
             reason = rng.choice(SUPPLEMENT_REASONS)
             self._do(sim, cal, Action.REQUEST_SUPPLEMENT, desk.processor, "processor", t,
-                     ActionInput(reason=reason), reason, {"missing_documents": missing})
+                     ActionInput(reason=reason, missing_documents=missing))
             rounds += 1
             draw = rng.random()
             if draw < 0.05:
@@ -394,7 +409,7 @@ class DossierSimulator:
             t = self._later(cal, t, rng.uniform(10, 240))
             amount = sim.procedure.fee_vnd
             self._do(sim, cal, Action.REQUEST_PAYMENT, desk.processor, "processor", t,
-                     ActionInput(amount_vnd=amount), data={"amount_vnd": amount})
+                     ActionInput(amount_vnd=amount))
             online_payer = applicant is not None and sim.procedure.service_level >= 4 and rng.random() < 0.75
             t = self._later(cal, t, rng.uniform(10, 2 * 480))
             self._do(sim, cal, Action.PAY, returner if online_payer else desk.receiver,
@@ -408,8 +423,7 @@ class DossierSimulator:
         finish = self._finish_time(sim, cal, desk, t)
         if rng.random() < 0.03:
             reason = rng.choice(REFUSAL_REASONS)
-            self._do(sim, cal, Action.REFUSE, desk.approver, "approver", finish, ActionInput(reason=reason),
-                     reason)
+            self._do(sim, cal, Action.REFUSE, desk.approver, "approver", finish, ActionInput(reason=reason))
             return
         self._do(sim, cal, Action.APPROVE, desk.approver, "approver", finish)
         sim.result_at, sim.result_signer = finish, desk.approver
@@ -442,8 +456,7 @@ class DossierSimulator:
                 reason = rng.choice(EXTENSION_REASONS)
                 try:
                     self._do(sim, cal, Action.EXTEND, desk.approver, "approver", at,
-                             ActionInput(reason=reason, new_due_at=new_due), reason,
-                             {"apology_letter": apology_letter(due, new_due, reason)})
+                             ActionInput(reason=reason, new_due_at=new_due))
                     t, due = at, new_due
                 except DomainError:
                     pass
@@ -560,25 +573,13 @@ def _dossier_row(sim: Simulated, dossier_id: int, code: str) -> tuple[Any, ...]:
     return tuple(row[c] for c in COLUMNS["dossier"])
 
 
-def _event_rows(sim: Simulated, dossier_id: int, code: str, recorded_at: datetime) -> list[tuple[Any, ...]]:
-    """The control slip, chained exactly as :func:`service.operations.dossiers.record_event` chains it."""
-    rows, prev = [], audit.GENESIS
-    for ev in sim.events:
-        digest = audit.entry_hash(prev, event_content(code, ev))  # type: ignore[arg-type]
-        rows.append((dossier_id, ev.seq, ev.at, recorded_at, ev.action, ev.actor, ev.actor_role,
-                     ev.from_status, ev.to_status, ev.note, ev.data, ev.due_at, prev, digest))
-        prev = digest
-    return rows
+assert COLUMNS["dossier_event"] == slip.COLUMNS
 
 
-assert COLUMNS["dossier_event"] == ("dossier_id", "seq", "at", "recorded_at", "action", "actor", "actor_role",
-                                    "from_status", "to_status", "note", "data", "due_at", "prev_hash", "hash")
-
-
-def _rows_of(sim: Simulated, job: Job, world: World, recorded_at: datetime, rows: Rows) -> None:
+def _rows_of(sim: Simulated, job: Job, world: World, rows: Rows) -> None:
     t = rows.tables
     t["dossier"].append(_dossier_row(sim, job.dossier_id, job.code))
-    t["dossier_event"].extend(_event_rows(sim, job.dossier_id, job.code, recorded_at))
+    t["dossier_event"].extend(as_tuple(row) for row in sim.events)
     for doc_code, name in sim.documents:
         upload = sim.uploads.get(doc_code)
         values = {"dossier_id": job.dossier_id, "code": doc_code, "name": name,
@@ -611,11 +612,11 @@ def _build(task: tuple[list[Job], int]) -> Rows:
     jobs, seed = task
     world: World = _SHARED["world"]
     simulator = DossierSimulator(world, random.Random(seed), _SHARED["until"])
-    recorded_at = utc_now()
     rows = Rows()
     for job in jobs:
-        sim = simulator.simulate(world.procedures[job.procedure], job.submitted_at)
-        _rows_of(sim, job, world, recorded_at, rows)
+        sim = simulator.simulate(world.procedures[job.procedure], job.submitted_at, dossier_id=job.dossier_id,
+                                 code=job.code)
+        _rows_of(sim, job, world, rows)
     return rows
 
 

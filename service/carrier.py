@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_once(args: argparse.Namespace, rng: random.Random) -> int:
+    from service.bootstrap import compose_effects
     from service.clock import LegalClock
     from service.db import Database
     from service.operations.postal import run_carrier
@@ -50,7 +51,8 @@ def run_once(args: argparse.Namespace, rng: random.Random) -> int:
     try:
         with db.transaction(read_only=True) as session:
             now = LegalClock(simulation=simulation).now(session)
-        run = run_carrier(db, now, args.failure_rate, rng, late_rate=args.late_rate, limit=args.limit)
+        run = run_carrier(db, now, args.failure_rate, rng, effects=compose_effects(None), late_rate=args.late_rate,
+                          limit=args.limit)
     finally:
         db.dispose()
     print(f"{now.isoformat()} delivered={run.delivered} failed={run.failed} carrier_late={run.late}")

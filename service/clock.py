@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from service.domain.legal_time import to_legal_time, utc_now
 from service.models import SimClock
-from service.timezone import to_local, utc_now
 
 
 class LegalClock:
@@ -21,13 +21,13 @@ class LegalClock:
 
     def now(self, session: Session) -> datetime:
         if not self.simulation:
-            return to_local(utc_now())
+            return to_legal_time(utc_now())
         row = session.get(SimClock, 1)
         if row is None:
-            return to_local(utc_now())
+            return to_legal_time(utc_now())
         if row.running:
-            return to_local(row.now + (utc_now() - row.set_at))
-        return to_local(row.now)
+            return to_legal_time(row.now + (utc_now() - row.set_at))
+        return to_legal_time(row.now)
 
     def set(self, session: Session, now: datetime, *, running: bool = False) -> datetime:
         row = session.get(SimClock, 1, with_for_update=True)
@@ -37,4 +37,4 @@ class LegalClock:
         else:
             row.now, row.running, row.set_at = now, running, utc_now()
         session.flush()
-        return to_local(now)
+        return to_legal_time(now)

@@ -1,4 +1,5 @@
-"""Everything a request handler needs that lives as long as the app: settings, database, clock, token issuer."""
+"""Everything a request handler needs that lives as long as the app: settings, database, clock, token issuer, and
+the effects of actions (composed once, :func:`service.bootstrap.compose_effects`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from service.bootstrap import compose_effects
 from service.clock import LegalClock
 from service.db import Database
+from service.dossiers.effects import Effects
 from service.security.tokens import TokenIssuer
-from service.settings import SETTINGS_KEY, Settings
+from service.settings import Settings
 
 
 @dataclass
@@ -18,13 +21,14 @@ class AppContext:
     db: Database
     clock: LegalClock
     tokens: TokenIssuer
+    effects: Effects
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
         return cls(
             settings=settings,
-            db=Database(settings.database_url, info={SETTINGS_KEY: settings}),
+            db=Database(settings.database_url),
             clock=LegalClock(simulation=settings.simulation),
             tokens=TokenIssuer(
                 secret=settings.secret_key,
@@ -32,4 +36,5 @@ class AppContext:
                 audience=settings.jwt_audience,
                 ttl=timedelta(minutes=settings.access_token_minutes),
             ),
+            effects=compose_effects(settings),
         )

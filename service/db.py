@@ -6,7 +6,7 @@ synchronous SQLAlchemy (stdlib ``sqlite3`` and psycopg 3).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -102,19 +102,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """Owns the engine and hands out sessions; the caller of :meth:`transaction` is the unit of work.
+    """Owns the engine and hands out sessions; the caller of :meth:`transaction` is the unit of work."""
 
-    ``info`` is copied into every session's ``Session.info``: how the app hands its context (its settings) to
-    code that only receives a session, such as the action hooks (see :func:`service.operations.pki.settings_for`).
-    """
-
-    def __init__(self, url: str, *, info: Mapping[str, Any] | None = None, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.engine = create_db_engine(url, **engine_kwargs)
-        self.info = dict(info or {})
-        self._writer = sessionmaker(self.engine, expire_on_commit=False, class_=Session, info=self.info)
+        self._writer = sessionmaker(self.engine, expire_on_commit=False, class_=Session)
         self._reader = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, class_=Session,
-            info=self.info,
         )
 
     @property

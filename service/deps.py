@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlmodel import Session, select
 
 from service.context import AppContext
+from service.domain.roles import STAFF_ROLES, Role
+from service.dossiers.visibility import load_visible
 from service.errors import ForbiddenRole, Unauthorized
-from service.models import User
+from service.models import Dossier, User
+from service.operations import idempotency
 from service.security.tokens import InvalidToken
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -90,5 +95,43 @@ def require_roles(*roles: str) -> Callable[[User], User]:
     return _check
 
 
-AdminUser = Annotated[User, Depends(require_roles("admin"))]
-StaffUser = Annotated[User, Depends(require_roles("receiver", "processor", "approver", "admin"))]
+AdminUser = Annotated[User, Depends(require_roles(Role.ADMIN))]
+StaffUser = Annotated[User, Depends(require_roles(*STAFF_ROLES, Role.ADMIN))]
+
+
+def visible_dossier(code: str, user: CurrentUser, session: SessionDep) -> Dossier:
+    """The ``{code}`` dossier, when the caller may see it; else 404 ``DOSSIER_NOT_FOUND``."""
+    return load_visible(session, user, code)
+
+
+def locked_dossier(code: str, user: CurrentUser, session: SessionDep) -> Dossier:
+    """As :func:`visible_dossier`, locked for update (the request will change it)."""
+    return load_visible(session, user, code, for_update=True)
+
+
+VisibleDossier = Annotated[Dossier, Depends(visible_dossier)]
+LockedDossier = Annotated[Dossier, Depends(locked_dossier)]
+
+
+@dataclass(frozen=True)
+class Idempotent:
+    """The request's optional ``Idempotency-Key``: :meth:`answer` replays the first answer to a repeat."""
+
+    session: Session
+    user: User
+    key: str | None
+    now: datetime
+
+    def answer(self, scope: str, payload: Any, produce: Callable[[], idempotency.StoredAnswer]) -> JSONResponse:
+        assert self.user.id is not None
+        stored = idempotency.once(self.session, user_id=self.user.id, key=self.key, scope=scope, payload=payload,
+                                  now=self.now, produce=produce)
+        return JSONResponse(stored.body, status_code=stored.status_code, headers=stored.headers)
+
+
+def idempotent(session: SessionDep, user: CurrentUser, now: NowDep,
+               key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None) -> Idempotent:
+    return Idempotent(session, user, key, now)
+
+
+IdempotentDep = Annotated[Idempotent, Depends(idempotent)]

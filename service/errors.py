@@ -1,64 +1,53 @@
-"""One error hierarchy, rendered as RFC 9457 ``application/problem+json`` with a stable ``code``."""
+"""The one error hierarchy, framework-free: every refusal the service reports is a
+:class:`~service.domain.errors.DomainError` with a stable machine ``code`` and a Vietnamese ``detail``.
+
+The rules' own refusals live in :mod:`service.domain.errors` (they know nothing of HTTP); the application layer's
+are below. How each becomes an HTTP answer (status, title, ``application/problem+json``) is decided in one place,
+the app layer's :mod:`service.problems`.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from http import HTTPStatus
 from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from service.domain.errors import DomainError, NotPermitted, RuleConflict, RuleViolation
 
-log = logging.getLogger("motcua.errors")
 
-PROBLEM_JSON = "application/problem+json"
+class AppError(DomainError):
+    """A refusal by the application layer. ``headers`` are hints for the answer (``Retry-After``…)."""
 
-
-class AppError(Exception):
-    status = 400
     code = "BAD_REQUEST"
-    title = "Bad request"
 
     def __init__(self, detail: str, *, code: str | None = None, headers: dict[str, str] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        super().__init__(detail, code=code)
         self.headers = headers
-        if code is not None:
-            self.code = code
 
 
 class Unauthorized(AppError):
-    status, code, title = 401, "UNAUTHORIZED", "Unauthorized"
+    code = "UNAUTHORIZED"
 
     def __init__(self, detail: str = "Chưa xác thực hoặc mã truy cập không hợp lệ.", **kw: Any) -> None:
         kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
         super().__init__(detail, **kw)
 
 
-class ForbiddenRole(AppError):
-    status, code, title = 403, "FORBIDDEN_ROLE", "Forbidden"
+class ForbiddenRole(AppError, NotPermitted):
+    code = "FORBIDDEN_ROLE"
 
     def __init__(self, detail: str = "Vai trò của bạn không được thực hiện thao tác này.", **kw: Any) -> None:
         super().__init__(detail, **kw)
 
 
 class NotFound(AppError):
-    status, code, title = 404, "NOT_FOUND", "Not found"
+    code = "NOT_FOUND"
 
 
-class Conflict(AppError):
-    status, code, title = 409, "CONFLICT", "Conflict"
+class Conflict(AppError, RuleConflict):
+    code = "CONFLICT"
 
 
 class VersionMismatch(AppError):
-    status, code, title = 412, "VERSION_MISMATCH", "Precondition failed"
+    code = "VERSION_MISMATCH"
 
     def __init__(
         self, detail: str = "Hồ sơ đã được người khác cập nhật; vui lòng tải lại.", **kw: Any
@@ -66,121 +55,31 @@ class VersionMismatch(AppError):
         super().__init__(detail, **kw)
 
 
-class Unprocessable(AppError):
-    status, code, title = 422, "VALIDATION_ERROR", "Unprocessable content"
+class Unprocessable(AppError, RuleViolation):
+    code = "VALIDATION_ERROR"
+
+
+class InvalidBody(Unprocessable):
+    """A body (or form) that does not have the expected shape: ``errors`` lists ``{"loc", "msg"}`` per field,
+    rendered like FastAPI's own validation errors."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        first = errors[0] if errors else {"loc": [], "msg": ""}
+        super().__init__(f"Dữ liệu không hợp lệ tại {'.'.join(first['loc'])}: {first['msg']}")
+        self.errors = errors
 
 
 class PayloadTooLarge(AppError):
-    status, code, title = 413, "PAYLOAD_TOO_LARGE", "Payload too large"
+    code = "PAYLOAD_TOO_LARGE"
 
 
 class UnsupportedMediaType(AppError):
-    status, code, title = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
+    code = "UNSUPPORTED_MEDIA_TYPE"
 
 
 class RateLimited(AppError):
-    status, code, title = 429, "RATE_LIMITED", "Too many requests"
+    code = "RATE_LIMITED"
 
 
 class ServiceUnavailable(AppError):
-    status, code, title = 503, "SERVICE_UNAVAILABLE", "Service unavailable"
-
-
-def problem(
-    status: int, code: str, title: str, detail: str, *, errors: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None, request_id: str | None = None,
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"https://motcua.example/problems/{code.lower().replace('_', '-')}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    if request_id:
-        body["request_id"] = request_id
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
-def _request_id(request: Request) -> str | None:
-    return getattr(request.state, "request_id", None)
-
-
-_HTTP_CODES = {
-    400: ("BAD_REQUEST", "Yêu cầu không hợp lệ."),
-    401: ("UNAUTHORIZED", "Chưa xác thực."),
-    404: ("NOT_FOUND", "Không tìm thấy."),
-    405: ("METHOD_NOT_ALLOWED", "Phương thức không được hỗ trợ."),
-    406: ("NOT_ACCEPTABLE", "Định dạng yêu cầu không được hỗ trợ."),
-    413: ("PAYLOAD_TOO_LARGE", "Dữ liệu gửi lên quá lớn."),
-    415: ("UNSUPPORTED_MEDIA_TYPE", "Kiểu nội dung không được hỗ trợ."),
-}
-
-
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method of every route on this path (Starlette lists only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "__none__"})
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return sorted(methods)
-
-
-def install_error_handlers(app: FastAPI, *, authenticate: Callable[[Request], None] | None = None) -> None:
-    """problem+json for every error. ``authenticate`` (raises :class:`Unauthorized`) keeps the contract's order
-    for a body that is not JSON at all: FastAPI decodes the body before it runs a route's dependencies, so such
-    a request would get 422 before the missing or bad credentials were noticed; it gets 401 instead."""
-
-    @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers,
-                       request_id=_request_id(request))
-
-    @app.exception_handler(DomainError)
-    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        if isinstance(exc, RuleConflict):
-            status, title = 409, "Conflict"
-        elif isinstance(exc, RuleViolation):
-            status, title = 422, "Unprocessable content"
-        elif isinstance(exc, NotPermitted):
-            status, title = 403, "Forbidden"
-        else:
-            status, title = 400, "Bad request"
-        return problem(status, exc.code, title, exc.detail, request_id=_request_id(request))
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if authenticate is not None and any(err.get("type") == "json_invalid" for err in exc.errors()):
-            try:
-                await run_in_threadpool(authenticate, request)
-            except AppError as auth_error:
-                return await _app_error(request, auth_error)
-        errors = [
-            {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
-            for err in exc.errors()
-        ]
-        first = errors[0] if errors else {"loc": [], "msg": ""}
-        detail = f"Dữ liệu không hợp lệ tại {'.'.join(first['loc'])}: {first['msg']}"
-        return problem(422, "VALIDATION_ERROR", "Unprocessable content", detail, errors=errors,
-                       request_id=_request_id(request))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, default_detail = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "Lỗi yêu cầu."))
-        headers = getattr(exc, "headers", None)
-        if exc.status_code == 405:
-            headers = {"Allow": ", ".join(_allowed_methods(request))}
-        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else default_detail
-        return problem(exc.status_code, code, HTTPStatus(exc.status_code).phrase, detail,
-                       headers=headers, request_id=_request_id(request))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = _request_id(request)
-        log.exception("unhandled error request_id=%s path=%s", request_id, request.url.path)
-        return problem(500, "INTERNAL_ERROR", "Internal server error",
-                       "Đã xảy ra lỗi hệ thống. Vui lòng thử lại sau hoặc liên hệ quản trị viên.",
-                       headers={"X-Request-ID": request_id or ""}, request_id=request_id)
+    code = "SERVICE_UNAVAILABLE"

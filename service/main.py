@@ -13,8 +13,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from service.apidoc import install_openapi
 from service.context import AppContext
 from service.deps import authenticate_if_required
-from service.errors import install_error_handlers
 from service.operations.accounts import ensure_admin
+from service.problems import install_error_handlers
 from service.routers import (
     agencies,
     auth,

@@ -11,8 +11,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from service.db import Database
+from service.domain.legal_time import utc_now
 from service.models import RateLimitBucket
-from service.timezone import utc_now
 
 
 def _window(now: datetime, seconds: int) -> datetime:

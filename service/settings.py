@@ -13,9 +13,6 @@ WEAK_SECRETS = frozenset({"", "secret", "changeme", "change-me", "dev", "passwor
 MIN_SECRET_LENGTH = 32
 
 
-SETTINGS_KEY = "motcua.settings"
-"""Where a database handle made by the app keeps its :class:`Settings` in each session's ``info``."""
-
 
 class Settings(BaseSettings):
     """Every knob of the service. ``create_app(settings)`` takes one of these."""

@@ -44,8 +44,8 @@ def test_the_digitised_flag_is_back_filled_from_uploaded_papers(tmp_path: Path) 
 
     from service.db import Database
     from service.demo import load, read_catalogue
+    from service.dossiers.submission import submit
     from service.models import Dossier, DossierDocument, User
-    from service.operations.dossiers import submit
     from service.schemas.dossiers import DossierIn
 
     url = f"sqlite:///{tmp_path / 'backfill.db'}"

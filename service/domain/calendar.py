@@ -30,9 +30,9 @@ from functools import cache, cached_property
 from itertools import accumulate, pairwise
 from types import MappingProxyType
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from service.domain.holidays_vn import KNOWN_CORRECTIONS, CalendarOverride, baseline_holidays
+from service.domain.legal_time import VN_TZ, to_legal_time
 
 __all__ = [
     "DEFAULT_FIRST_YEAR",
@@ -51,7 +51,6 @@ __all__ = [
     "vietnam_calendar",
 ]
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_FIRST_YEAR = 2000
 DEFAULT_LAST_YEAR = 2100
 
@@ -64,17 +63,6 @@ _US_PER_MINUTE = 60_000_000
 
 class CalendarRangeError(ValueError):
     """The date or instant lies outside the range the calendar was built for."""
-
-
-def to_legal_time(moment: datetime) -> datetime:
-    """``moment`` in Asia/Ho_Chi_Minh; a naive datetime is refused (``ValueError``)."""
-    if not isinstance(moment, datetime):
-        raise TypeError(f"expected a datetime, got {type(moment).__name__}")
-    if moment.tzinfo is VN_TZ:
-        return moment
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("naive datetime: every instant must carry its UTC offset")
-    return moment.astimezone(VN_TZ)
 
 
 def _check_date(day: date) -> None:

@@ -149,9 +149,10 @@ def _unit(unit: Unit | str) -> Unit:
         raise ValueError(f"unknown unit {unit!r}; expected one of {sorted(_UNITS)}") from None
 
 
-def _positive(value: float, unit: Unit) -> float:
+def _positive(value: float | None, unit: Unit) -> float:
     if (
-        isinstance(value, bool)
+        value is None
+        or isinstance(value, bool)
         or not isinstance(value, (int, float))
         or not math.isfinite(value)
         or value <= 0

@@ -14,14 +14,16 @@ Legal basis (Decree 61/2018/NĐ-CP as amended by Decree 107/2021, carried into D
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from service.domain import deadlines, timeliness
-from service.domain.calendar import WorkingCalendar, to_legal_time
+from service.domain.calendar import WorkingCalendar
 from service.domain.errors import InvalidTransition, NotPermitted, RuleConflict, RuleViolation
+from service.domain.legal_time import to_legal_time
+from service.domain.roles import Role
 
 
 class Status(StrEnum):
@@ -88,7 +90,7 @@ STATUS_LABEL: Final[dict[Status, str]] = {
 TERMINAL: Final = frozenset({Status.REJECTED, Status.REFUSED, Status.WITHDRAWN, Status.RETURNED})
 PAUSED: Final = frozenset({Status.AWAITING_SUPPLEMENT, Status.AWAITING_PAYMENT})
 RUNNING: Final = frozenset({Status.RECEIVED, Status.PROCESSING})
-SYSTEM_ROLE: Final = "system"
+SYSTEM_ROLE: Final = Role.SYSTEM
 """The role of automated actors, such as the postal carrier's webhook."""
 
 
@@ -97,30 +99,30 @@ class Transition:
     sources: frozenset[Status]
     target: Status | None
     """``None`` keeps the status (an extension stays in processing)."""
-    roles: frozenset[str]
+    roles: frozenset[Role]
 
 
-def _t(sources: set[Status], target: Status | None, *roles: str) -> Transition:
+def _t(sources: set[Status], target: Status | None, *roles: Role) -> Transition:
     return Transition(frozenset(sources), target, frozenset(roles))
 
 
 TRANSITIONS: Final[dict[Action, Transition]] = {
-    Action.RECEIVE: _t({Status.SUBMITTED}, Status.RECEIVED, "receiver"),
-    Action.REJECT: _t({Status.SUBMITTED}, Status.REJECTED, "receiver"),
-    Action.ASSIGN: _t({Status.RECEIVED}, Status.PROCESSING, "receiver"),
-    Action.REQUEST_SUPPLEMENT: _t({Status.PROCESSING}, Status.AWAITING_SUPPLEMENT, "processor"),
-    Action.SUPPLEMENT: _t({Status.AWAITING_SUPPLEMENT}, Status.PROCESSING, "citizen", "receiver"),
-    Action.REQUEST_PAYMENT: _t({Status.PROCESSING}, Status.AWAITING_PAYMENT, "processor"),
-    Action.PAY: _t({Status.AWAITING_PAYMENT}, Status.PROCESSING, "citizen", "receiver"),
-    Action.EXTEND: _t({Status.PROCESSING}, None, "approver"),
-    Action.APPROVE: _t({Status.PROCESSING}, Status.RESULT_READY, "approver"),
-    Action.REFUSE: _t({Status.PROCESSING}, Status.REFUSED, "approver"),
+    Action.RECEIVE: _t({Status.SUBMITTED}, Status.RECEIVED, Role.RECEIVER),
+    Action.REJECT: _t({Status.SUBMITTED}, Status.REJECTED, Role.RECEIVER),
+    Action.ASSIGN: _t({Status.RECEIVED}, Status.PROCESSING, Role.RECEIVER),
+    Action.REQUEST_SUPPLEMENT: _t({Status.PROCESSING}, Status.AWAITING_SUPPLEMENT, Role.PROCESSOR),
+    Action.SUPPLEMENT: _t({Status.AWAITING_SUPPLEMENT}, Status.PROCESSING, Role.CITIZEN, Role.RECEIVER),
+    Action.REQUEST_PAYMENT: _t({Status.PROCESSING}, Status.AWAITING_PAYMENT, Role.PROCESSOR),
+    Action.PAY: _t({Status.AWAITING_PAYMENT}, Status.PROCESSING, Role.CITIZEN, Role.RECEIVER),
+    Action.EXTEND: _t({Status.PROCESSING}, None, Role.APPROVER),
+    Action.APPROVE: _t({Status.PROCESSING}, Status.RESULT_READY, Role.APPROVER),
+    Action.REFUSE: _t({Status.PROCESSING}, Status.REFUSED, Role.APPROVER),
     Action.WITHDRAW: _t({Status.SUBMITTED, Status.RECEIVED, Status.PROCESSING, *PAUSED}, Status.WITHDRAWN,
-                        "citizen", "receiver"),
-    Action.RETURN_RESULT: _t({Status.RESULT_READY}, Status.RETURNED, "receiver"),
-    Action.DISPATCH_POSTAL: _t({Status.RESULT_READY}, Status.IN_TRANSIT, "receiver"),
-    Action.CONFIRM_DELIVERY: _t({Status.IN_TRANSIT}, Status.RETURNED, "receiver", SYSTEM_ROLE),
-    Action.DELIVERY_FAILED: _t({Status.IN_TRANSIT}, Status.RESULT_READY, "receiver", SYSTEM_ROLE),
+                        Role.CITIZEN, Role.RECEIVER),
+    Action.RETURN_RESULT: _t({Status.RESULT_READY}, Status.RETURNED, Role.RECEIVER),
+    Action.DISPATCH_POSTAL: _t({Status.RESULT_READY}, Status.IN_TRANSIT, Role.RECEIVER),
+    Action.CONFIRM_DELIVERY: _t({Status.IN_TRANSIT}, Status.RETURNED, Role.RECEIVER, SYSTEM_ROLE),
+    Action.DELIVERY_FAILED: _t({Status.IN_TRANSIT}, Status.RESULT_READY, Role.RECEIVER, SYSTEM_ROLE),
 }
 
 
@@ -153,6 +155,14 @@ class DossierState:
 
 
 @dataclass(frozen=True)
+class Assignee:
+    """The processor an ``assign`` hands the dossier to (already checked to be one of the agency's)."""
+
+    username: str
+    full_name: str
+
+
+@dataclass(frozen=True)
 class ActionInput:
     """The validated body of an action (fields unused by an action stay ``None``)."""
 
@@ -160,6 +170,30 @@ class ActionInput:
     new_due_at: datetime | None = None
     amount_vnd: int | None = None
     at: datetime | None = None
+    note: str | None = None
+    missing_documents: list[str] | None = None
+    assignee: Assignee | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notice to the applicant (SMS/e-mail/portal), as Decree 61/2018 Arts. 17, 19 and 20 require."""
+
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one action does to a dossier, decided without the database: the state after it, the control-slip
+    row's note and data, and the notices to the applicant. Persisting it is the application layer's job."""
+
+    action: Action
+    from_status: Status
+    state: DossierState
+    note: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    notices: tuple[Notice, ...] = ()
 
 
 def authorize(action: Action, role: str) -> None:
@@ -181,7 +215,7 @@ def guard(state: DossierState, action: Action, *, role: str, now: datetime, cale
             raise RuleConflict(
                 "Đã quá 03 ngày làm việc kể từ khi bắt đầu tính thời hạn; không được yêu cầu bổ sung "
                 "(Nghị định 61/2018/NĐ-CP Điều 19 khoản 4).", code="SUPPLEMENT_WINDOW_CLOSED")
-    elif action is Action.PAY and role == "citizen" and state.service_level < 4:
+    elif action is Action.PAY and role == Role.CITIZEN and state.service_level < 4:
         raise RuleConflict("Thủ tục này chưa hỗ trợ thanh toán trực tuyến (chỉ mức độ 4).",
                            code="ONLINE_PAYMENT_NOT_OFFERED")
     elif action is Action.EXTEND:
@@ -243,7 +277,7 @@ def apply(
                        payment_amount_vnd=data.amount_vnd)
     if action is Action.PAY:
         return replace(_resume(state, now, calendar), status=Status.PROCESSING, paid=True,
-                       paid_online=role == "citizen")
+                       paid_online=role == Role.CITIZEN)
     if action is Action.EXTEND:
         assert state.due_at is not None and data.new_due_at is not None
         if data.new_due_at <= state.due_at:
@@ -274,3 +308,73 @@ def is_overdue(state: DossierState, now: datetime) -> bool:
         now, state.due_at, state.finished_at, state.status in PAUSED, state.timeliness,  # type: ignore[arg-type]
         withdrawn=state.status is Status.WITHDRAWN,
     )
+
+
+# ---------------------------------------------------------------- deciding one action
+
+
+def check(state: DossierState, action: Action, *, role: str, now: datetime, calendar: WorkingCalendar) -> None:
+    """The checks that come before the body in the contract's order: the role (403), then the state (409)."""
+    authorize(action, role)
+    guard(state, action, role=role, now=now, calendar=calendar)
+
+
+def required(value: Any, name: str) -> Any:
+    """422 ``FIELD_REQUIRED`` when an action's field is missing (or an empty list)."""
+    if value is None or value == []:
+        raise RuleViolation(f"Thao tác này cần trường '{name}'.", code="FIELD_REQUIRED")
+    return value
+
+
+def apology_letter(original_due_at: datetime | None, new_due_at: datetime | None,
+                   reason: str | None) -> dict[str, Any]:
+    """What the control slip records of a re-scheduling: the apology letter, Mẫu 04 of Circular 01/2018/TT-VPCP
+    (Decree 61/2018 Art. 19(9))."""
+    return {"form": "Mẫu 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+            "original_due_at": to_legal_time(original_due_at).isoformat() if original_due_at else None,
+            "new_due_at": to_legal_time(new_due_at).isoformat() if new_due_at else None, "reason": reason}
+
+
+def decide(state: DossierState, action: Action, data: ActionInput, *, code: str, role: str, now: datetime,
+           calendar: WorkingCalendar) -> Decision:
+    """The one function that decides an action: :func:`check` (role 403, state 409), the action's required
+    fields (422 ``FIELD_REQUIRED``), :func:`apply`, the control-slip note and data, and the notices of Decree
+    61/2018 — Mẫu 02 on a supplement request (Art. 19(4)), Mẫu 04 on a re-scheduling (Art. 19(9)), the result
+    being ready (Art. 20), a failed postal delivery (Decision 45/2016 Art. 10). ``code`` is the dossier's code
+    (the notices name it). Pure: nothing is written, the same input gives the same decision."""
+    check(state, action, role=role, now=now, calendar=calendar)
+    note = data.note or data.reason
+    slip: dict[str, Any] = {}
+    if action in (Action.REJECT, Action.REFUSE):
+        required(data.reason, "reason")
+    elif action is Action.ASSIGN:
+        assignee: Assignee = required(data.assignee, "assignee")
+        slip["assignee"] = assignee.username
+        note = note or f"Giao {assignee.full_name} xử lý"
+    elif action is Action.REQUEST_SUPPLEMENT:
+        required(data.reason, "reason")
+        slip["missing_documents"] = required(data.missing_documents, "missing_documents")
+    elif action is Action.REQUEST_PAYMENT:
+        slip["amount_vnd"] = required(data.amount_vnd, "amount_vnd")
+    elif action is Action.EXTEND:
+        required(data.reason, "reason")
+        required(data.new_due_at, "new_due_at")
+
+    after = apply(state, action, data, role=role, now=now, calendar=calendar)
+    notices: tuple[Notice, ...] = ()
+    if action is Action.EXTEND:
+        assert after.due_at is not None
+        slip["apology_letter"] = apology_letter(after.original_due_at, after.due_at, data.reason)
+        notices = (Notice("Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+                          f"Hồ sơ {code} được hẹn lại ngày trả kết quả: "
+                          f"{to_legal_time(after.due_at):%H:%M %d/%m/%Y}. Lý do: {data.reason}"),)
+    elif action is Action.REQUEST_SUPPLEMENT:
+        notices = (Notice("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)",
+                          f"Hồ sơ {code} cần bổ sung: {', '.join(slip['missing_documents'])}. "
+                          f"Lý do: {data.reason}"),)
+    elif action is Action.DELIVERY_FAILED:
+        notices = (Notice("Chuyển phát kết quả không thành công",
+                          f"Kết quả hồ sơ {code} chưa giao được; mời ông/bà nhận tại Bộ phận Một cửa."),)
+    elif action is Action.APPROVE:
+        notices = (Notice("Hồ sơ đã có kết quả", f"Hồ sơ {code} đã có kết quả giải quyết."),)
+    return Decision(action, state.status, after, note, slip, notices)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from service.domain.errors import NotPermitted, RuleViolation
+from service.domain.roles import Role
 
 CHANNELS = ("online", "counter", "postal")
 DELIVERIES = ("counter", "online", "postal")
@@ -38,12 +39,12 @@ class ProcedureTerms:
 
 def check_channel_for_role(role: str, channel: str) -> None:
     """Citizens lodge online themselves; the desk's receivers lodge counter and postal dossiers."""
-    if role == "citizen" and channel != "online":
+    if role == Role.CITIZEN and channel != "online":
         raise NotPermitted("Công dân chỉ nộp hồ sơ trực tuyến; nộp trực tiếp hoặc qua bưu chính do cán bộ "
                            "một cửa tiếp nhận.")
-    if role == "receiver" and channel == "online":
+    if role == Role.RECEIVER and channel == "online":
         raise NotPermitted("Hồ sơ trực tuyến do công dân tự nộp trên Cổng dịch vụ công.")
-    if role not in ("citizen", "receiver"):
+    if role not in (Role.CITIZEN, Role.RECEIVER):
         raise NotPermitted("Chỉ công dân hoặc cán bộ tiếp nhận được nộp hồ sơ.")
 
 

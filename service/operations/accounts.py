@@ -6,9 +6,10 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from service.domain.roles import STAFF_ROLES, Role
 from service.errors import Conflict, NotFound, Unprocessable
 from service.models import Agency, User
-from service.schemas.people import STAFF_ROLES, AgencyIn, RegisterIn, UserIn
+from service.schemas.people import AgencyIn, RegisterIn, UserIn
 from service.security.passwords import hash_password
 
 
@@ -30,7 +31,7 @@ def register_citizen(session: Session, data: RegisterIn, *, now: datetime) -> Us
         username=data.national_id,
         password_hash=hash_password(data.password),
         full_name=data.full_name,
-        role="citizen",
+        role=Role.CITIZEN,
         national_id=data.national_id,
         phone=data.phone,
         email=data.email,
@@ -48,13 +49,13 @@ def create_user(session: Session, data: UserIn, *, now: datetime) -> User:
         get_agency(session, data.agency_code)
     if find_user(session, data.username) is not None:
         raise Conflict(f"Tên đăng nhập {data.username} đã tồn tại.", code="USER_EXISTS")
-    national_id = data.username if data.role == "citizen" and data.username.isdigit() else None
+    national_id = data.username if data.role == Role.CITIZEN and data.username.isdigit() else None
     user = User(
         username=data.username,
         password_hash=hash_password(data.password),
         full_name=data.full_name,
         role=data.role,
-        agency_code=data.agency_code if data.role != "citizen" else None,
+        agency_code=data.agency_code if data.role != Role.CITIZEN else None,
         national_id=national_id,
         created_at=now,
     )
@@ -69,7 +70,7 @@ def ensure_admin(session: Session, username: str, password: str, *, now: datetim
         return False
     session.add(
         User(username=username, password_hash=hash_password(password), full_name="Quản trị hệ thống",
-             role="admin", created_at=now)
+             role=Role.ADMIN, created_at=now)
     )
     session.flush()
     return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,3 +65,19 @@ def remember(
                                   status_code=answer.status_code, response_body=answer.body,
                                   headers=answer.headers, created_at=now))
     session.flush()
+
+
+def once(session: Session, *, user_id: int, key: str | None, scope: str, payload: Any, now: datetime,
+         produce: Callable[[], StoredAnswer]) -> StoredAnswer:
+    """``produce()``'s answer, exactly once per ``(user, scope, key)``: a repeat with the same payload gets the
+    stored answer and applies nothing; the same key with another payload is 422 ``IDEMPOTENCY_KEY_REUSED``.
+    Without a key, simply ``produce()``."""
+    if key is None:
+        return produce()
+    fingerprint = request_fingerprint(payload)
+    stored = replay(session, user_id=user_id, scope=scope, key=key, fingerprint=fingerprint)
+    if stored is not None:
+        return stored
+    answer = produce()
+    remember(session, user_id=user_id, scope=scope, key=key, fingerprint=fingerprint, answer=answer, now=now)
+    return answer

@@ -33,12 +33,12 @@ from cryptography import x509
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from service.domain.legal_time import utc_now
 from service.errors import Conflict, NotFound, ServiceUnavailable
 from service.models import Agency, PkiCertificate, User
-from service.settings import SETTINGS_KEY, Settings
+from service.settings import Settings
 from service.signing import pades
 from service.signing import pki as x
-from service.timezone import utc_now
 
 log = logging.getLogger("motcua.pki")
 
@@ -58,16 +58,6 @@ class SigningUnavailable(ServiceUnavailable):
 
 
 # ---------------------------------------------------------------- settings
-
-
-def settings_for(session: Session) -> Settings:
-    """The settings of the app that opened ``session`` (its :class:`~service.db.Database` carries them into
-    every session's ``info``); 503 ``SIGNING_UNAVAILABLE`` for a session opened without them."""
-    settings = session.info.get(SETTINGS_KEY)
-    if settings is None:
-        raise SigningUnavailable("Hạ tầng ký số chưa được cấu hình cho cơ sở dữ liệu này.",
-                                 code="SIGNING_UNAVAILABLE")
-    return settings  # type: ignore[no-any-return]
 
 
 def crl_url(settings: Settings) -> str:

@@ -9,8 +9,8 @@ level.
 
 One code path moves a dossier on a carrier event: :func:`record_carrier_event`, used by the webhook and by the
 simulated carrier, applies the lifecycle actions ``confirm_delivery`` / ``delivery_failed`` as the system
-actor ``buudien``; the hooks below keep the shipment in step with the dossier, whoever acts (a receiver may
-confirm or report a failed delivery by hand too).
+actor ``buudien``; the effects below (composed by :func:`service.bootstrap.compose_effects`) keep the shipment in
+step with the dossier, whoever acts (a receiver may confirm or report a failed delivery by hand too).
 
 Functions here never commit, except :func:`run_carrier` given a :class:`~service.db.Database`, which runs each
 shipment in its own transaction.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -33,13 +34,14 @@ from sqlmodel import Session, col, select
 from service.db import Database
 from service.domain import postal
 from service.domain.calendar import WorkingCalendar
-from service.domain.lifecycle import SYSTEM_ROLE, Action
+from service.domain.legal_time import VN_TZ, to_legal_time, utc_now
+from service.domain.lifecycle import SYSTEM_ROLE, Action, Notice
 from service.domain.postal import EventKind, Origin, ServiceLevels, ShipmentStatus, Zone
+from service.dossiers.actions import act
+from service.dossiers.effects import EffectCall, Effects, Outcome
 from service.errors import NotFound, ServiceUnavailable, Unprocessable
 from service.models import Agency, Dossier, PostalEvent, Shipment, User
 from service.operations.calendars import calendar_for
-from service.operations.dossiers import Notice, act, notify, on_action
-from service.timezone import VN_TZ, to_local, utc_now
 
 log = logging.getLogger("motcua.postal")
 
@@ -144,30 +146,30 @@ def plan_dispatch(*, code: str, address: str | None, origin: Origin, body: Any, 
                 "expected_by": expected_by, "delivered_at": None, "failed_at": None, "carrier_late": None}
     notice = Notice("Kết quả được chuyển phát qua bưu chính",
                     f"Kết quả hồ sơ {code} đã giao cho bưu điện, số hiệu bưu gửi {tracking_number}, dự kiến phát "
-                    f"chậm nhất ngày {to_local(expected_by):%d/%m/%Y}. Cước phí {_vnd(postage)} do người nhận "
+                    f"chậm nhất ngày {to_legal_time(expected_by):%d/%m/%Y}. Cước phí {_vnd(postage)} do người nhận "
                     "thanh toán.")
     data = {"shipment": {
         "tracking_number": tracking_number,
         "zone": zone.value,
         "service_level_days": levels.days(zone, appointment_slip=slip),
         "appointment_slip": slip,
-        "expected_by": to_local(expected_by).isoformat(),
+        "expected_by": to_legal_time(expected_by).isoformat(),
         "postage_vnd": postage,
     }}
     return Dispatch(shipment, notice, data)
 
 
-@on_action(Action.DISPATCH_POSTAL)
-def create_shipment(session: Session, *, dossier: Dossier, user: User, now: datetime,
-                    body: Any) -> dict[str, Any]:
-    """``dispatch_postal``: see :func:`plan_dispatch`."""
+def create_shipment(call: EffectCall, *, levels: Callable[[], ServiceLevels],
+                    tracking_numbers: Callable[[Session], str]) -> Outcome:
+    """The effect of ``dispatch_postal``: the shipment row (see :func:`plan_dispatch`) and the applicant's
+    notice."""
+    session, dossier = call.session, call.dossier
     plan = plan_dispatch(code=dossier.code, address=dossier.delivery_address,
-                         origin=origin_of(session, dossier.agency_code), body=body, now=now,
-                         calendar=calendar_for(session), levels=service_levels(),
-                         tracking_number=new_tracking_number(session))
+                         origin=origin_of(session, dossier.agency_code), body=call.body, now=call.now,
+                         calendar=calendar_for(session), levels=levels(),
+                         tracking_number=tracking_numbers(session))
     session.add(Shipment(dossier_id=dossier.id, **plan.shipment))  # type: ignore[arg-type]
-    notify(session, dossier, subject=plan.notice.subject, body=plan.notice.body, now=now)
-    return plan.data
+    return Outcome(plan.data, (plan.notice,))
 
 
 # ---------------------------------------------------------------- delivery outcomes (receiver or carrier)
@@ -209,25 +211,23 @@ def conclude_shipment(tracking_number: str, dispatched_at: datetime, expected_by
     changes = {"status": status.value, "carrier_late": late,
                "delivered_at" if status is ShipmentStatus.DELIVERED else "failed_at": at}
     return changes, {"shipment": {"tracking_number": tracking_number, "status": status.value,
-                                  "at": to_local(at).isoformat(), "carrier_late": late}}
+                                  "at": to_legal_time(at).isoformat(), "carrier_late": late}}
 
 
-@on_action(Action.CONFIRM_DELIVERY)
-def shipment_delivered(session: Session, *, dossier: Dossier, user: User, now: datetime,
-                       body: Any) -> dict[str, Any]:
-    return _conclude(session, dossier, body, now, ShipmentStatus.DELIVERED)
+def close_shipment_delivered(call: EffectCall) -> Outcome:
+    """The effect of ``confirm_delivery``: the open shipment is delivered (at ``body.at``)."""
+    return Outcome(_conclude(call.session, call.dossier, call.body, call.now, ShipmentStatus.DELIVERED))
 
 
-@on_action(Action.DELIVERY_FAILED)
-def shipment_failed(session: Session, *, dossier: Dossier, user: User, now: datetime,
-                    body: Any) -> dict[str, Any]:
-    """The item goes back to the desk (Decision 45/2016 Art. 10); ``act`` itself notifies the applicant."""
-    return _conclude(session, dossier, body, now, ShipmentStatus.FAILED)
+def close_shipment_failed(call: EffectCall) -> Outcome:
+    """The effect of ``delivery_failed``: the item goes back to the desk (Decision 45/2016 Art. 10); the decision
+    itself carries the applicant's notice."""
+    return Outcome(_conclude(call.session, call.dossier, call.body, call.now, ShipmentStatus.FAILED))
 
 
 # ---------------------------------------------------------------- carrier events (webhook and simulator)
 
-Outcome = Literal["applied", "duplicate", "ignored"]
+EventOutcome = Literal["applied", "duplicate", "ignored"]
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ class EventResult:
     tracking_number: str
     event: str
     at: datetime
-    outcome: Outcome
+    outcome: EventOutcome
     shipment_status: str
     carrier_late: bool | None = None
 
@@ -248,7 +248,7 @@ EVENT_NOTES = {
 
 
 def record_carrier_event(session: Session, *, tracking_number: str, event: EventKind | str, at: datetime,
-                         now: datetime, source: str = "webhook") -> EventResult:
+                         now: datetime, effects: Effects, source: str = "webhook") -> EventResult:
     """Apply one carrier event, exactly once.
 
     * unknown tracking number: 404 ``SHIPMENT_NOT_FOUND``;
@@ -275,12 +275,12 @@ def record_carrier_event(session: Session, *, tracking_number: str, event: Event
     if session.get(PostalEvent, key) is not None:
         return EventResult(tracking_number, kind.value, at, "duplicate", shipment.status,
                            shipment.carrier_late)
-    outcome: Outcome = "ignored"
+    outcome: EventOutcome = "ignored"
     if shipment.status == ShipmentStatus.IN_TRANSIT.value:
         action = Action.CONFIRM_DELIVERY if kind is EventKind.DELIVERED else Action.DELIVERY_FAILED
         act(session, user=carrier_user(now), dossier=dossier, action=action,
-            payload={"at": to_local(at).isoformat(), "note": EVENT_NOTES[kind].format(tn=tracking_number)},
-            if_match=None, now=now, actor_role=SYSTEM_ROLE, actor_name=CARRIER_ACTOR)
+            payload={"at": to_legal_time(at).isoformat(), "note": EVENT_NOTES[kind].format(tn=tracking_number)},
+            if_match=None, now=now, effects=effects, actor_role=SYSTEM_ROLE, actor_name=CARRIER_ACTOR)
         outcome = "applied"
     session.add(PostalEvent(key=key, shipment_id=shipment_id, tracking_number=tracking_number,
                             event=kind.value, at=at, outcome=outcome, source=source, received_at=now,
@@ -312,14 +312,14 @@ def _due_shipments(session: Session, now: datetime, limit: int | None) -> list[t
 
 
 def _carry_one(session: Session, tracking_number: str, now: datetime, failure_rate: float, late_rate: float,
-               rng: random.Random) -> EventResult | None:
+               rng: random.Random, effects: Effects) -> EventResult | None:
     shipment = session.exec(select(Shipment).where(Shipment.tracking_number == tracking_number)).first()
     if shipment is None or shipment.status != ShipmentStatus.IN_TRANSIT.value:
         return None
     kind, at = carrier_outcome(rng, calendar_for(session), shipment.dispatched_at, shipment.expected_by, now,
                                failure_rate=failure_rate, late_rate=late_rate)
     return record_carrier_event(session, tracking_number=tracking_number, event=kind, at=at, now=now,
-                                source="simulator")
+                                effects=effects, source="simulator")
 
 
 def carrier_outcome(rng: random.Random, calendar: WorkingCalendar, dispatched_at: datetime, expected_by: datetime,
@@ -332,7 +332,7 @@ def carrier_outcome(rng: random.Random, calendar: WorkingCalendar, dispatched_at
 
 
 def run_carrier(db_or_session: Database | Session, now: datetime | None = None, failure_rate: float = 0.05,
-                rng: random.Random | None = None, *, late_rate: float = 0.0,
+                rng: random.Random | None = None, *, effects: Effects, late_rate: float = 0.0,
                 limit: int | None = None) -> CarrierRun:
     """The simulated carrier: every shipment still in transit whose J+n level has passed
     (``expected_by <= now``) is delivered — or, with probability ``failure_rate``, fails — on a working day
@@ -340,7 +340,9 @@ def run_carrier(db_or_session: Database | Session, now: datetime | None = None, 
     Events go through :func:`record_carrier_event`, the webhook's own logic.
 
     Given a :class:`Session`, everything happens in the caller's transaction (``now`` is required); given a
-    :class:`Database`, each shipment is its own transaction and ``now`` defaults to the legal clock."""
+    :class:`Database`, each shipment is its own transaction and ``now`` defaults to the legal clock. ``effects``
+    are the app's (:func:`service.bootstrap.compose_effects`): the carrier's events close the shipments through
+    them."""
     if not 0.0 <= failure_rate <= 1.0 or not 0.0 <= late_rate <= 1.0:
         raise ValueError("rates are probabilities between 0 and 1")
     rng = rng or random.Random()
@@ -360,7 +362,7 @@ def run_carrier(db_or_session: Database | Session, now: datetime | None = None, 
         if now is None:
             raise ValueError("now is required with a session")
         for _, tracking_number in _due_shipments(db_or_session, now, limit):
-            count(_carry_one(db_or_session, tracking_number, now, failure_rate, late_rate, rng))
+            count(_carry_one(db_or_session, tracking_number, now, failure_rate, late_rate, rng, effects))
     else:
         from service.clock import LegalClock
 
@@ -369,7 +371,7 @@ def run_carrier(db_or_session: Database | Session, now: datetime | None = None, 
             due = _due_shipments(session, now, limit)
         for _, tracking_number in due:
             with db_or_session.transaction() as session:
-                count(_carry_one(session, tracking_number, now, failure_rate, late_rate, rng))
+                count(_carry_one(session, tracking_number, now, failure_rate, late_rate, rng, effects))
     return run
 
 

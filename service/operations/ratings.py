@@ -10,27 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 from sqlmodel import Session
 
+from service.domain.roles import Role
 from service.errors import Conflict, ForbiddenRole, NotFound
 from service.models import Dossier, Rating, User
-from service.operations.dossiers import get_visible
 from service.schemas.dossiers import RatingIn, RatingOut
-
-
-def parse(payload: dict[str, Any] | None) -> RatingIn:
-    try:
-        return RatingIn.model_validate(payload or {})
-    except ValidationError as exc:
-        errors = [{**err, "loc": ("body", *err.get("loc", ()))} for err in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
+from service.validation import parse_body
 
 
 def check_may_rate(user: User, *, applicant_user_id: int | None, status: str, rated: bool) -> None:
     """Only the applicant citizen (403), only once the result is returned (409), only once (409)."""
-    if user.role != "citizen" or applicant_user_id != user.id:
+    if user.role != Role.CITIZEN or applicant_user_id != user.id:
         raise ForbiddenRole("Chỉ người nộp hồ sơ được đánh giá mức độ hài lòng.")
     if status != "returned":
         raise Conflict("Chỉ đánh giá được sau khi đã nhận kết quả giải quyết hồ sơ.",
@@ -40,14 +31,13 @@ def check_may_rate(user: User, *, applicant_user_id: int | None, status: str, ra
                        code="ALREADY_RATED")
 
 
-def rate(session: Session, *, user: User, code: str, payload: dict[str, Any] | None,
+def rate(session: Session, *, user: User, dossier: Dossier, payload: dict[str, Any] | None,
          now: datetime) -> RatingOut:
-    """Record the applicant's rating. Checks in the contract's order: visibility 404, role 403, state 409,
-    body 422."""
-    dossier = get_visible(session, user, code, for_update=True)
+    """Record the applicant's rating on ``dossier`` (visible to ``user``, locked for update). Checks in the
+    contract's order: role 403, state 409, body 422 (visibility 404 came first, with the load)."""
     check_may_rate(user, applicant_user_id=dossier.applicant_user_id, status=dossier.status,
                    rated=session.get(Rating, dossier.id) is not None)
-    data = parse(payload)
+    data = parse_body(RatingIn, payload or {})
     rating = Rating(dossier_id=dossier.id,  # type: ignore[arg-type]
                     satisfied=data.satisfied, comment=data.comment, at=now)
     session.add(rating)
@@ -55,12 +45,11 @@ def rate(session: Session, *, user: User, code: str, payload: dict[str, Any] | N
     return out(dossier, rating)
 
 
-def read(session: Session, *, user: User, code: str) -> RatingOut:
-    """The rating of a dossier the caller may see (404 when there is none)."""
-    dossier = get_visible(session, user, code)
+def read(session: Session, *, dossier: Dossier) -> RatingOut:
+    """The rating of a dossier (404 when there is none)."""
     rating = session.get(Rating, dossier.id)
     if rating is None:
-        raise NotFound(f"Hồ sơ {code} chưa được đánh giá.", code="RATING_NOT_FOUND")
+        raise NotFound(f"Hồ sơ {dossier.code} chưa được đánh giá.", code="RATING_NOT_FOUND")
     return out(dossier, rating)
 
 

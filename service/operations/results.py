@@ -2,9 +2,9 @@
 
 * The result ``<dossier code>-KQ1`` (Decree 45/2020/NĐ-CP Art. 14(3): an electronic result bears the digital
   signature of the competent agency): rendered and signed by the approver's personal certificate inside the
-  ``approve`` transaction (:func:`issue_result` is an ``on_action(APPROVE)`` hook). If rendering or signing
-  fails, the hook raises and the request rolls back: the dossier stays ``processing``, no result, blob or
-  audit row.
+  ``approve`` transaction (:func:`sign_result` is the named effect of ``approve``, see
+  :func:`service.bootstrap.compose_effects`). If rendering or signing fails, the effect raises and the request
+  rolls back: the dossier stays ``processing``, no result, blob or audit row.
 * The receipt, Mẫu 01 "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" (Decree 61/2018/NĐ-CP Art. 17; Circular
   01/2018/TT-VPCP Art. 10: one-stop forms are digitally signed), signed by the agency's one-stop desk
   certificate, dated (and signed) at the reception.
@@ -27,13 +27,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from service.domain.lifecycle import Action
+from service.domain.legal_time import to_legal_time
+from service.dossiers.effects import EffectCall, Outcome
 from service.errors import AppError, NotFound
 from service.models import Agency, Dossier, DossierDocument, DossierEvent, Procedure, ResultDocument, User
 from service.operations import pki
-from service.operations.dossiers import on_action
 from service.operations.uploads import store_blob
-from service.schemas.dossiers import ActionIn
 from service.settings import Settings
 from service.signing import pades
 from service.signing import pki as x
@@ -46,7 +45,6 @@ from service.signing.documents import (
     render_receipt,
     render_result,
 )
-from service.timezone import to_local
 
 log = logging.getLogger("motcua.results")
 
@@ -122,12 +120,14 @@ def _decision_text(dossier: Dossier, names: _Names, note: str | None, settings: 
     return "\n".join(lines)
 
 
-@on_action(Action.APPROVE)
-def issue_result(session: Session, *, dossier: Dossier, user: User, now: datetime, body: ActionIn
-                 ) -> dict[str, Any]:
-    """Render the result ``<code>-KQ1`` and sign it with the approver's certificate, in the approve
-    transaction. Returns what the control slip row records about it."""
-    settings = pki.settings_for(session)
+def sign_result(call: EffectCall, *, settings: Settings | None) -> Outcome:
+    """The effect of ``approve``: render the result ``<code>-KQ1`` and sign it with the approver's certificate,
+    in the approve transaction; the control-slip row records its code, hash, certificate and signer. 503
+    ``SIGNING_UNAVAILABLE`` when composed without the signing settings."""
+    if settings is None:
+        raise pki.SigningUnavailable("Hạ tầng ký số chưa được cấu hình cho cơ sở dữ liệu này.",
+                                     code="SIGNING_UNAVAILABLE")
+    session, dossier, user, now, body = call.session, call.dossier, call.actor, call.now, call.body
     signer = pki.approver_signer(session, settings, user, now)
     names = _names(session, dossier)
     data = ResultData(
@@ -146,8 +146,8 @@ def issue_result(session: Session, *, dossier: Dossier, user: User, now: datetim
                             signed_at=now.replace(microsecond=0), certificate_serial=signer.serial_hex)
     session.add(result)
     session.flush()
-    return {"result_code": result.code, "result_sha256": digest,
-            "certificate_serial": result.certificate_serial, "signed_by": result.signed_by}
+    return Outcome({"result_code": result.code, "result_sha256": digest,
+                    "certificate_serial": result.certificate_serial, "signed_by": result.signed_by})
 
 
 def get_result(session: Session, dossier: Dossier) -> ResultDocument:
@@ -208,14 +208,14 @@ def receipt(session: Session, dossier: Dossier, settings: Settings) -> Receipt:
     names = _names(session, dossier)
     documents = session.exec(select(DossierDocument.name).where(DossierDocument.dossier_id == dossier.id)
                              .order_by(col(DossierDocument.id))).all()
-    received_at = to_local(event.at)
+    received_at = to_legal_time(event.at)
     data = ReceiptData(
         agency_name=f"{DESK_NAME} {names.agency}", parent_agency_name=names.parent, dossier_code=dossier.code,
         applicant_name=dossier.applicant_full_name, applicant_address=dossier.applicant_address or "—",
         applicant_phone=dossier.applicant_phone or "—", procedure_name=names.procedure,
         documents=list(documents),
         processing_time_text=processing_time_text(dossier.processing_value, dossier.processing_unit),
-        received_at=received_at, due_at=to_local(event.due_at),
+        received_at=received_at, due_at=to_legal_time(event.due_at),
         delivery_place=_delivery_place(dossier, names),
         receiver_name=_full_name(session, event.actor), lookup_url=lookup_url(settings, dossier.code),
         lookup_note=LOOKUP_NOTE, receipt_number=dossier.code.rsplit("-", 1)[-1],
@@ -247,11 +247,11 @@ def apology(session: Session, dossier: Dossier, settings: Settings) -> Apology:
         raise NotFound(f"Hồ sơ {dossier.code} không có Phiếu xin lỗi và hẹn lại ngày trả kết quả.",
                        code="APOLOGY_LETTER_NOT_FOUND")
     names = _names(session, dossier)
-    issued_at = to_local(event.at)
+    issued_at = to_legal_time(event.at)
     data = ApologyData(
         agency_name=names.agency, parent_agency_name=names.parent, dossier_code=dossier.code,
         applicant_name=dossier.applicant_full_name, procedure_name=names.procedure,
-        received_at=to_local(dossier.received_at or event.at),
+        received_at=to_legal_time(dossier.received_at or event.at),
         original_due_at=datetime.fromisoformat(letter["original_due_at"]),
         new_due_at=datetime.fromisoformat(letter["new_due_at"]),
         reason=letter.get("reason") or event.note or "—",

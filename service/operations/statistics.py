@@ -53,6 +53,7 @@ from sqlmodel import Session, col
 
 from service.db import UTCDateTime
 from service.domain import statistics as stats
+from service.domain.roles import STAFF_ROLES, Role
 from service.domain.statistics import GroupBy, ProcessingCounts, Slice, Window
 from service.errors import ForbiddenRole, NotFound, Unprocessable
 from service.models import (
@@ -66,8 +67,6 @@ from service.models import (
 )
 from service.models.dossier import LONG_RUNNING_DAYS, LONG_RUNNING_WHERE
 
-STAFF_ROLES = frozenset({"receiver", "processor", "approver"})
-
 D = Dossier.__table__  # type: ignore[attr-defined]
 E = DossierEvent.__table__  # type: ignore[attr-defined]
 
@@ -78,7 +77,7 @@ E = DossierEvent.__table__  # type: ignore[attr-defined]
 def scope_for(session: Session, user: User, agency_code: str | None) -> str | None:
     """The agency the report is restricted to: staff see only their own agency, admins any or all; citizens
     may not read statistics (403)."""
-    if user.role == "citizen":
+    if user.role == Role.CITIZEN:
         raise ForbiddenRole("Công dân không được xem số liệu thống kê.")
     if user.role in STAFF_ROLES:
         if agency_code is not None and agency_code != user.agency_code:

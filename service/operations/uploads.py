@@ -9,9 +9,10 @@ from typing import BinaryIO
 
 from sqlmodel import Session, select
 
+from service.domain.lifecycle import DossierState
+from service.dossiers.persist import Change, SessionWriter, persist, state_of
 from service.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from service.models import Blob, Dossier, DossierDocument, Procedure, User
-from service.operations.dossiers import record_event
 
 ALLOWED_TYPES = {
     "application/pdf": b"%PDF-",
@@ -73,12 +74,17 @@ def attach(
     document.storage_key = digest
     document.uploaded_at = now
     session.add(document)
-    dossier.digitised = True
-    dossier.version += 1
-    dossier.updated_at = now
-    session.add(dossier)
-    session.flush()
-    record_event(session, dossier, action="upload_document", actor=user.username, actor_role=user.role,
-                 from_status=dossier.status, note=f"Tải lên {document_code}: {document.filename}", now=now,
-                 data={"document": document_code, "sha256": digest, "size_bytes": len(content)})
+    persist(SessionWriter(session), dossier, upload_change(
+        actor=user.username, actor_role=user.role, state=state_of(dossier), document_code=document_code,
+        filename=document.filename or document_code, sha256=digest, size_bytes=len(content), now=now))
     return document
+
+
+def upload_change(*, actor: str, actor_role: str, state: DossierState, document_code: str, filename: str,
+                  sha256: str, size_bytes: int, now: datetime) -> Change:
+    """The control-slip row of an uploaded paper (the status does not change; the dossier is now digitised,
+    Decision 766 indicator 4.2)."""
+    return Change(action="upload_document", actor=actor, actor_role=actor_role, from_status=state.status.value,
+                  at=now, state=state, note=f"Tải lên {document_code}: {filename}",
+                  data={"document": document_code, "sha256": sha256, "size_bytes": size_bytes},
+                  columns={"digitised": True})

@@ -4,13 +4,13 @@ from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from service.deps import ContextDep, CurrentUser, NowDep, SessionDep
+from service.domain.legal_time import utc_now
 from service.errors import RateLimited, Unauthorized
 from service.operations import accounts
 from service.ratelimit import RateLimiter
 from service.schemas.common import Problem
 from service.schemas.people import RegisterIn, TokenOut, UserOut
 from service.security.passwords import verify_password
-from service.timezone import utc_now
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

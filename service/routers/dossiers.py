@@ -1,11 +1,23 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Header, Query, Response, UploadFile, status
-from fastapi.responses import JSONResponse
 
-from service.deps import ContextDep, CurrentUser, NowDep, SessionDep, require_roles
+from service.deps import (
+    ContextDep,
+    CurrentUser,
+    IdempotentDep,
+    LockedDossier,
+    NowDep,
+    SessionDep,
+    VisibleDossier,
+    require_roles,
+)
+from service.domain.lifecycle import authorize
+from service.domain.roles import Role
+from service.dossiers import actions, presenter, queries, slip, submission
 from service.models import User
-from service.operations import dossiers, idempotency, uploads
+from service.operations import uploads
+from service.operations.idempotency import StoredAnswer
 from service.schemas.common import Page, Problem, RequestDateTime
 from service.schemas.dossiers import (
     ChainCheck,
@@ -19,36 +31,25 @@ from service.schemas.dossiers import (
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
-Submitter = Annotated[User, Depends(require_roles("citizen", "receiver"))]
+Submitter = Annotated[User, Depends(require_roles(Role.CITIZEN, Role.RECEIVER))]
 """Checked before the body is validated (the contract's order: role 403 before body 422)."""
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 412, 422)}
 
 
-def _answer(answer: idempotency.StoredAnswer) -> JSONResponse:
-    return JSONResponse(answer.body, status_code=answer.status_code, headers=answer.headers)
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DossierCreated, responses=ERRORS)
 def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: NowDep,
-                   key: IdempotencyKey = None) -> JSONResponse:
+                   idempotent: IdempotentDep) -> Response:
     """Lodge a dossier: online by a citizen, at the counter or by post by a receiver."""
-    fingerprint = idempotency.request_fingerprint(data.model_dump(mode="json"))
-    scope = "POST /dossiers"
-    if key is not None:
-        stored = idempotency.replay(session, user_id=user.id, scope=scope, key=key, fingerprint=fingerprint)  # type: ignore[arg-type]
-        if stored:
-            return _answer(stored)
-    submitted = dossiers.submit(session, user=user, data=data, now=now)
-    view = dossiers.present(session, [submitted.dossier], now=now)[0]
-    body = DossierCreated(**view.model_dump(), tracking_secret=submitted.tracking_secret).model_dump(mode="json")
-    answer = idempotency.StoredAnswer(201, body, {"Location": f"/api/v1/dossiers/{view.code}",
-                                                  "ETag": f'"{view.version}"'})
-    if key is not None:
-        idempotency.remember(session, user_id=user.id, scope=scope, key=key, fingerprint=fingerprint,  # type: ignore[arg-type]
-                             answer=answer, now=now)
-    return _answer(answer)
+
+    def lodge() -> StoredAnswer:
+        submitted = submission.submit(session, user=user, data=data, now=now)
+        view = presenter.present(session, [submitted.dossier], now=now)[0]
+        body = DossierCreated(**view.model_dump(), tracking_secret=submitted.tracking_secret)
+        return StoredAnswer(201, body.model_dump(mode="json"), {"Location": f"/api/v1/dossiers/{view.code}",
+                                                                "ETag": f'"{view.version}"'})
+
+    return idempotent.answer("POST /dossiers", data.model_dump(mode="json"), lodge)
 
 
 @router.get("", responses=ERRORS)
@@ -66,66 +67,57 @@ def list_dossiers(
     cursor: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Page[DossierOut]:
     """Dossiers visible to the caller, newest first, keyset-paginated."""
-    filters = dossiers.DossierFilter(status_, procedure_code, agency_code, overdue, received_from, received_to,
-                                     applicant_national_id, channel)
-    rows, next_cursor = dossiers.list_page(session, user=user, filters=filters, now=now, limit=limit, cursor=cursor)
-    return Page(items=dossiers.present(session, rows, now=now), next_cursor=next_cursor)
+    filters = queries.DossierFilter(status_, procedure_code, agency_code, overdue, received_from, received_to,
+                                    applicant_national_id, channel)
+    rows, next_cursor = queries.list_page(session, user=user, filters=filters, now=now, limit=limit, cursor=cursor)
+    return Page(items=presenter.present(session, rows, now=now), next_cursor=next_cursor)
 
 
 @router.get("/{code}", responses=ERRORS)
-def get_dossier(code: str, user: CurrentUser, session: SessionDep, now: NowDep, response: Response) -> DossierOut:
-    view = dossiers.present(session, [dossiers.get_visible(session, user, code)], now=now)[0]
+def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, response: Response) -> DossierOut:
+    view = presenter.present(session, [dossier], now=now)[0]
     response.headers["ETag"] = f'"{view.version}"'
     return view
 
 
 @router.post("/{code}/actions/{action}", response_model=DossierOut, responses=ERRORS)
 def perform_action(
-    code: str, action: str, user: CurrentUser, session: SessionDep, now: NowDep,
+    dossier: LockedDossier, action: str, user: CurrentUser, session: SessionDep, now: NowDep,
+    context: ContextDep, idempotent: IdempotentDep,
     # Any JSON value: its shape is checked after visibility, role, state and version (the contract's order).
     payload: Annotated[Any, Body(description="Action fields, see ActionIn")] = None,
-    if_match: IfMatch = None, key: IdempotencyKey = None,
-) -> JSONResponse:
+    if_match: IfMatch = None,
+) -> Response:
     """Move the dossier through its lifecycle (see the contract's action table)."""
-    dossier = dossiers.get_visible(session, user, code, for_update=True)
-    parsed = dossiers.parse_action(action)
-    from service.domain.lifecycle import authorize
-
+    parsed = actions.parse_action(action)
     authorize(parsed, user.role)
-    scope = f"POST /dossiers/{code}/actions/{parsed.value}"
-    fingerprint = idempotency.request_fingerprint(payload or {})
-    if key is not None:
-        stored = idempotency.replay(session, user_id=user.id, scope=scope, key=key, fingerprint=fingerprint)  # type: ignore[arg-type]
-        if stored:
-            return _answer(stored)
-    dossiers.act(session, user=user, dossier=dossier, action=parsed, payload=payload, if_match=if_match, now=now)
-    view = dossiers.present(session, [dossier], now=now)[0]
-    answer = idempotency.StoredAnswer(200, view.model_dump(mode="json"), {"ETag": f'"{view.version}"'})
-    if key is not None:
-        idempotency.remember(session, user_id=user.id, scope=scope, key=key, fingerprint=fingerprint,  # type: ignore[arg-type]
-                             answer=answer, now=now)
-    return _answer(answer)
+
+    def apply() -> StoredAnswer:
+        actions.act(session, user=user, dossier=dossier, action=parsed, payload=payload, if_match=if_match,
+                    now=now, effects=context.effects)
+        view = presenter.present(session, [dossier], now=now)[0]
+        return StoredAnswer(200, view.model_dump(mode="json"), {"ETag": f'"{view.version}"'})
+
+    return idempotent.answer(f"POST /dossiers/{dossier.code}/actions/{parsed.value}", payload or {}, apply)
 
 
 @router.get("/{code}/history", responses=ERRORS)
-def get_history(code: str, user: CurrentUser, session: SessionDep) -> list[HistoryEntry]:
+def get_history(dossier: VisibleDossier, session: SessionDep) -> list[HistoryEntry]:
     """The control slip (Phiếu kiểm soát quá trình giải quyết hồ sơ), oldest first."""
-    events = dossiers.history(session, dossiers.get_visible(session, user, code))
-    return [HistoryEntry.model_validate(e, from_attributes=True) for e in events]
+    return [HistoryEntry.model_validate(e, from_attributes=True) for e in slip.history(session, dossier)]
 
 
 @router.get("/{code}/history/verify", responses=ERRORS)
-def verify_history(code: str, user: CurrentUser, session: SessionDep) -> ChainCheck:
-    valid, entries = dossiers.verify_history(session, dossiers.get_visible(session, user, code))
+def verify_history(dossier: VisibleDossier, session: SessionDep) -> ChainCheck:
+    valid, entries = slip.verify_history(session, dossier)
     return ChainCheck(valid=valid, entries=entries)
 
 
 @router.put("/{code}/documents/{document_code}", responses={**ERRORS, 413: {"model": Problem},
                                                              415: {"model": Problem}})
-def upload_document(code: str, document_code: str, file: Annotated[UploadFile, File()], user: CurrentUser,
-                    session: SessionDep, now: NowDep, context: ContextDep) -> DocumentOut:
+def upload_document(dossier: LockedDossier, document_code: str, file: Annotated[UploadFile, File()],
+                    user: CurrentUser, session: SessionDep, now: NowDep, context: ContextDep) -> DocumentOut:
     """Upload (or replace) the file of one paper; the server computes its SHA-256."""
-    dossier = dossiers.get_visible(session, user, code, for_update=True)
     document = uploads.attach(session, user=user, dossier=dossier, document_code=document_code,
                               filename=file.filename or document_code,
                               content_type=file.content_type or "application/octet-stream", stream=file.file,

@@ -6,14 +6,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from service.deps import ContextDep, NowDep, SessionDep, StaffUser
 from service.domain.postal import verify_signature
+from service.domain.roles import Role
 from service.errors import ForbiddenRole, ServiceUnavailable, Unauthorized, Unprocessable
 from service.operations import postal
 from service.schemas.common import AgencyCode, ApiModel, LocalDateTime, Problem, RequestDateTime
+from service.validation import parse_body
 
 router = APIRouter(tags=["postal"])
 
@@ -52,11 +53,7 @@ async def signed_event(
     if not verify_signature(secret, raw, signature):
         raise Unauthorized("Chữ ký X-Postal-Signature không hợp lệ.", code="INVALID_SIGNATURE",
                            headers={"WWW-Authenticate": f'HMAC-SHA256 header="{SIGNATURE_HEADER}"'})
-    try:
-        return PostalEventIn.model_validate_json(raw)
-    except ValidationError as exc:
-        errors = [{**err, "loc": ("body", *err.get("loc", ()))} for err in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
+    return parse_body(PostalEventIn, raw, raw_json=True)
 
 
 _EVENT_BODY = {
@@ -71,14 +68,14 @@ _EVENT_BODY = {
     responses={code: {"model": Problem} for code in (401, 404, 409, 422, 503)},
 )
 def receive_postal_event(
-    event: Annotated[PostalEventIn, Depends(signed_event)], session: SessionDep, now: NowDep,
+    event: Annotated[PostalEventIn, Depends(signed_event)], session: SessionDep, now: NowDep, context: ContextDep,
 ) -> PostalEventOut:
     """The carrier's webhook (no token: the body is signed). ``delivered`` → the dossier is returned;
     ``failed`` → the result is back at the desk and the applicant is notified. A repeated event answers 200
     and changes nothing; an event after the shipment's outcome (a late ``failed`` after ``delivered``) is
     kept on record and changes nothing. Unknown tracking number: 404."""
     result = postal.record_carrier_event(session, tracking_number=event.tracking_number, event=event.event,
-                                         at=event.at, now=now)
+                                         at=event.at, now=now, effects=context.effects)
     return PostalEventOut(tracking_number=result.tracking_number, event=result.event, at=result.at,
                           outcome=result.outcome, shipment_status=result.shipment_status)
 
@@ -132,7 +129,7 @@ def postal_statistics(
     agency). A report for a past period never changes when later events happen."""
     if to < from_:
         raise Unprocessable("Ngày kết thúc kỳ báo cáo phải không trước ngày bắt đầu.", code="PERIOD_INVALID")
-    if user.role != "admin":
+    if user.role != Role.ADMIN:
         if agency_code and agency_code != user.agency_code:
             raise ForbiddenRole("Cán bộ chỉ xem được thống kê của cơ quan mình.")
         agency_code = user.agency_code

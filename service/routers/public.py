@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from service.deps import ContextDep, SessionDep
+from service.dossiers import queries
 from service.errors import RateLimited
-from service.operations import dossiers
 from service.ratelimit import RateLimiter
 from service.schemas.common import Problem
 from service.schemas.dossiers import PublicDossier
@@ -40,4 +40,4 @@ def track_dossier(
         raise RateLimited(
             "Tra cứu quá nhiều lần. Vui lòng thử lại sau.", headers={"Retry-After": str(window)}
         )
-    return dossiers.public_lookup(session, code, secret)
+    return queries.public_lookup(session, code, secret)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, status
 
-from service.deps import CurrentUser, NowDep, SessionDep
+from service.deps import CurrentUser, LockedDossier, NowDep, SessionDep, VisibleDossier
 from service.operations import ratings
 from service.schemas.common import Problem
 from service.schemas.dossiers import RatingOut
@@ -18,16 +18,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in 
 
 @router.post("/{code}/rating", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 def rate_dossier(
-    code: str, user: CurrentUser, session: SessionDep, now: NowDep,
+    dossier: LockedDossier, user: CurrentUser, session: SessionDep, now: NowDep,
     payload: Annotated[dict[str, Any] | None, Body(description="RatingIn: {satisfied, comment?}")] = None,
 ) -> RatingOut:
     """The applicant citizen rates the handling of their dossier, once, after the result was returned
     (409 ``DOSSIER_NOT_RETURNED`` before, 409 ``ALREADY_RATED`` the second time). The body
     (``{"satisfied": bool, "comment"?}``) is checked last, as the contract orders."""
-    return ratings.rate(session, user=user, code=code, payload=payload, now=now)
+    return ratings.rate(session, user=user, dossier=dossier, payload=payload, now=now)
 
 
 @router.get("/{code}/rating", responses=ERRORS)
-def read_rating(code: str, user: CurrentUser, session: SessionDep) -> RatingOut:
+def read_rating(dossier: VisibleDossier, session: SessionDep) -> RatingOut:
     """The rating of a dossier the caller may see; 404 ``RATING_NOT_FOUND`` when not rated yet."""
-    return ratings.read(session, user=user, code=code)
+    return ratings.read(session, dossier=dossier)

@@ -1,8 +1,6 @@
 """A dossier's signed documents: the result ``<code>-KQ1``, the receipt (Mẫu 01) and the apology letter (Mẫu
 04).
 
-Importing this module also registers the ``approve`` hook that renders and signs the result
-(:func:`service.operations.results.issue_result`).
 """
 
 from __future__ import annotations
@@ -15,10 +13,11 @@ from fastapi import APIRouter, Response
 from sqlmodel import Session, select
 
 from service.context import AppContext
-from service.deps import ContextDep, CurrentUser, SessionDep
+from service.deps import ContextDep, SessionDep, VisibleDossier
+from service.dossiers.presenter import result_out
 from service.errors import NotFound
 from service.models import Blob, User
-from service.operations import dossiers, pki, results
+from service.operations import pki, results
 from service.schemas.common import Problem
 from service.schemas.dossiers import ResultOut
 from service.signing.pki import IssuedCertificate
@@ -51,18 +50,16 @@ def obtain_signer(context: AppContext, session: Session,
 
 
 @router.get("/{code}/result", responses=ERRORS)
-def get_result(code: str, user: CurrentUser, session: SessionDep) -> ResultOut:
+def get_result(dossier: VisibleDossier, session: SessionDep) -> ResultOut:
     """The signed result's metadata; 404 ``RESULT_NOT_FOUND`` until the dossier is approved."""
-    dossier = dossiers.get_visible(session, user, code)
-    return dossiers.result_out(results.get_result(session, dossier))
+    return result_out(results.get_result(session, dossier))
 
 
 @router.get("/{code}/result/document", response_class=Response, responses=PDF_RESPONSES)
-def get_result_document(code: str, user: CurrentUser, session: SessionDep) -> Response:
+def get_result_document(dossier: VisibleDossier, session: SessionDep) -> Response:
     """The result ``<code>-KQ1`` exactly as signed by the approver at approval (its SHA-256 is
     ``result.sha256``). Check it with ``POST /signatures/verify`` or any PAdES validator trusting ``GET
     /pki/root.pem``."""
-    dossier = dossiers.get_visible(session, user, code)
     result = results.get_result(session, dossier)
     blob = session.get(Blob, result.blob_sha256)
     if blob is None:  # pragma: no cover - the foreign key keeps them together
@@ -73,11 +70,10 @@ def get_result_document(code: str, user: CurrentUser, session: SessionDep) -> Re
 
 
 @router.get("/{code}/receipt", response_class=Response, responses=PDF_RESPONSES)
-def get_receipt(code: str, user: CurrentUser, session: SessionDep, context: ContextDep) -> Response:
+def get_receipt(dossier: VisibleDossier, session: SessionDep, context: ContextDep) -> Response:
     """The receipt, Mẫu 01 "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", signed by the agency's one-stop desk
     certificate (issued on first need) at the time of reception. 404 ``RECEIPT_NOT_FOUND`` for a dossier not
     received (yet)."""
-    dossier = dossiers.get_visible(session, user, code)
     settings = context.settings
     plan = results.receipt(session, dossier, settings)
     desk = obtain_signer(
@@ -87,10 +83,9 @@ def get_receipt(code: str, user: CurrentUser, session: SessionDep, context: Cont
 
 
 @router.get("/{code}/apology-letter", response_class=Response, responses=PDF_RESPONSES)
-def get_apology_letter(code: str, user: CurrentUser, session: SessionDep, context: ContextDep) -> Response:
+def get_apology_letter(dossier: VisibleDossier, session: SessionDep, context: ContextDep) -> Response:
     """Mẫu 04 "Phiếu xin lỗi và hẹn lại ngày trả kết quả", signed by the approver who extended the deadline,
     at the time of the extension. 404 ``APOLOGY_LETTER_NOT_FOUND`` if the deadline was never extended."""
-    dossier = dossiers.get_visible(session, user, code)
     settings = context.settings
     plan = results.apology(session, dossier, settings)
 

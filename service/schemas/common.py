@@ -8,13 +8,13 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-from service.timezone import to_local
+from service.domain.legal_time import to_legal_time
 
 T = TypeVar("T")
 
 LocalDateTime = Annotated[
     datetime,
-    PlainSerializer(lambda value: to_local(value).isoformat(), return_type=str, when_used="json"),
+    PlainSerializer(lambda value: to_legal_time(value).isoformat(), return_type=str, when_used="json"),
 ]
 """A datetime rendered in Vietnamese legal time with its ``+07:00`` offset."""
 

@@ -8,7 +8,6 @@ from service.schemas.common import AgencyCode, ApiModel, NationalId
 
 Role = Literal["citizen", "receiver", "processor", "approver", "admin"]
 AgencyLevel = Literal["ministry", "province", "commune"]
-STAFF_ROLES = ("receiver", "processor", "approver")
 
 Password = Annotated[str, Field(min_length=8, max_length=128)]
 Name = Annotated[str, Field(min_length=1, max_length=255)]

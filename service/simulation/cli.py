@@ -84,7 +84,6 @@ def _signing_settings(url: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from service.db import Database
-    from service.settings import SETTINGS_KEY
     from service.simulation.engine import simulate, tune_sqlite
     from service.simulation.progress import ProgressBar
     from service.simulation.scenario import ScenarioError, load
@@ -99,11 +98,13 @@ def run(args: argparse.Namespace) -> int:
     url = getattr(args, "database_url", None) or os.environ.get("MOTCUA_DATABASE_URL") or DEFAULT_URL
     if not args.no_migrate:
         migrate(url)
-    db = Database(url, info={SETTINGS_KEY: _signing_settings(url)} if args.sign_results else None)
+    settings = _signing_settings(url) if args.sign_results else None
+    db = Database(url)
     tune_sqlite(db)
     try:
         result = simulate(db, scenario, seed=args.seed, limit=args.limit, sign_results=args.sign_results,
-                          batch_size=args.batch, progress=ProgressBar(enabled=not args.no_progress))
+                          batch_size=args.batch, progress=ProgressBar(enabled=not args.no_progress),
+                          settings=settings)
         summary = summarize(db, result)
     finally:
         db.dispose()

@@ -1,10 +1,10 @@
 """The simulation engine: a discrete-event simulation on the legal clock, through the real rules.
 
-Every change to a dossier is decided by the code the API's operations use, through the simulator's
-:class:`~service.simulation.ledger.Ledger`: submissions by :func:`service.operations.dossiers.check_lodging`
-and the receipt rules, actions by :func:`service.domain.lifecycle.authorize` / :func:`~service.domain.lifecycle.guard`
-and :func:`service.operations.dossiers.plan_action` (and through them :mod:`service.domain.lifecycle`,
-:mod:`~service.domain.deadlines`, the working calendar), postal shipments by
+Every change to a dossier is decided by the code the API uses, through the simulator's
+:class:`~service.simulation.ledger.Ledger`: submissions by :func:`service.dossiers.submission.check_lodging`
+and the receipt rules, actions by :func:`service.dossiers.actions.decide_action` (and through it
+:func:`service.domain.lifecycle.decide`, :mod:`~service.domain.deadlines`, the working calendar), postal
+shipments by
 :func:`service.operations.postal.plan_dispatch` and the carrier's :func:`~service.operations.postal.carrier_outcome`
 — with ``now`` set by the simulated clock. Nothing writes a number directly: due dates, pauses, restarts,
 extensions, timeliness, codes and the hash-chained control slip are what the API would have produced for the
@@ -35,9 +35,9 @@ it is a throwaway, run the scenario again.
 
 Result signing
 --------------
-Signing a result PDF costs ~100 ms, far too slow for a year of a province, so approvals run with the hooks of
-``approve`` skipped (:func:`service.operations.dossiers.action_hooks_skipped`) unless ``sign_results`` is set;
-then the ledger writes the approved dossier and runs the hook through the ORM in the same transaction
+Signing a result PDF costs ~100 ms, far too slow for a year of a province, so the ledger is given the app's
+effects (:func:`service.bootstrap.compose_effects`) without those of ``approve`` unless ``sign_results`` is set;
+then the ledger writes the approved dossier and runs the signing effect through the ORM in the same transaction
 (write-through), and the summary says so.
 
 Determinism
@@ -59,7 +59,7 @@ import sys
 import time as timer
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -72,10 +72,13 @@ from service.db import Database
 from service.domain.calendar import VN_TZ, WorkingCalendar
 from service.domain.errors import DomainError, NotPermitted
 from service.domain.lifecycle import Action, Status
+from service.domain.roles import Role
+from service.dossiers.effects import effect_name, without
+from service.dossiers.numbering import DailyNumbers
+from service.errors import AppError
 from service.models import Agency, Dossier, Procedure, User
-from service.operations import dossiers as ops_dossiers
-from service.operations.dossiers import action_hooks_skipped
 from service.schemas.dossiers import ApplicantIn, DocumentRef, DossierIn, PostalHandoverIn
+from service.settings import Settings
 from service.simulation import people
 from service.simulation.arrivals import Arrival, ArrivalModel, ProcedureMix
 from service.simulation.ledger import TABLE as LEDGER_TABLES
@@ -85,7 +88,6 @@ from service.simulation.scenario import Scenario
 
 log = logging.getLogger("motcua.simulate")
 
-STAFF_ROLES = ("receiver", "processor", "approver")
 SIM_PASSWORD = "Demo@123456"
 """Password of the staff and citizen accounts the simulator creates (as the demo catalogue's)."""
 
@@ -229,7 +231,7 @@ class RunResult:
     seconds: float = 0.0
     setup_seconds: float = 0.0
     signing: str = "skipped"
-    """``skipped`` (hooks of approve not run), ``signed`` (run), or ``none`` (no hook registered)."""
+    """``skipped`` (the effects of approve not run), ``signed`` (run), or ``none`` (approve has no effect)."""
     skipped_hooks: list[str] = field(default_factory=list)
     staff: dict[str, dict[str, int]] = field(default_factory=dict)
     expected: float = 0.0
@@ -278,25 +280,6 @@ def _strip_prefix(name: str) -> str:
     return name
 
 
-def hooks_of(action: Action) -> list[str]:
-    from service.operations.dossiers import ACTION_HOOKS
-
-    return [f"{h.__module__}.{h.__qualname__}" for h in ACTION_HOOKS.get(action, ())]
-
-
-def register_app_hooks() -> None:
-    """Import the modules that attach side effects to actions, as the app does (postal shipments on dispatch,
-    result signing on approve when that module exists)."""
-    import importlib
-
-    for module in ("service.operations.postal", "service.operations.results"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
 # ---------------------------------------------------------------------------------------------------- engine
 
 # Event kinds.
@@ -309,8 +292,12 @@ class Simulation:
 
     def __init__(self, db: Database, scenario: Scenario, *, seed: int | None = None, limit: int | None = None,
                  sign_results: bool = False, batch_size: int = 5000, progress: ProgressBar | None = None,
-                 force: bool = False) -> None:
+                 force: bool = False, settings: Settings | None = None) -> None:
+        from service.bootstrap import compose_effects
+
         self.db, self.scenario = db, scenario
+        self.effects = compose_effects(settings)
+        """What the app does on each action; ``settings`` sign results (``sign_results``)."""
         self.seed = scenario.seed if seed is None else seed
         self.limit, self.sign_results, self.batch_size = limit, sign_results, batch_size
         self.progress, self.force = progress, force
@@ -398,14 +385,15 @@ class Simulation:
 
         staff = {w.user.username: w.user for desk in self.desks.values() for w in desk.processors}
         citizens = {u.national_id: u.id for u in session.exec(
-            select(User).where(User.role == "citizen", col(User.national_id).is_not(None)))
+            select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None)))
             if u.national_id and u.id is not None}
         return Ledger(lambda: self._require_session(), procedures={p.code: p for p in procedures}, staff=staff,
                       calendars={code: desk.calendar for code, desk in self.desks.items()},
                       origins={code: postal.origin_of(session, code) for code in self.desks},
                       calendar=calendar_for(session), citizens=citizens, levels=postal.service_levels(),
                       rng=random.Random(f"{self.seed_text}:postal-items"),
-                      numbers=ops_dossiers.DailyNumbers.load(session))
+                      effects=self.effects if self.sign_results else without(self.effects, Action.APPROVE),
+                      numbers=DailyNumbers.load(session))
 
     def _require_session(self) -> Session:
         assert self._session is not None, "the ledger writes inside the simulator's transaction"
@@ -435,7 +423,8 @@ class Simulation:
                   "processor": size(staff.processors, processor_capacity),
                   "approver": size(staff.approvers, approver_capacity)}
         users: dict[str, list[User]] = {}
-        for role, prefix in (("receiver", "tiepnhan"), ("processor", "chuyenvien"), ("approver", "lanhdao")):
+        for role, prefix in ((Role.RECEIVER, "tiepnhan"), (Role.PROCESSOR, "chuyenvien"),
+                             (Role.APPROVER, "lanhdao")):
             found = list(session.exec(select(User).where(User.agency_code == code, User.role == role,
                                                          col(User.active).is_(True)).order_by(col(User.id))))
             for i in range(len(found), counts[role]):
@@ -461,7 +450,7 @@ class Simulation:
         from sqlalchemy import insert
 
         wanted = self.scenario.citizens
-        citizens = select(User).where(User.role == "citizen", col(User.national_id).is_not(None)) \
+        citizens = select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None)) \
             .order_by(col(User.id)).limit(wanted)
         pool = list(session.exec(citizens))
         taken = {u.national_id for u in session.exec(select(User).where(col(User.national_id).is_not(None)))}
@@ -471,7 +460,7 @@ class Simulation:
         if fresh:
             session.execute(insert(User), [
                 {"username": p.national_id, "password_hash": password_hash, "full_name": p.full_name,
-                 "role": "citizen", "national_id": p.national_id, "phone": p.phone, "active": True,
+                 "role": Role.CITIZEN.value, "national_id": p.national_id, "phone": p.phone, "active": True,
                  "created_at": at} for p in fresh])
             pool = list(session.exec(citizens))
         return pool
@@ -489,13 +478,13 @@ class Simulation:
     def _act(self, case: Case, user: User, action: Action, now: datetime,
              payload: dict[str, Any] | None = None, *, role: str | None = None) -> bool:
         """Apply ``action`` through the ledger (:meth:`service.simulation.ledger.Ledger.act`, the decisions of
-        :func:`service.operations.dossiers.act`); ``False`` when the rules refuse it (checked before any
+        :func:`service.dossiers.actions.act`); ``False`` when the rules refuse it (checked before any
         change)."""
         try:
             self.ledger.act(self._dossier(case), user=user, action=action, payload=payload, now=now,
                             actor_role=role)
-        except NotPermitted:
-            raise  # a role the action never allows: a bug of the simulator, not a desk's situation
+        except (NotPermitted, AppError):
+            raise  # a role the action never allows, a failed effect: a bug or an outage, not a desk's situation
         except DomainError:
             self.result.refused_by_rules += 1
             return False
@@ -851,12 +840,11 @@ class Simulation:
     def run(self) -> RunResult:
         from service.clock import LegalClock
 
-        register_app_hooks()
         began = timer.perf_counter()
         with self.db.transaction() as session:
             self._setup(session)
         self.result.setup_seconds = timer.perf_counter() - began
-        hooks = hooks_of(Action.APPROVE)
+        hooks = [effect_name(effect) for effect in self.effects.get(Action.APPROVE, ())]
         if not hooks:
             self.result.signing = "none"
         elif self.sign_results:
@@ -868,12 +856,11 @@ class Simulation:
             ProcedureMix(p.code, p.weight, p.service_level >= 3, p.postal_allowed) for p in self.procs],
             self.rng_arrivals)
         self.result.expected = model.expected(self.first_day, self.last_day)
-        skip = nullcontext() if self.sign_results else action_hooks_skipped(Action.APPROVE)
         started = timer.perf_counter()
         total_days = (self.last_day - self.first_day).days + 1
         day, last = self.first_day, self.last_day
         scheduled = 0
-        with skip, self._transactions() as commit:
+        with self._transactions() as commit:
             while day <= last:
                 for arrival in model.day(day):
                     if self.limit is not None and scheduled >= self.limit:
@@ -907,8 +894,9 @@ class Simulation:
 
 def simulate(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int | None = None,
              sign_results: bool = False, batch_size: int = 5000, progress: ProgressBar | None = None,
-             force: bool = False) -> RunResult:
+             force: bool = False, settings: Settings | None = None) -> RunResult:
     """Play ``scenario`` on ``db`` (a migrated, empty database) and return what the run did; the simulated
-    legal clock (``sim_clock``) is left at the end of the period. See :mod:`service.simulation.engine`."""
+    legal clock (``sim_clock``) is left at the end of the period; ``settings`` (the serving app's) sign the
+    results with ``sign_results``. See :mod:`service.simulation.engine`."""
     return Simulation(db, scenario, seed=seed, limit=limit, sign_results=sign_results, batch_size=batch_size,
-                      progress=progress, force=force).run()
+                      progress=progress, force=force, settings=settings).run()

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from service.db import Database, UTCDateTime
 from service.domain.lifecycle import STATUS_LABEL, Status
+from service.domain.roles import Role
 from service.domain.statistics import ProcessingCounts
 from service.models import Dossier, DossierEvent, Procedure, Rating, Shipment, User
 from service.operations import statistics as stats_ops
@@ -84,7 +85,7 @@ class Summary:
 
 def _reporter(now: datetime) -> User:
     """An admin-role reader for the statistics services (never stored)."""
-    return User(username="simulator", full_name="Trình mô phỏng", role="admin", password_hash="!",
+    return User(username="simulator", full_name="Trình mô phỏng", role=Role.ADMIN, password_hash="!",
                 active=False, created_at=now)
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import delete, update
 from sqlmodel import select
 
 from service.domain.lifecycle import Action
+from service.dossiers.slip import slip_content
 from service.models import Dossier, DossierEvent
-from service.operations import dossiers as dossier_ops
 from tests.builders import World, build_world
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -142,7 +142,7 @@ def _tamper(world: World, code: str, how: str) -> None:
             # Recomputing the changed row's own hash is not enough: the next row still points at the old one.
             row = session.exec(select(DossierEvent).where(*where)).one()
             row.note = "Không yêu cầu bổ sung."
-            content = dossier_ops.event_content(code, row)
+            content = slip_content(code, row)
             from service.domain import audit
 
             session.execute(
@@ -179,10 +179,11 @@ def test_state_change_and_row_commit_together_or_not_at_all(
     code = world.submit()["code"]
     before = world.client.get(f"/api/v1/dossiers/{code}", headers=world.as_("receiver")).json()
 
-    def crash(session: Any, **_: Any) -> None:
-        raise RuntimeError("simulated failure after the state change, before the audit row")
+    def crash(call: Any) -> None:
+        raise RuntimeError("simulated failure of an effect, inside the action's transaction")
 
-    monkeypatch.setitem(dossier_ops.ACTION_HOOKS, Action.ASSIGN, [crash])
+    effects = world.client.app.state.context.effects  # type: ignore[attr-defined]
+    monkeypatch.setitem(effects, Action.ASSIGN, (crash,))
     response = world.client.post(
         f"/api/v1/dossiers/{code}/actions/assign",
         json={"assignee": "chuyenvien"},
@@ -192,6 +193,6 @@ def test_state_change_and_row_commit_together_or_not_at_all(
     after = world.client.get(f"/api/v1/dossiers/{code}", headers=world.as_("receiver")).json()
     assert after == before  # status, version and assignee all rolled back
     assert [r["action"] for r in history(world, code)] == ["submit", "receive"]
-    monkeypatch.setitem(dossier_ops.ACTION_HOOKS, Action.ASSIGN, [])
+    monkeypatch.setitem(effects, Action.ASSIGN, ())
     assert world.act(code, "assign", "receiver", {"assignee": "chuyenvien"})["status"] == "processing"
     assert verify(world, code) == {"valid": True, "entries": 3}

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.domain.lifecycle import Action
-from service.operations import dossiers as dossier_ops
+from service.dossiers.effects import Outcome
 from tests.builders import COMMUNE, PASSWORD, World, build_world, dossier_body
 from tests.conftest import bearer
 
@@ -154,15 +154,15 @@ def test_retried_action_after_a_client_timeout_applies_once(world: World) -> Non
 
 
 @pytest.fixture
-def slow_assign(monkeypatch: pytest.MonkeyPatch) -> None:
+def slow_assign(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hold every assign inside its transaction a little, so that racing requests overlap for sure."""
 
-    def _slow(session: Any, **_: Any) -> None:
+    def _slow(call: Any) -> Outcome:
         time.sleep(0.3)
+        return Outcome()
 
-    monkeypatch.setitem(
-        dossier_ops.ACTION_HOOKS, Action.ASSIGN, [*dossier_ops.ACTION_HOOKS.get(Action.ASSIGN, []), _slow]
-    )
+    effects = world.client.app.state.context.effects  # type: ignore[attr-defined]
+    monkeypatch.setitem(effects, Action.ASSIGN, (*effects.get(Action.ASSIGN, ()), _slow))
 
 
 @pytest.mark.usefixtures("slow_assign")

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from service import carrier
+from service.bootstrap import compose_effects
 from service.domain.postal import is_valid_tracking_number, sign
 from service.main import create_app
 from service.models import Notification, PostalEvent
@@ -447,7 +448,7 @@ def test_the_simulated_carrier_delivers_what_is_due_within_the_level(world: Worl
     near = dispatched(world, SAME_COMMUNE_ADDRESS)  # J+1: Tue 03/03
     far = dispatched(world, OTHER_PROVINCE_ADDRESS)  # J+4: Fri 06/03
     world.set_clock("2026-03-04T07:00:00+07:00")
-    run = run_carrier(_db(world), None, 0.0, random.Random(1))
+    run = run_carrier(_db(world), None, 0.0, random.Random(1), effects=compose_effects(None))
     assert (run.delivered, run.failed, run.late) == (1, 0, 0)
     done = get(world, near["code"])
     assert done["status"] == "returned"
@@ -456,13 +457,13 @@ def test_the_simulated_carrier_delivers_what_is_due_within_the_level(world: Worl
     assert history(world, near["code"])[-1]["actor"] == "buudien"
     assert get(world, far["code"])["status"] == "in_transit"
     # A second pass finds nothing new to do.
-    assert run_carrier(_db(world), None, 0.0, random.Random(1)).delivered == 0
+    assert run_carrier(_db(world), None, 0.0, random.Random(1), effects=compose_effects(None)).delivered == 0
 
 
 def test_the_simulated_carrier_fails_and_runs_late_at_the_configured_rates(world: World) -> None:
     codes = [dispatched(world)["code"] for _ in range(3)]
     world.set_clock("2026-03-05T12:00:00+07:00")
-    run = run_carrier(_db(world), None, 1.0, random.Random(2), late_rate=1.0)
+    run = run_carrier(_db(world), None, 1.0, random.Random(2), effects=compose_effects(None), late_rate=1.0)
     assert (run.delivered, run.failed, run.late) == (0, 3, 3)
     for code in codes:
         after = get(world, code)

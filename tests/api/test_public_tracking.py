@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from service.dossiers import queries
 from service.main import create_app
-from service.operations import dossiers as dossier_ops
 from service.settings import Settings
 from tests.builders import CITIZEN_ID, World, build_world
 
@@ -102,7 +102,7 @@ def test_secret_is_compared_in_constant_time_for_known_and_unknown_codes(
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(dossier_ops.hmac, "compare_digest", spy)
+    monkeypatch.setattr(queries.hmac, "compare_digest", spy)
     track(world.client, created["code"], "wrong")
     track(world.client, "000.00.61.H49-260302-9999", "wrong")
     # The same work is done whether the code exists or not: one digest comparison of equal-length hashes.

@@ -10,9 +10,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from jose import jwt
 
+from service.domain.legal_time import utc_now
 from service.security.tokens import TokenIssuer
 from service.settings import Settings
-from service.timezone import utc_now
 from tests.conftest import ADMIN
 
 

@@ -1,8 +1,8 @@
 """The simulator's ledger writes exactly the rows the API's operations write.
 
 One script of requests — every channel, every action, refusals by the rules, the postal carrier, a rating —
-is played twice on an empty database: through :func:`service.operations.dossiers.submit` /
-:func:`~service.operations.dossiers.act` (one transaction per request, as the API does) and through
+is played twice on an empty database: through :func:`service.dossiers.submission.submit` /
+:func:`service.dossiers.actions.act` (one transaction per request, as the API does) and through
 :class:`service.simulation.ledger.Ledger` (in memory, written by one flush). Every row of every table the
 dossier life touches must be the same, hash chain included.
 """
@@ -17,15 +17,19 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from service.bootstrap import compose_effects
 from service.db import Database
 from service.demo import load, read_catalogue
 from service.domain import postal as postal_rules
 from service.domain.calendar import VN_TZ
 from service.domain.errors import DomainError
 from service.domain.lifecycle import Action
+from service.dossiers import actions, slip, submission
+from service.dossiers.effects import EffectCall, Effects, Outcome, without
+from service.dossiers.numbering import DailyNumbers
+from service.dossiers.visibility import load_visible
 from service.errors import AppError
 from service.models import Agency, Dossier, Procedure, User
-from service.operations import dossiers as ops
 from service.operations import postal
 from service.operations.calendars import calendar_for
 from service.operations.ratings import rate
@@ -67,21 +71,22 @@ def _error(call: Callable[[], Any]) -> str | None:
 class Operations(Driver):
     """The API's path: one transaction per request."""
 
-    def __init__(self, db: Database, users: dict[str, User]) -> None:
-        self.db, self.users = db, users
+    def __init__(self, db: Database, users: dict[str, User], effects: Effects) -> None:
+        self.db, self.users, self.effects = db, users, effects
 
     def _dossier(self, session: Session, code: str) -> Dossier:
         return session.exec(select(Dossier).where(Dossier.code == code)).one()
 
     def submit(self, who: str, body: dict[str, Any], now: datetime) -> str:
         with self.db.transaction() as session:
-            return ops.submit(session, user=self.users[who], data=DossierIn.model_validate(body), now=now).dossier.code
+            data = DossierIn.model_validate(body)
+            return submission.submit(session, user=self.users[who], data=data, now=now).dossier.code
 
     def act(self, code: str, who: str, action: Action, body: dict[str, Any] | None, now: datetime) -> str | None:
         def call() -> None:
             with self.db.transaction() as session:
-                ops.act(session, user=self.users[who], dossier=self._dossier(session, code), action=action,
-                        payload=body, if_match=None, now=now)
+                actions.act(session, user=self.users[who], dossier=self._dossier(session, code), action=action,
+                            payload=body, if_match=None, now=now, effects=self.effects)
         return _error(call)
 
     def status(self, code: str) -> str:
@@ -90,18 +95,19 @@ class Operations(Driver):
 
     def carrier(self, now: datetime, rng: random.Random) -> None:
         with self.db.transaction() as session:
-            postal.run_carrier(session, now, 0.5, rng, late_rate=0.3)
+            postal.run_carrier(session, now, 0.5, rng, effects=self.effects, late_rate=0.3)
 
     def rate(self, code: str, who: str, satisfied: bool, comment: str | None, now: datetime) -> None:
         with self.db.transaction() as session:
-            rate(session, user=self.users[who], code=code, payload={"satisfied": satisfied, "comment": comment},
+            dossier = load_visible(session, self.users[who], code, for_update=True)
+            rate(session, user=self.users[who], dossier=dossier, payload={"satisfied": satisfied, "comment": comment},
                  now=now)
 
 
 class Batched(Driver):
     """The simulator's path: a ledger in memory, one transaction, one flush at the end."""
 
-    def __init__(self, session: Session, users: dict[str, User]) -> None:
+    def __init__(self, session: Session, users: dict[str, User], effects: Effects) -> None:
         self.users = users
         agencies = [a.code for a in session.exec(select(Agency))]
         self.ledger = Ledger(
@@ -112,7 +118,8 @@ class Batched(Driver):
             origins={code: postal.origin_of(session, code) for code in agencies},
             calendar=calendar_for(session),
             citizens={u.national_id: u.id for u in users.values() if u.role == "citizen" and u.national_id},
-            levels=postal.service_levels(), rng=random.Random(ITEM_SEED), numbers=ops.DailyNumbers.load(session))
+            levels=postal.service_levels(), rng=random.Random(ITEM_SEED), effects=effects,
+            numbers=DailyNumbers.load(session))
         self.entries: dict[str, Any] = {}
 
     def submit(self, who: str, body: dict[str, Any], now: datetime) -> str:
@@ -239,20 +246,19 @@ def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def test_the_ledger_writes_what_the_operations_write(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_ledger_writes_what_the_operations_write(database_url: str) -> None:
     # The API draws postal item numbers from `secrets`; here both paths draw them from the same seeded stream.
-    # Result signing (an `approve` hook the ledger hands to the ORM) is left out: signatures carry their time.
-    monkeypatch.setitem(ops.ACTION_HOOKS, Action.APPROVE, [])
+    # Result signing (the `approve` effect the ledger hands to the ORM) is left out: signatures carry their time.
     items = random.Random(ITEM_SEED)
-    monkeypatch.setattr(postal, "new_tracking_number",
-                        lambda session, rng=None: postal_rules.make_tracking_number(items.randrange(100_000_000)))
+    effects = without(compose_effects(None, tracking_numbers=lambda session: postal_rules.make_tracking_number(
+        items.randrange(100_000_000))), Action.APPROVE)
     empty_tables(database_url)
     db = Database(database_url)
     try:
-        refused_by_operations = script(Operations(db, _setup(db)))
+        refused_by_operations = script(Operations(db, _setup(db), effects))
         expected = snapshot(db)
         with db.transaction() as session:
-            valid = [ops.verify_history(session, d)[0] for d in session.exec(select(Dossier))]
+            valid = [slip.verify_history(session, d)[0] for d in session.exec(select(Dossier))]
         assert valid and all(valid)
     finally:
         db.dispose()
@@ -262,7 +268,7 @@ def test_the_ledger_writes_what_the_operations_write(database_url: str, monkeypa
     try:
         users = _setup(db)
         with db.transaction() as session:
-            batched = Batched(session, users)
+            batched = Batched(session, users, effects)
             refused_by_ledger = script(batched)
             batched.ledger.flush(session)
         actual = snapshot(db)
@@ -279,19 +285,19 @@ def test_the_ledger_writes_what_the_operations_write(database_url: str, monkeypa
         assert actual[name] == expected[name], name
 
 
-def test_the_ledger_refuses_a_hook_it_cannot_persist(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_ledger_refuses_an_effect_it_cannot_persist(database_url: str) -> None:
     """A side effect attached to dispatch (say, an SMS gateway) would be silently skipped by the simulator: the
     ledger refuses to start instead."""
-    def sms_gateway(session: Session, **_: Any) -> dict[str, Any]:
-        return {}
+    def sms_gateway(call: EffectCall) -> Outcome:
+        return Outcome()
 
-    monkeypatch.setitem(ops.ACTION_HOOKS, Action.DISPATCH_POSTAL,
-                        [*ops.ACTION_HOOKS.get(Action.DISPATCH_POSTAL, []), sms_gateway])
+    effects = compose_effects(None)
+    effects[Action.DISPATCH_POSTAL] = (*effects[Action.DISPATCH_POSTAL], sms_gateway)
     empty_tables(database_url)
     db = Database(database_url)
     try:
         users = _setup(db)
         with db.transaction() as session, pytest.raises(RuntimeError, match="sms_gateway"):
-            Batched(session, users)
+            Batched(session, users, effects)
     finally:
         db.dispose()

@@ -16,8 +16,9 @@ from sqlmodel import select
 
 from service.db import Database
 from service.domain.calendar import VN_TZ, default_calendar
+from service.dossiers.persist import Change, SessionWriter, persist, state_of
+from service.dossiers.slip import history, verify_history
 from service.models import Dossier, DossierEvent, ResultDocument, SimClock
-from service.operations.dossiers import history, record_event, verify_history
 from service.simulation import ScenarioError, load, loads, simulate
 from service.simulation.arrivals import ArrivalModel, ProcedureMix, tet_breaks
 from service.simulation.summary import summarize
@@ -158,8 +159,8 @@ def test_the_online_share_follows_the_scenario(runs: dict[str, Any]) -> None:
 
 
 def test_control_slip_rows_chain_through_savepoints(runs: dict[str, Any], database_url: str) -> None:
-    """``record_event`` remembers each dossier's last row within a transaction (the simulator's batches); rows
-    appended inside savepoints, kept or rolled back, never leave it a stale head."""
+    """Rows appended by :func:`~service.dossiers.persist.persist` inside savepoints, kept or rolled back, never
+    leave the chain a stale head."""
     db = Database(database_url)
     now = datetime(2025, 3, 1, 9, 0, tzinfo=VN_TZ)
     try:
@@ -169,8 +170,9 @@ def test_control_slip_rows_chain_through_savepoints(runs: dict[str, Any], databa
             before = len(history(session, dossier))
 
             def note(text: str) -> None:
-                record_event(session, dossier, action="note", actor="kiemtra", actor_role="admin",
-                             from_status=dossier.status, note=text, now=now)
+                persist(SessionWriter(session), dossier, Change(
+                    action="note", actor="kiemtra", actor_role="admin", from_status=dossier.status, at=now,
+                    state=state_of(dossier), note=text))
 
             note("a")
             with session.begin_nested():
@@ -240,17 +242,17 @@ def test_shipped_scenarios_load_and_bad_ones_are_refused() -> None:
         loads("year = 2025\n")
 
 
-def test_signed_results_go_through_the_approval_hooks(database_url: str, tmp_path: Any) -> None:
-    """``--sign-results``: the ledger writes the approved dossier, then the ORM hook signs its result in the
-    same transaction; every approval gets a signed result and the chains stay valid."""
+def test_signed_results_go_through_the_approval_effect(database_url: str, tmp_path: Any) -> None:
+    """``--sign-results``: the ledger writes the dossier, then the app's ``approve`` effect signs its result
+    through the ORM in the same transaction; every approval gets a signed result and the chains stay valid."""
     from service.domain.lifecycle import Action
-    from service.settings import SETTINGS_KEY
     from tests.conftest import make_settings
 
     empty_tables(database_url)
-    db = Database(database_url, info={SETTINGS_KEY: make_settings(database_url, tmp_path)})
+    db = Database(database_url)
     try:
-        result = simulate(db, loads(SMALL), limit=30, sign_results=True)
+        result = simulate(db, loads(SMALL), limit=30, sign_results=True,
+                          settings=make_settings(database_url, tmp_path))
         assert result.signing == "signed"
         with db.transaction(read_only=True) as session:
             approvals = session.exec(select(DossierEvent).where(DossierEvent.action == Action.APPROVE.value)).all()

@@ -1,0 +1,158 @@
+"""Persisting what was decided: :func:`persist` is the one function that writes a change to a dossier.
+
+Every change of a dossier — the submission, each lifecycle action, an uploaded paper — is one :class:`Change`:
+the dossier's new state and columns, one control-slip row, and the applicant's notices. :func:`persist` turns it
+into row values (the slip row through :func:`service.dossiers.slip.slip_row`, the notices through
+:func:`notification_values`) and hands them to a :class:`DossierWriter`: the API's :class:`SessionWriter` (the
+ORM, inside the request's transaction), the simulator's ledger (rows in memory, written in batches) or the bulk
+generator (rows built in worker processes). Whatever the writer, the values are the same, so a dossier's history
+is the same whoever wrote it (``tests/simulation/test_ledger.py`` compares them row by row).
+
+Nothing here commits: the caller's unit of work commits the change, its slip row and its notices together, or
+nothing at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlmodel import Session
+
+from service.domain.legal_time import utc_now
+from service.domain.lifecycle import DossierState, Notice, Status
+from service.dossiers.slip import SlipHead, SlipRow, last_row, slip_row
+from service.models import Dossier, DossierEvent, Notification
+
+
+@dataclass(frozen=True)
+class Change:
+    """One control-slip row's worth of change to a dossier.
+
+    ``state`` is the rules' state after the change (the unchanged state for a row that changes no status, such
+    as an upload); ``columns`` are other dossier columns it sets (``assignee_id``, ``digitised``);
+    ``bump_version`` is false for the rows written with a new dossier (its first version covers them)."""
+
+    action: str
+    actor: str
+    actor_role: str
+    from_status: str | None
+    at: datetime
+    state: DossierState
+    note: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)
+    notices: tuple[Notice, ...] = ()
+    bump_version: bool = True
+
+
+class DossierRef(Protocol):
+    """What :func:`persist` reads of the dossier it writes to."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def applicant_phone(self) -> str | None: ...
+    @property
+    def applicant_national_id(self) -> str: ...
+
+
+class DossierWriter(Protocol):
+    """Where :func:`persist` writes: each method receives finished row values."""
+
+    def head(self, dossier: Any) -> SlipHead:
+        """``(seq, hash)`` of the dossier's last slip row."""
+
+    def write_dossier(self, dossier: Any, change: Change) -> None:
+        """Apply ``change.state``, ``change.columns`` and the version to the dossier row."""
+
+    def write_notification(self, dossier: Any, values: dict[str, Any]) -> None: ...
+
+    def write_slip_row(self, dossier: Any, row: SlipRow) -> None: ...
+
+    def recorded_at(self) -> datetime:
+        """The real instant the rows are recorded at."""
+
+
+def notice_recipient(phone: str | None, national_id: str) -> tuple[str, str]:
+    """``(channel, recipient)``: an SMS when the applicant gave a phone number, the portal inbox otherwise."""
+    return ("sms", phone) if phone else ("portal", national_id or "")
+
+
+def notification_values(dossier: DossierRef, notice: Notice, at: datetime) -> dict[str, Any]:
+    """A ``notification`` row (a notice to the applicant, Decree 61/2018 Arts. 17, 19 and 20)."""
+    channel, recipient = notice_recipient(dossier.applicant_phone, dossier.applicant_national_id)
+    return {"dossier_id": dossier.id, "channel": channel, "recipient": recipient, "subject": notice.subject,
+            "body": notice.body, "at": at}
+
+
+def persist(writer: DossierWriter, dossier: DossierRef, change: Change) -> SlipRow:
+    """Write ``change``: the dossier row, the applicant's notices and the control-slip row (chained to the
+    dossier's last one). The single place every writer of dossier history goes through."""
+    writer.write_dossier(dossier, change)
+    for notice in change.notices:
+        writer.write_notification(dossier, notification_values(dossier, notice, change.at))
+    assert dossier.id is not None, "the dossier row exists before its slip rows"
+    row = slip_row(dossier_id=dossier.id, code=dossier.code, head=writer.head(dossier), at=change.at,
+                   recorded_at=writer.recorded_at(), action=change.action, actor=change.actor,
+                   actor_role=change.actor_role, from_status=change.from_status,
+                   to_status=change.state.status.value, note=change.note, data=change.data,
+                   due_at=change.state.due_at)
+    writer.write_slip_row(dossier, row)
+    return row
+
+
+# ---------------------------------------------------------------- the ORM writer (API requests)
+
+STATE_FIELDS = tuple(DossierState.__dataclass_fields__)
+_RULE_FIELDS = tuple(name for name in STATE_FIELDS if name != "status")
+
+
+def state_of(dossier: Dossier) -> DossierState:
+    """The rules' view of a stored dossier."""
+    values = {name: getattr(dossier, name) for name in _RULE_FIELDS}
+    return DossierState(status=Status(dossier.status), **values)
+
+
+def store_state(dossier: Dossier, state: DossierState) -> None:
+    """Copy ``state`` onto the row, setting only the fields that changed (cheaper on the ORM; same row)."""
+    for name in STATE_FIELDS:
+        value = getattr(state, name)
+        if isinstance(value, Status):
+            value = value.value
+        if getattr(dossier, name) != value:
+            setattr(dossier, name, value)
+
+
+class SessionWriter:
+    """Writes through the ORM into the caller's session (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def head(self, dossier: Dossier) -> SlipHead:
+        assert dossier.id is not None
+        return last_row(self.session, dossier.id)
+
+    def write_dossier(self, dossier: Dossier, change: Change) -> None:
+        store_state(dossier, change.state)
+        for name, value in change.columns.items():
+            setattr(dossier, name, value)
+        if change.bump_version:
+            dossier.version += 1
+            dossier.updated_at = change.at
+        self.session.add(dossier)
+        self.session.flush()
+
+    def write_notification(self, dossier: Dossier, values: dict[str, Any]) -> None:
+        self.session.add(Notification(**values))
+
+    def write_slip_row(self, dossier: Dossier, row: SlipRow) -> None:
+        self.session.add(DossierEvent(**row.__dict__))
+        self.session.flush()
+
+    def recorded_at(self) -> datetime:
+        return utc_now()

@@ -1,0 +1,89 @@
+"""Dossier representations (``DossierOut``), loading related rows in one query per table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from service.domain import lifecycle
+from service.domain.lifecycle import Status
+from service.dossiers.persist import state_of
+from service.models import Dossier, DossierDocument, Procedure, ResultDocument, Shipment, User
+from service.schemas.dossiers import Applicant, DocumentOut, DossierOut, PostalOut, ResultOut
+
+
+def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime) -> list[DossierOut]:
+    """Dossier representations, loading related rows in one query per table (no N+1)."""
+    if not dossiers:
+        return []
+    ids = [d.id for d in dossiers]
+    procedures = {p.id: p for p in session.exec(
+        select(Procedure).where(col(Procedure.id).in_({d.procedure_id for d in dossiers})))}
+    assignee_ids = {d.assignee_id for d in dossiers if d.assignee_id}
+    assignees = {u.id: u.username for u in session.exec(select(User).where(col(User.id).in_(assignee_ids)))} \
+        if assignee_ids else {}
+    documents: dict[int, list[DossierDocument]] = {}
+    for doc in session.exec(select(DossierDocument).where(col(DossierDocument.dossier_id).in_(ids))
+                            .order_by(col(DossierDocument.id))):
+        documents.setdefault(doc.dossier_id, []).append(doc)
+    results = {r.dossier_id: r for r in session.exec(
+        select(ResultDocument).where(col(ResultDocument.dossier_id).in_(ids)))}
+    shipments: dict[int, Shipment] = {}
+    for shipment in session.exec(select(Shipment).where(col(Shipment.dossier_id).in_(ids))
+                                 .order_by(col(Shipment.id))):
+        shipments[shipment.dossier_id] = shipment
+    return [_present_one(d, procedures[d.procedure_id], assignees.get(d.assignee_id),
+                         documents.get(d.id, []), results.get(d.id), shipments.get(d.id), now)  # type: ignore[arg-type]
+            for d in dossiers]
+
+
+def result_out(result: ResultDocument) -> ResultOut:
+    return ResultOut(code=result.code, sha256=result.blob_sha256, signed_by=result.signed_by,
+                     signed_at=result.signed_at, certificate_serial=result.certificate_serial)
+
+
+def postal_out(shipment: Shipment) -> PostalOut:
+    return PostalOut(tracking_number=shipment.tracking_number, status=shipment.status,
+                     dispatched_at=shipment.dispatched_at, expected_by=shipment.expected_by,
+                     delivered_at=shipment.delivered_at, postage_vnd=shipment.postage_vnd, zone=shipment.zone,
+                     failed_at=shipment.failed_at, carrier_late=shipment.carrier_late)
+
+
+def _present_one(d: Dossier, procedure: Procedure, assignee: str | None, documents: list[DossierDocument],
+                 result: ResultDocument | None, shipment: Shipment | None, now: datetime) -> DossierOut:
+    status = Status(d.status)
+    return DossierOut(
+        code=d.code,
+        procedure_code=d.procedure_code,
+        procedure_version=d.procedure_version,
+        procedure_name=procedure.name,
+        agency_code=d.agency_code,
+        channel=d.channel,  # type: ignore[arg-type]
+        result_delivery=d.result_delivery,  # type: ignore[arg-type]
+        delivery_address=d.delivery_address,
+        status=status.value,
+        status_label=lifecycle.STATUS_LABEL[status],
+        national_status_code=lifecycle.NATIONAL_STATUS_CODE[status],
+        applicant=Applicant(national_id=d.applicant_national_id, full_name=d.applicant_full_name,
+                            phone=d.applicant_phone, address=d.applicant_address),
+        submitted_at=d.submitted_at,
+        received_at=d.received_at,
+        due_at=d.due_at,
+        original_due_at=d.original_due_at,
+        finished_at=d.finished_at,
+        returned_at=d.returned_at,
+        timeliness=d.timeliness,  # type: ignore[arg-type]
+        overdue=lifecycle.is_overdue(state_of(d), now),
+        supplement_count=d.supplement_count,
+        extension_count=d.extension_count,
+        fee_vnd=d.fee_vnd,
+        paid=d.paid,
+        assisted=d.assisted,
+        assignee=assignee,
+        documents=[DocumentOut.model_validate(doc, from_attributes=True) for doc in documents],
+        version=d.version,
+        result=result_out(result) if result else None,
+        postal=postal_out(shipment) if shipment else None,
+    )

@@ -1,0 +1,105 @@
+"""The control slip (Phiếu kiểm soát quá trình giải quyết hồ sơ, Circular 01/2018/TT-VPCP Mẫu 05): the row
+builder every writer uses, and reading/verifying a dossier's chain.
+
+:func:`slip_row` is the only place a slip row's values are made (its hash chained to the previous row with
+:mod:`service.domain.audit`); the API, the simulator's ledger and the bulk generator all call it through
+:func:`service.dossiers.persist.persist`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from service.domain import audit
+from service.models import Dossier, DossierEvent
+
+SlipHead = tuple[int, str]
+"""``(seq, hash)`` of a dossier's last slip row; ``(0, GENESIS)`` before the first."""
+NO_ROWS: SlipHead = (0, audit.GENESIS)
+
+
+@dataclass(frozen=True)
+class SlipRow:
+    """One control-slip row's column values (``dossier_event`` but its ``id``)."""
+
+    dossier_id: int
+    seq: int
+    at: datetime
+    recorded_at: datetime
+    action: str
+    actor: str
+    actor_role: str
+    from_status: str | None
+    to_status: str
+    note: str | None
+    due_at: datetime | None
+    prev_hash: str
+    hash: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def head(self) -> SlipHead:
+        return self.seq, self.hash
+
+
+COLUMNS = ("dossier_id", "seq", "at", "recorded_at", "action", "actor", "actor_role", "from_status", "to_status",
+           "note", "data", "due_at", "prev_hash", "hash")
+
+
+def slip_content(dossier_code: str, row: Any) -> dict[str, Any]:
+    """What a row's hash covers (``row``: a :class:`SlipRow` or a stored ``DossierEvent``)."""
+    return {
+        "dossier": dossier_code,
+        "seq": row.seq,
+        "at": row.at,
+        "action": row.action,
+        "actor": row.actor,
+        "actor_role": row.actor_role,
+        "from_status": row.from_status,
+        "to_status": row.to_status,
+        "note": row.note,
+        "data": row.data,
+        "due_at": row.due_at,
+    }
+
+
+def slip_row(*, dossier_id: int, code: str, head: SlipHead, at: datetime, recorded_at: datetime, action: str,
+             actor: str, actor_role: str, from_status: str | None, to_status: str, note: str | None,
+             data: dict[str, Any], due_at: datetime | None) -> SlipRow:
+    """The next row of a dossier's slip after ``head``, hashed and chained."""
+    seq, prev_hash = head
+    values: dict[str, Any] = {"seq": seq + 1, "at": at, "action": action, "actor": actor, "actor_role": actor_role,
+                              "from_status": from_status, "to_status": to_status, "note": note, "data": data,
+                              "due_at": due_at}
+    digest = audit.entry_hash(prev_hash, {"dossier": code, **values})
+    return SlipRow(dossier_id=dossier_id, recorded_at=recorded_at, prev_hash=prev_hash, hash=digest, **values)
+
+
+def as_tuple(row: SlipRow) -> tuple[Any, ...]:
+    """The row in :data:`COLUMNS` order (for batched inserts)."""
+    return tuple(getattr(row, name) for name in COLUMNS)
+
+
+def last_row(session: Session, dossier_id: int) -> SlipHead:
+    last = session.exec(
+        select(DossierEvent.seq, DossierEvent.hash).where(DossierEvent.dossier_id == dossier_id)
+        .order_by(col(DossierEvent.seq).desc()).limit(1)
+    ).first()
+    return (last[0], last[1]) if last else NO_ROWS
+
+
+def history(session: Session, dossier: Dossier) -> list[DossierEvent]:
+    return list(session.exec(
+        select(DossierEvent).where(DossierEvent.dossier_id == dossier.id).order_by(col(DossierEvent.seq))
+    ))
+
+
+def verify_history(session: Session, dossier: Dossier) -> tuple[bool, int]:
+    """Whether every link of the dossier's chain holds, and how many rows it has."""
+    events = history(session, dossier)
+    valid = audit.verify_chain((slip_content(dossier.code, e), e.prev_hash, e.hash) for e in events)
+    return valid, len(events)

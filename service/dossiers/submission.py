@@ -1,0 +1,151 @@
+"""Lodging a dossier (``POST /dossiers``): the checks of Decree 61/2018 Arts. 15–17 (and Decision 45/2016 for
+post), the new row, its papers, and its first control-slip rows through :func:`service.dossiers.persist.persist`.
+
+Online dossiers wait for the desk (``submitted``); counter and postal ones are received on the spot, their clock
+starting now (for post: at the hand-over record, Decision 45/2016 Art. 7(4)), and the slip shows both steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from service.domain import lifecycle, postal
+from service.domain.calendar import WorkingCalendar
+from service.domain.lifecycle import DossierState, Status
+from service.domain.roles import Role
+from service.domain.submission import DocumentRequirement, ProcedureTerms, check_channel_for_role, check_submission
+from service.dossiers.numbering import next_code
+from service.dossiers.persist import Change, SessionWriter, persist, state_of
+from service.errors import Unprocessable
+from service.models import Dossier, DossierDocument, Procedure, User
+from service.operations import catalogue
+from service.operations.calendars import calendar_for
+from service.schemas.dossiers import Applicant, DossierIn
+
+CHANNEL_LABEL = {"online": "trực tuyến", "counter": "trực tiếp tại Bộ phận Một cửa",
+                 "postal": "qua dịch vụ bưu chính công ích"}
+
+
+@dataclass(frozen=True)
+class Submitted:
+    dossier: Dossier
+    tracking_secret: str
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def submit(session: Session, *, user: User, data: DossierIn, now: datetime) -> Submitted:
+    """Lodge a dossier (see the module docstring). Never commits."""
+    procedure = catalogue.current_version(session, data.procedure_code)
+    handover = check_lodging(procedure, user, data, now)
+    applicant_user_id, applicant = applicant_of(user, data, lambda national_id: session.exec(
+        select(User.id).where(User.national_id == national_id, User.role == Role.CITIZEN)).first())
+    secret = secrets.token_urlsafe(18)
+    dossier = Dossier(
+        code=next_code(session, procedure.agency_code, now),
+        tracking_secret_hash=secret_hash(secret),
+        **lodged_values(procedure, user, data, applicant_user_id=applicant_user_id, applicant=applicant, now=now),
+    )
+    session.add(dossier)
+    session.flush()
+    for code, name in documents_of(procedure, data):
+        session.add(DossierDocument(dossier_id=dossier.id, code=code, name=name, created_at=now))  # type: ignore[arg-type]
+    writer = SessionWriter(session)
+    for change in lodging_changes(user.username, user.role, data.channel, state_of(dossier), handover, now=now,
+                                  calendar=calendar_for(session, dossier.agency_code)):
+        persist(writer, dossier, change)
+    return Submitted(dossier, secret)
+
+
+def check_lodging(procedure: Procedure, user: User, data: DossierIn, now: datetime) -> dict[str, Any] | None:
+    """The submission rules (Decree 61/2018 Art. 15–17, Decision 45/2016 for post): who may use the channel,
+    the receiver's own agency, the procedure's terms and papers. Returns the postal hand-over record, if any."""
+    check_channel_for_role(user.role, data.channel)
+    if user.role == Role.RECEIVER and procedure.agency_code != user.agency_code:
+        raise Unprocessable("Thủ tục không thuộc thẩm quyền tiếp nhận của đơn vị bạn.",
+                            code="PROCEDURE_OUTSIDE_AGENCY")
+    terms = ProcedureTerms(
+        service_level=procedure.service_level,
+        postal_allowed=procedure.postal_allowed,
+        documents=[DocumentRequirement(d["code"], d["name"], bool(d.get("mandatory", True)))
+                   for d in procedure.required_documents],
+    )
+    check_submission(terms, channel=data.channel, result_delivery=data.result_delivery,
+                     delivery_address=data.delivery_address, document_codes=[d.code for d in data.documents])
+    return None if data.postal_handover is None else postal.handover_record(
+        data.channel, data.postal_handover.receipt_number, data.postal_handover.posted_at, handed_over_at=now)
+
+
+def applicant_of(user: User, data: DossierIn,
+                 find_citizen: Callable[[str], int | None]) -> tuple[int | None, Applicant]:
+    """The applicant and their account: a citizen lodges for themselves; a desk officer declares the applicant,
+    linked to a citizen account with the same national id when there is one (``find_citizen``)."""
+    if user.role == Role.CITIZEN:
+        if data.applicant and data.applicant.national_id != user.national_id:
+            raise Unprocessable("Công dân chỉ nộp hồ sơ cho chính mình.", code="APPLICANT_MISMATCH")
+        extra = data.applicant
+        return user.id, Applicant(
+            national_id=user.national_id or user.username, full_name=user.full_name,
+            phone=(extra.phone if extra and extra.phone else user.phone), address=extra.address if extra else None)
+    if data.applicant is None:
+        raise Unprocessable("Cần khai báo người nộp hồ sơ (applicant).", code="APPLICANT_REQUIRED")
+    return find_citizen(data.applicant.national_id), Applicant.model_validate(data.applicant.model_dump())
+
+
+def lodged_values(procedure: Procedure, user: User, data: DossierIn, *, applicant_user_id: int | None,
+                  applicant: Applicant, now: datetime) -> dict[str, Any]:
+    """A new dossier's columns (all but ``id``, ``code`` and ``tracking_secret_hash``), status ``submitted``."""
+    return {
+        "procedure_id": procedure.id, "procedure_code": procedure.code, "procedure_version": procedure.version,
+        "agency_code": procedure.agency_code, "channel": data.channel, "result_delivery": data.result_delivery,
+        "delivery_address": data.delivery_address, "status": Status.SUBMITTED.value,
+        "applicant_user_id": applicant_user_id, "applicant_national_id": applicant.national_id,
+        "applicant_full_name": applicant.full_name, "applicant_phone": applicant.phone,
+        "applicant_address": applicant.address, "submitted_at": now, "fee_vnd": procedure.fee_vnd,
+        "assisted": data.assisted, "digitised": False, "processing_value": procedure.processing_value,
+        "processing_unit": procedure.processing_unit, "supplement_policy": procedure.supplement_policy,
+        "service_level": procedure.service_level, "created_by_id": user.id, "created_at": now, "updated_at": now,
+    }
+
+
+def documents_of(procedure: Procedure, data: DossierIn) -> list[tuple[str, str]]:
+    """``(code, name)`` of the papers declared with the submission, named as in the procedure."""
+    names = {d["code"]: d["name"] for d in procedure.required_documents}
+    return [(ref.code, names[ref.code]) for ref in data.documents]
+
+
+def submit_note(channel: str) -> str:
+    return f"Nộp hồ sơ {CHANNEL_LABEL[channel]}"
+
+
+def receipt_note(handover: dict[str, Any] | None) -> tuple[str, dict[str, Any] | None]:
+    """The note and data of the ``receive`` row: Mẫu 01 issued (Circular 01/2018/TT-VPCP), and for post the
+    hand-over record (Decision 45/2016 Art. 7(4))."""
+    if handover is None:
+        return "Tiếp nhận hồ sơ, cấp Giấy tiếp nhận (Mẫu 01)", None
+    return (f"Tiếp nhận hồ sơ, cấp Giấy tiếp nhận (Mẫu 01); Biên bản giao nhận số {handover['receipt_number']}",
+            {"postal_handover": handover})
+
+
+def lodging_changes(actor: str, actor_role: str, channel: str, state: DossierState,
+                    handover: dict[str, Any] | None, *, now: datetime, calendar: WorkingCalendar) -> list[Change]:
+    """The first slip rows of a new dossier (``state``: as lodged, ``submitted``): ``submit``, and for the
+    counter and post the receipt on the spot (:func:`service.domain.lifecycle.start_clock`)."""
+    changes = [Change(action="submit", actor=actor, actor_role=actor_role, from_status=None, at=now,
+                      state=state, note=submit_note(channel), bump_version=False)]
+    if channel != "online":
+        note, receipt_data = receipt_note(handover)
+        changes.append(Change(action="receive", actor=actor, actor_role=actor_role,
+                              from_status=Status.SUBMITTED.value, at=now,
+                              state=lifecycle.start_clock(state, now=now, calendar=calendar), note=note,
+                              data=receipt_data or {}, bump_version=False))
+    return changes
