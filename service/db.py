@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -110,6 +110,11 @@ class Database:
         self._reader = sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, class_=Session,
         )
+
+    def ping(self) -> None:
+        """One round trip to the database (raises when it does not answer)."""
+        with self.transaction(read_only=True) as session:
+            session.execute(text("SELECT 1"))
 
     @property
     def dialect(self) -> str:

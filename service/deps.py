@@ -43,6 +43,16 @@ def get_session(request: Request, context: ContextDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def get_read_session(context: ContextDep) -> Iterator[Session]:
+    """A read-only unit of work whatever the method (a POST that only reads, such as signature verification,
+    never takes SQLite's write lock)."""
+    with context.db.transaction(read_only=True) as session:
+        yield session
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
 def get_now(context: ContextDep, session: SessionDep) -> datetime:
     return context.clock.now(session)
 

@@ -1,4 +1,5 @@
-"""The rules engine stays pure: service/domain imports only the standard library, ``holidays`` and itself."""
+"""The layers hold: service/domain imports only the standard library, ``holidays`` and itself; the application
+layer imports nothing of FastAPI or Starlette; routers hold no SQL."""
 
 from __future__ import annotations
 
@@ -106,3 +107,64 @@ def test_domain_module_is_pure(path: Path) -> None:
 def test_the_checker_itself(source: str, bad: bool) -> None:
     found = [_violation(name) for _, name in _imports_in(source, ["service", "domain"])]
     assert any(found) is bad
+
+
+# ---------------------------------------------------------------- the application layer and the routers
+
+SERVICE = DOMAIN.parent
+WEB = {"fastapi", "starlette"}
+SQL = {"sqlalchemy", "sqlmodel"}
+APPLICATION = sorted(
+    [*(SERVICE / "dossiers").rglob("*.py"), *(SERVICE / "operations").rglob("*.py"),
+     *(SERVICE / "simulation").rglob("*.py"), *(SERVICE / "signing").rglob("*.py"),
+     *(SERVICE / name for name in ("bootstrap.py", "bulk.py", "context.py", "errors.py", "validation.py",
+                                   "clock.py", "db.py"))]
+)
+ROUTERS = sorted((SERVICE / "routers").glob("*.py"))
+SESSION_CALLS = {"exec", "execute", "scalar", "scalars", "add", "flush", "commit", "delete", "begin_nested"}
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(SERVICE.parent))
+
+
+@pytest.mark.parametrize("path", APPLICATION, ids=_rel)
+def test_application_layer_imports_nothing_of_the_web_framework(path: Path) -> None:
+    parts = path.relative_to(SERVICE.parent).with_suffix("").parts
+    problems = [f"{_rel(path)}:{line}: imports {name}" for line, name in
+                _imports_in(path.read_text(encoding="utf-8"), list(parts[:-1]), str(path))
+                if name.split(".")[0] in WEB]
+    assert not problems, "\n".join(problems)
+
+
+def _sql_in_router(source: str, filename: str = "<probe>") -> list[str]:
+    """SQL in a router: an import of the database toolkit, or a query or write on a session."""
+    problems = [f"{line}: imports {name}" for line, name in _imports_in(source, ["service", "routers"], filename)
+                if name.split(".")[0] in SQL]
+    for node in ast.walk(ast.parse(source, filename=filename)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SESSION_CALLS
+                and isinstance(node.func.value, ast.Name) and "session" in node.func.value.id):
+            problems.append(f"{node.lineno}: {node.func.value.id}.{node.func.attr}(…)")
+    return problems
+
+
+@pytest.mark.parametrize("path", ROUTERS, ids=_rel)
+def test_routers_hold_no_sql(path: Path) -> None:
+    problems = _sql_in_router(path.read_text(encoding="utf-8"), str(path))
+    assert not problems, "\n".join(f"{_rel(path)}:{p}" for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("source", "bad"),
+    [
+        ("from sqlmodel import select", True),
+        ("import sqlalchemy as sa", True),
+        ("def f(session):\n    return session.exec(q)", True),
+        ("def f(write_session):\n    write_session.add(row)", True),
+        ("from service.operations import accounts\ndef f(session):\n    return accounts.get_agency(session, 'x')",
+         False),
+        ("def f(params):\n    return params.get('x')", False),
+    ],
+)
+def test_the_router_checker_itself(source: str, bad: bool) -> None:
+    assert bool(_sql_in_router(source)) is bad

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.domain.roles import STAFF_ROLES, Role
 from service.errors import Conflict, NotFound, Unprocessable
@@ -86,3 +86,29 @@ def create_agency(session: Session, data: AgencyIn, *, now: datetime) -> Agency:
     session.add(agency)
     session.flush()
     return agency
+
+
+def list_agencies(session: Session, *, limit: int, after_code: str | None,
+                  parent_code: str | None) -> tuple[list[Agency], str | None]:
+    """Agencies in code order, after ``after_code``; the next page's cursor is the last code shown."""
+    query = select(Agency).order_by(col(Agency.code)).limit(limit + 1)
+    if after_code:
+        query = query.where(Agency.code > after_code)
+    if parent_code:
+        query = query.where(Agency.parent_code == parent_code)
+    rows = list(session.exec(query))
+    return rows[:limit], rows[limit - 1].code if len(rows) > limit else None
+
+
+def list_users(session: Session, *, limit: int, after_username: str | None, agency_code: str | None,
+               role: str | None) -> tuple[list[User], str | None]:
+    """Accounts in username order, after ``after_username``; the next page's cursor is the last username."""
+    query = select(User).order_by(col(User.username)).limit(limit + 1)
+    if after_username:
+        query = query.where(User.username > after_username)
+    if agency_code:
+        query = query.where(User.agency_code == agency_code)
+    if role:
+        query = query.where(User.role == role)
+    rows = list(session.exec(query))
+    return rows[:limit], rows[limit - 1].username if len(rows) > limit else None

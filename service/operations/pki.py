@@ -33,6 +33,8 @@ from cryptography import x509
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from service.clock import LegalClock
+from service.db import Database
 from service.domain.legal_time import utc_now
 from service.errors import Conflict, NotFound, ServiceUnavailable
 from service.models import Agency, PkiCertificate, User
@@ -333,3 +335,32 @@ def verify(session: Session, pdf: bytes) -> pades.VerificationReport:
     recorded: Mapping[str, datetime] = revocations(session)
     roots = [root] if root is not None else []
     return pades.verify_pdf(pdf, trust_roots=roots, revocations=recorded, now=None)
+
+
+# ---------------------------------------------------------------- certificates issued on first need
+
+
+def on_demand(db: Database, clock: LegalClock, session: Session,
+              find: Callable[[Session], x.IssuedCertificate | None],
+              issue: Callable[[Session, datetime], x.IssuedCertificate]) -> x.IssuedCertificate:
+    """A certificate a read request needs (the issuing CA, a desk's, an approver's): ``find`` it in the
+    request's (read-only) ``session``, or ``issue`` it once in a short write transaction of its own, committed
+    at once and kept. The only place a read request writes: provisioning, never a dossier's state."""
+    found = find(session)
+    if found is not None:
+        return found
+    with db.transaction() as write:
+        return issue(write, clock.now(write))
+
+
+def issuing_ca(db: Database, clock: LegalClock, settings: Settings, session: Session) -> x.IssuedCertificate:
+    """The issuing CA; on a fresh system the hierarchy is created on first need (:func:`on_demand`)."""
+    return on_demand(db, clock, session, lambda s: find_issuing(s, settings),
+                     lambda s, now: ensure_authorities(s, settings, now))
+
+
+def approver_signer_named(session: Session, settings: Settings, username: str,
+                          now: datetime) -> x.IssuedCertificate:
+    """:func:`approver_signer` of the account ``username``."""
+    approver = session.exec(select(User).where(User.username == username)).one()
+    return approver_signer(session, settings, approver, now)

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from service.domain.legal_time import to_legal_time
 from service.dossiers.effects import EffectCall, Outcome
 from service.errors import AppError, NotFound
-from service.models import Agency, Dossier, DossierDocument, DossierEvent, Procedure, ResultDocument, User
+from service.models import Agency, Blob, Dossier, DossierDocument, DossierEvent, Procedure, ResultDocument, User
 from service.operations import pki
 from service.operations.uploads import store_blob
 from service.settings import Settings
@@ -155,6 +155,15 @@ def get_result(session: Session, dossier: Dossier) -> ResultDocument:
     if result is None:
         raise NotFound(f"Hồ sơ {dossier.code} chưa có kết quả giải quyết.", code="RESULT_NOT_FOUND")
     return result
+
+
+def result_document(session: Session, dossier: Dossier) -> tuple[ResultDocument, bytes]:
+    """The result and its signed PDF, exactly as stored at approval."""
+    result = get_result(session, dossier)
+    blob = session.get(Blob, result.blob_sha256)
+    if blob is None:  # pragma: no cover - the foreign key keeps them together
+        raise NotFound(f"Không tìm thấy tệp kết quả {result.code}.", code="RESULT_NOT_FOUND")
+    return result, blob.content
 
 
 def result_by_sha256(session: Session, sha256: str) -> str | None:

@@ -53,9 +53,10 @@ from sqlmodel import Session, col
 
 from service.db import UTCDateTime
 from service.domain import statistics as stats
+from service.domain.periods import check_period
 from service.domain.roles import STAFF_ROLES, Role
 from service.domain.statistics import GroupBy, ProcessingCounts, Slice, Window
-from service.errors import ForbiddenRole, NotFound, Unprocessable
+from service.errors import ForbiddenRole, NotFound
 from service.models import (
     Agency,
     Dossier,
@@ -75,7 +76,8 @@ E = DossierEvent.__table__  # type: ignore[attr-defined]
 
 
 def scope_for(session: Session, user: User, agency_code: str | None) -> str | None:
-    """The agency the report is restricted to: staff see only their own agency, admins any or all; citizens
+    """The agency a report is restricted to — the one staff scope check of every report (processing,
+    index, postal): staff see only their own agency, admins any or all (404 for an unknown agency); citizens
     may not read statistics (403)."""
     if user.role == Role.CITIZEN:
         raise ForbiddenRole("Công dân không được xem số liệu thống kê.")
@@ -89,14 +91,8 @@ def scope_for(session: Session, user: User, agency_code: str | None) -> str | No
 
 
 def window_for(first: date, last: date, now: datetime) -> Window:
-    try:
-        return stats.report_window(first, last, now)
-    except ValueError:
-        if last < first:
-            raise Unprocessable("Ngày kết thúc kỳ báo cáo phải không sớm hơn ngày bắt đầu.",
-                                code="PERIOD_INVALID") from None
-        raise Unprocessable(f"Kỳ báo cáo dài tối đa {stats.MAX_PERIOD_DAYS} ngày.",
-                            code="PERIOD_TOO_LONG") from None
+    check_period(first, last, max_days=stats.MAX_PERIOD_DAYS)
+    return stats.report_window(first, last, now)
 
 
 # ------------------------------------------------------------------------------------------------- SQL pieces

@@ -1,10 +1,8 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from sqlmodel import select
 
 from service.deps import AdminUser, NowDep, SessionDep
-from service.models import Agency, User
 from service.operations import accounts
 from service.schemas.common import Page, Problem
 from service.schemas.people import AgencyIn, AgencyOut, UserIn, UserOut
@@ -30,14 +28,8 @@ def list_agencies(
     parent_code: Annotated[str | None, Query(max_length=35)] = None,
 ) -> Page[AgencyOut]:
     """Agencies in code order, keyset-paginated (``cursor`` is the last code of the previous page)."""
-    query = select(Agency).order_by(Agency.code).limit(limit + 1)
-    if cursor:
-        query = query.where(Agency.code > cursor)
-    if parent_code:
-        query = query.where(Agency.parent_code == parent_code)
-    rows = list(session.exec(query))
-    items = [AgencyOut.model_validate(a, from_attributes=True) for a in rows[:limit]]
-    return Page(items=items, next_cursor=rows[limit - 1].code if len(rows) > limit else None)
+    rows, next_cursor = accounts.list_agencies(session, limit=limit, after_code=cursor, parent_code=parent_code)
+    return Page(items=[AgencyOut.model_validate(a, from_attributes=True) for a in rows], next_cursor=next_cursor)
 
 
 @router.get("/agencies/{code}", responses={404: {"model": Problem}})
@@ -60,13 +52,6 @@ def list_users(
     agency_code: Annotated[str | None, Query(max_length=35)] = None,
     role: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Page[UserOut]:
-    query = select(User).order_by(User.username).limit(limit + 1)
-    if cursor:
-        query = query.where(User.username > cursor)
-    if agency_code:
-        query = query.where(User.agency_code == agency_code)
-    if role:
-        query = query.where(User.role == role)
-    rows = list(session.exec(query))
-    items = [UserOut.model_validate(u, from_attributes=True) for u in rows[:limit]]
-    return Page(items=items, next_cursor=rows[limit - 1].username if len(rows) > limit else None)
+    rows, next_cursor = accounts.list_users(session, limit=limit, after_username=cursor, agency_code=agency_code,
+                                            role=role)
+    return Page(items=[UserOut.model_validate(u, from_attributes=True) for u in rows], next_cursor=next_cursor)

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from service.deps import AdminUser, NowDep, SessionDep
 from service.domain.deadlines import compute_due
+from service.domain.periods import check_period
 from service.errors import Unprocessable
 from service.operations import calendars
 from service.schemas.calendar import CalendarDayOut, DueDateOut, ExplanationOut, OverrideIn, OverrideOut
@@ -23,8 +24,7 @@ def list_days(
     agency_code: Annotated[str | None, Query(max_length=35)] = None,
 ) -> list[CalendarDayOut]:
     """Working and non-working days, with the reason a day is special (holiday, weekend, make-up day)."""
-    if to < from_ or (to - from_).days >= MAX_DAYS:
-        raise Unprocessable(f"Khoảng ngày phải hợp lệ và không quá {MAX_DAYS} ngày.", code="INVALID_RANGE")
+    check_period(from_, to, max_days=MAX_DAYS)
     calendar = calendars.calendar_for(session, agency_code)
     return [CalendarDayOut(date=d.date, working=d.working, name=d.name) for d in calendar.days(from_, to)]
 

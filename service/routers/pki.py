@@ -9,82 +9,23 @@ never signs again, and the officer's next approval is signed with a new certific
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
-from pydantic import BaseModel, Field
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
-from service.context import AppContext
-from service.deps import AdminUser, ContextDep, NowDep, SessionDep
-from service.errors import PayloadTooLarge, Unprocessable
+from service.deps import AdminUser, ContextDep, NowDep, ReadSessionDep, SessionDep
 from service.models import PkiCertificate
+from service.multipart import uploaded_file
 from service.operations import pki, results
-from service.schemas.common import ApiModel, LocalDateTime, Page, Problem
+from service.schemas.common import Page, Problem
+from service.schemas.pki import CertificateKind, CertificateOut, RevokeIn, SignatureOut, VerificationOut
 from service.signing.pades import VerificationReport
-from service.signing.pki import IssuedCertificate, certificate_to_pem
+from service.signing.pki import certificate_to_pem
 
 router = APIRouter(tags=["pki"])
 
 PEM = "application/x-pem-file"
 CRL = "application/pkix-crl"
-MULTIPART_OVERHEAD = 64 * 1024
-CertificateKind = Literal["root", "issuing", "approver", "desk"]
-
-
-# ---------------------------------------------------------------- schemas
-
-
-class CertificateOut(BaseModel):
-    serial: str = Field(description="Lowercase hex, as in ``result.certificate_serial``")
-    kind: CertificateKind
-    subject: str
-    common_name: str
-    owner: str | None = Field(description="Username (approver), agency code (desk), null for the CAs")
-    agency_code: str | None
-    issuer_serial: str | None
-    issued_at: LocalDateTime
-    revoked_at: LocalDateTime | None
-    revocation_reason: str | None
-    revoked_by: str | None
-
-
-class RevokeIn(ApiModel):
-    reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
-
-
-class SignatureOut(BaseModel):
-    field_name: str
-    valid: bool
-    intact: bool
-    trusted: bool
-    revoked: bool
-    signer: str | None
-    signer_organization: str | None
-    certificate_serial: str | None
-    signed_at: LocalDateTime | None
-    revoked_at: LocalDateTime | None
-    reason: str
-
-
-class VerificationOut(BaseModel):
-    """Contract fields first (``valid`` … ``reason``); the rest describes the latest signature and every
-    signature. ``signed_at`` is the signing time claimed inside the signed bytes, in +07:00."""
-
-    valid: bool
-    intact: bool
-    trusted: bool
-    revoked: bool
-    signer: str | None
-    signed_at: LocalDateTime | None
-    reason: str
-    certificate_serial: str | None = None
-    sha256: str | None = Field(default=None, description="SHA-256 of the uploaded file")
-    result_code: str | None = Field(default=None,
-                                    description="The stored result with exactly these bytes, if any")
-    signatures: list[SignatureOut] = []
 
 
 def _certificate_out(row: PkiCertificate) -> CertificateOut:
@@ -114,15 +55,6 @@ def _verification_out(report: VerificationReport, sha256: str | None,
 # ---------------------------------------------------------------- public: root, CRL
 
 
-def _issuing(context: AppContext, session: Session) -> IssuedCertificate:
-    """The issuing CA; on a fresh system the hierarchy is created now, in a short write transaction."""
-    issuing = pki.find_issuing(session, context.settings)
-    if issuing is None:
-        with context.db.transaction() as write:
-            issuing = pki.ensure_authorities(write, context.settings, context.clock.now(write))
-    return issuing
-
-
 @router.get("/pki/root.pem", response_class=Response,
             responses={200: {"content": {PEM: {"schema": {"type": "string"}}},
                              "description": "PEM certificate"}})
@@ -131,7 +63,8 @@ def get_root(session: SessionDep, context: ContextDep) -> Response:
     here."""
     pem = pki.root_pem(session)
     if pem is None:
-        pem = certificate_to_pem(_issuing(context, session).chain[-1])
+        issuing = pki.issuing_ca(context.db, context.clock, context.settings, session)
+        pem = certificate_to_pem(issuing.chain[-1])
     return Response(pem, media_type=PEM,
                     headers={"Content-Disposition": 'inline; filename="motcua-root.pem"'})
 
@@ -142,7 +75,7 @@ def get_root(session: SessionDep, context: ContextDep) -> Response:
 def get_crl(session: SessionDep, context: ContextDep, now: NowDep) -> Response:
     """The issuing CA's certificate revocation list (DER), signed at the legal now; every revoked officer or
     desk certificate with the time its revocation took effect."""
-    issuing = _issuing(context, session)
+    issuing = pki.issuing_ca(context.db, context.clock, context.settings, session)
     return Response(pki.crl(session, issuing, now), media_type=CRL,
                     headers={"Content-Disposition": 'inline; filename="motcua.crl"'})
 
@@ -150,63 +83,9 @@ def get_crl(session: SessionDep, context: ContextDep, now: NowDep) -> Response:
 # ---------------------------------------------------------------- public: verification
 
 
-async def _bounded_body(request: Request, limit: int) -> bytes | None:
-    """The raw body, or ``None`` as soon as it exceeds ``limit`` bytes (nothing more is read)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def _uploaded_file(request: Request, limit: int) -> bytes:
-    """The bytes of the multipart field ``file`` (a raw ``application/pdf`` body is accepted too)."""
-    too_large = PayloadTooLarge(f"Tệp vượt quá dung lượng cho phép ({limit // (1024 * 1024)} MB).",
-                                code="FILE_TOO_LARGE")
-    content_type = request.headers.get("content-type", "").lower()
-    raw = await _bounded_body(request, limit + MULTIPART_OVERHEAD)
-    if raw is None:
-        raise too_large
-    if content_type.startswith("application/pdf"):
-        content: bytes | None = raw
-    elif content_type.startswith("multipart/form-data"):
-        async def replay() -> dict[str, Any]:
-            return {"type": "http.request", "body": raw, "more_body": False}
-
-        try:
-            form = await Request(request.scope, replay).form(max_files=1, max_fields=20)
-        except Exception:
-            form = None
-        field = form.get("file") if form is not None else None
-        if isinstance(field, UploadFile):
-            content = await field.read()
-        elif isinstance(field, str):
-            content = field.encode()
-        else:
-            content = None
-        if form is not None:
-            await form.close()
-    else:
-        content = None
-    if content is None:
-        raise Unprocessable("Cần gửi tệp cần kiểm tra trong trường 'file' (multipart/form-data).",
-                            code="FILE_REQUIRED")
-    if len(content) > limit:
-        raise too_large
-    return content
-
-
-def _verify(context: AppContext, content: bytes) -> VerificationOut:
-    sha256 = hashlib.sha256(content).hexdigest()
-    with context.db.transaction(read_only=True) as session:
-        report = pki.verify(session, content)
-        code = results.result_by_sha256(session, sha256)
-    return _verification_out(report, sha256, code)
+async def uploaded_pdf(request: Request, context: ContextDep) -> bytes:
+    """The file to verify (multipart field ``file``), read no further than the upload limit."""
+    return await uploaded_file(request, context.settings.max_upload_bytes)
 
 
 VERIFY_BODY: dict[str, Any] = {
@@ -224,15 +103,15 @@ VERIFY_BODY: dict[str, Any] = {
 
 @router.post("/signatures/verify", openapi_extra=VERIFY_BODY,
              responses={413: {"model": Problem}, 422: {"model": Problem}})
-async def verify_signature(request: Request, context: ContextDep) -> VerificationOut:
+def verify_signature(content: Annotated[bytes, Depends(uploaded_pdf)], session: ReadSessionDep) -> VerificationOut:
     """Verify the digital signature(s) of a PDF (multipart field ``file``), offline, against the simulated
     root: ``intact`` (no signed byte changed), ``trusted`` (chains to ``GET /pki/root.pem``), ``revoked``
     (the signer's certificate is revoked now), ``valid`` (all of it, and not revoked at signing time),
     ``signer``, ``signed_at`` (+07:00) and a Vietnamese ``reason``. Garbage, an unsigned or a tampered file
     is still a 200, with ``valid: false``; a file over the upload limit is a 413 ``FILE_TOO_LARGE``. No
     token needed."""
-    content = await _uploaded_file(request, context.settings.max_upload_bytes)
-    return await run_in_threadpool(_verify, context, content)
+    sha256 = hashlib.sha256(content).hexdigest()
+    return _verification_out(pki.verify(session, content), sha256, results.result_by_sha256(session, sha256))
 
 
 # ---------------------------------------------------------------- admin: register and revocation

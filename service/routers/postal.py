@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
 from service.deps import ContextDep, NowDep, SessionDep, StaffUser
+from service.domain.periods import check_period
 from service.domain.postal import verify_signature
-from service.domain.roles import Role
-from service.errors import ForbiddenRole, ServiceUnavailable, Unauthorized, Unprocessable
+from service.errors import ServiceUnavailable, Unauthorized
 from service.operations import postal
+from service.operations.statistics import scope_for
 from service.schemas.common import AgencyCode, ApiModel, LocalDateTime, Problem, RequestDateTime
 from service.validation import parse_body
 
@@ -119,7 +120,7 @@ NOTES = [
 
 
 @router.get("/stats/postal", tags=["statistics"],
-            responses={code: {"model": Problem} for code in (401, 403, 422)})
+            responses={code: {"model": Problem} for code in (401, 403, 404, 422)})
 def postal_statistics(
     user: StaffUser, session: SessionDep, now: NowDep,
     from_: Annotated[date, Query(alias="from")], to: date,
@@ -127,12 +128,8 @@ def postal_statistics(
 ) -> PostalStatsOut:
     """The carrier's punctuality against its J+n levels, by zone (admin: any agency or all; staff: their
     agency). A report for a past period never changes when later events happen."""
-    if to < from_:
-        raise Unprocessable("Ngày kết thúc kỳ báo cáo phải không trước ngày bắt đầu.", code="PERIOD_INVALID")
-    if user.role != Role.ADMIN:
-        if agency_code and agency_code != user.agency_code:
-            raise ForbiddenRole("Cán bộ chỉ xem được thống kê của cơ quan mình.")
-        agency_code = user.agency_code
+    check_period(from_, to)
+    agency_code = scope_for(session, user, agency_code)
     stats = postal.postal_stats(session, start=from_, end=to, agency_code=agency_code, now=now)
     rows: list[Any] = [PostalRow(**row) for row in stats.rows]
     return PostalStatsOut(period_start=stats.period_start, period_end=stats.period_end, as_of=stats.as_of,

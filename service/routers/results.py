@@ -1,26 +1,17 @@
 """A dossier's signed documents: the result ``<code>-KQ1``, the receipt (Mẫu 01) and the apology letter (Mẫu
-04).
-
-"""
+04)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
-from sqlmodel import Session, select
 
-from service.context import AppContext
 from service.deps import ContextDep, SessionDep, VisibleDossier
 from service.dossiers.presenter import result_out
-from service.errors import NotFound
-from service.models import Blob, User
 from service.operations import pki, results
 from service.schemas.common import Problem
 from service.schemas.dossiers import ResultOut
-from service.signing.pki import IssuedCertificate
 
 router = APIRouter(prefix="/dossiers", tags=["results"])
 
@@ -37,18 +28,6 @@ def _pdf(content: bytes, filename: str) -> Response:
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
-def obtain_signer(context: AppContext, session: Session,
-                  find: Callable[[Session], IssuedCertificate | None],
-                  issue: Callable[[Session, datetime], IssuedCertificate]) -> IssuedCertificate:
-    """A signing certificate for a read request: the current one, or one issued (and kept) in a short write
-    transaction of its own when none exists yet (the request's own session is read-only)."""
-    signer = find(session)
-    if signer is None:
-        with context.db.transaction() as write:
-            signer = issue(write, context.clock.now(write))
-    return signer
-
-
 @router.get("/{code}/result", responses=ERRORS)
 def get_result(dossier: VisibleDossier, session: SessionDep) -> ResultOut:
     """The signed result's metadata; 404 ``RESULT_NOT_FOUND`` until the dossier is approved."""
@@ -60,11 +39,8 @@ def get_result_document(dossier: VisibleDossier, session: SessionDep) -> Respons
     """The result ``<code>-KQ1`` exactly as signed by the approver at approval (its SHA-256 is
     ``result.sha256``). Check it with ``POST /signatures/verify`` or any PAdES validator trusting ``GET
     /pki/root.pem``."""
-    result = results.get_result(session, dossier)
-    blob = session.get(Blob, result.blob_sha256)
-    if blob is None:  # pragma: no cover - the foreign key keeps them together
-        raise NotFound(f"Không tìm thấy tệp kết quả {result.code}.", code="RESULT_NOT_FOUND")
-    response = _pdf(blob.content, f"{result.code}.pdf")
+    result, content = results.result_document(session, dossier)
+    response = _pdf(content, f"{result.code}.pdf")
     response.headers["ETag"] = f'"{result.blob_sha256}"'
     return response
 
@@ -76,8 +52,8 @@ def get_receipt(dossier: VisibleDossier, session: SessionDep, context: ContextDe
     received (yet)."""
     settings = context.settings
     plan = results.receipt(session, dossier, settings)
-    desk = obtain_signer(
-        context, session, lambda s: pki.find_signer(s, settings, pki.DESK, plan.agency_code),
+    desk = pki.on_demand(
+        context.db, context.clock, session, lambda s: pki.find_signer(s, settings, pki.DESK, plan.agency_code),
         lambda s, now: pki.desk_signer(s, settings, plan.agency_code, now))
     return _pdf(results.signed_receipt(plan, desk), f"{dossier.code}-TNHS.pdf")
 
@@ -88,11 +64,8 @@ def get_apology_letter(dossier: VisibleDossier, session: SessionDep, context: Co
     at the time of the extension. 404 ``APOLOGY_LETTER_NOT_FOUND`` if the deadline was never extended."""
     settings = context.settings
     plan = results.apology(session, dossier, settings)
-
-    def issue(write: Session, now: datetime) -> IssuedCertificate:
-        approver = write.exec(select(User).where(User.username == plan.signer_username)).one()
-        return pki.approver_signer(write, settings, approver, now)
-
-    signer = obtain_signer(
-        context, session, lambda s: pki.find_signer(s, settings, pki.APPROVER, plan.signer_username), issue)
+    signer = pki.on_demand(
+        context.db, context.clock, session,
+        lambda s: pki.find_signer(s, settings, pki.APPROVER, plan.signer_username),
+        lambda s, now: pki.approver_signer_named(s, settings, plan.signer_username, now))
     return _pdf(results.signed_apology(plan, signer), f"{dossier.code}-PXL.pdf")

@@ -531,7 +531,11 @@ def test_postal_statistics_are_scoped_to_the_staff_agency(world: World) -> None:
     assert stats(world, "receiver.ql", agency_code=COMMUNE, **period).status_code == 403
     assert stats(world, "citizen", **period).status_code == 403
     assert stats(world, "admin", agency_code="000.00.62.H49", **period).json()["total"]["dispatched"] == 0
-    assert stats(world, **{"from": "2026-03-31", "to": "2026-03-01"}).status_code == 422
+    reversed_period = stats(world, **{"from": "2026-03-31", "to": "2026-03-01"})
+    assert reversed_period.status_code == 422 and reversed_period.json()["code"] == "PERIOD_INVALID"
+    # The same scope rule as every report: an admin naming an unknown agency gets 404.
+    unknown = stats(world, "admin", agency_code="000.00.99.H49", **period)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "AGENCY_NOT_FOUND"
     assert world.client.get("/api/v1/stats/postal", params=period).status_code == 401
 
 
