@@ -44,6 +44,7 @@ from service.domain.calendar import VN_TZ, WorkingCalendar
 from service.domain.errors import DomainError
 from service.domain.legal_time import utc_now
 from service.domain.lifecycle import Action, ActionInput, Assignee, DossierState, Status
+from service.domain.roles import Role
 from service.dossiers import slip
 from service.dossiers.actions import change_of
 from service.dossiers.effects import Outcome
@@ -174,7 +175,8 @@ def prepare_world(session: Session, *, at: datetime, rng: random.Random, citizen
     desks: dict[str, Desk] = {}
     for agency_code in sorted({p.agency_code for p in procedures}):
         people = []
-        for role, prefix in (("receiver", "tiepnhan"), ("processor", "chuyenvien"), ("approver", "lanhdao")):
+        for role, prefix in ((Role.RECEIVER, "tiepnhan"), (Role.PROCESSOR, "chuyenvien"),
+                             (Role.APPROVER, "lanhdao")):
             found = session.exec(select(User).where(User.agency_code == agency_code, User.role == role,
                                                     col(User.active).is_(True))
                                  .order_by(col(User.id))).first()
@@ -185,12 +187,12 @@ def prepare_world(session: Session, *, at: datetime, rng: random.Random, citizen
                 people.append(_ensure_user(session, f"{prefix}.{suffix}", _name(rng), role, agency_code,
                                            password_hash, at))
         desks[agency_code] = Desk(*people)
-    pool = session.exec(select(User).where(User.role == "citizen", col(User.national_id).is_not(None))
+    pool = session.exec(select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None))
                         .order_by(col(User.id)).limit(citizens)).all()
     people = [Person(u.id or 0, u.username, u.full_name, u.national_id, u.phone) for u in pool]
     for _ in range(len(people), citizens):
         national_id = f"0229{rng.randrange(10**8):08d}"
-        people.append(_ensure_user(session, national_id, _name(rng), "citizen", None, password_hash, at,
+        people.append(_ensure_user(session, national_id, _name(rng), Role.CITIZEN, None, password_hash, at,
                                    national_id=national_id))
     calendars = {code: calendar_for(session, code) for code in desks}
     weights = {p.code: rng.paretovariate(1.2) for p in procedures}
@@ -330,11 +332,11 @@ class DossierSimulator:
         if citizen is not None:
             name, phone = citizen.full_name, citizen.phone
             national_id = citizen.national_id or citizen.username
-            submitter, submitter_role = citizen, "citizen"
+            submitter, submitter_role = citizen, Role.CITIZEN
         else:
             name, national_id = _name(rng), f"022{rng.randrange(10**9):09d}"
             phone = f"09{rng.randrange(10**8):08d}" if rng.random() < 0.8 else None
-            submitter, submitter_role = desk.receiver, "receiver"
+            submitter, submitter_role = desk.receiver, Role.RECEIVER
         delivery = "online" if channel == "online" and procedure.service_level >= 4 and rng.random() < 0.6 \
             else "counter"
         documents = [(c, n) for c, n, mandatory in procedure.documents if mandatory or rng.random() < 0.3]
@@ -357,30 +359,30 @@ class DossierSimulator:
         if sim.channel == "online":
             assert applicant is not None
             for i, (code, _) in enumerate(sim.documents):
-                self._upload(sim, code, applicant, "citizen", t + timedelta(seconds=20 * (i + 1)))
+                self._upload(sim, code, applicant, Role.CITIZEN, t + timedelta(seconds=20 * (i + 1)))
             t += timedelta(seconds=20 * len(sim.documents))
             draw = rng.random()
             if draw < 0.015:
-                self._do(sim, cal, Action.WITHDRAW, applicant, "citizen",
+                self._do(sim, cal, Action.WITHDRAW, applicant, Role.CITIZEN,
                          _local_seconds(t + timedelta(minutes=rng.randint(30, 2880))))
                 return
             t = self._later(cal, t, rng.uniform(10, 600))
             if draw < 0.045:
                 reason = rng.choice(REJECT_REASONS)
-                self._do(sim, cal, Action.REJECT, desk.receiver, "receiver", t, ActionInput(reason=reason))
+                self._do(sim, cal, Action.REJECT, desk.receiver, Role.RECEIVER, t, ActionInput(reason=reason))
                 return
-            self._do(sim, cal, Action.RECEIVE, desk.receiver, "receiver", t)
+            self._do(sim, cal, Action.RECEIVE, desk.receiver, Role.RECEIVER, t)
         else:
             if rng.random() < 0.5:
                 for i, (code, _) in enumerate(sim.documents):
-                    self._upload(sim, code, desk.receiver, "receiver", t + timedelta(minutes=2 * (i + 1)))
+                    self._upload(sim, code, desk.receiver, Role.RECEIVER, t + timedelta(minutes=2 * (i + 1)))
                 t += timedelta(minutes=2 * len(sim.documents))
         t = self._later(cal, t, rng.uniform(5, 120))
         sim.assignee = desk.processor
-        self._do(sim, cal, Action.ASSIGN, desk.receiver, "receiver", t,
+        self._do(sim, cal, Action.ASSIGN, desk.receiver, Role.RECEIVER, t,
                  ActionInput(assignee=Assignee(desk.processor.username, desk.processor.full_name)))
         returner = applicant if applicant is not None else desk.receiver
-        returner_role = "citizen" if applicant is not None else "receiver"
+        returner_role = Role.CITIZEN if applicant is not None else Role.RECEIVER
 
         # Supplementation: at most twice, each within 3 working days of the latest clock start.
         rounds = 0
@@ -392,7 +394,7 @@ class DossierSimulator:
             t = self._later(cal, t, rng.uniform(10, window - 5))
             missing = [rng.choice(sim.documents)[0]] if sim.documents else ["TP01"]
             reason = rng.choice(SUPPLEMENT_REASONS)
-            self._do(sim, cal, Action.REQUEST_SUPPLEMENT, desk.processor, "processor", t,
+            self._do(sim, cal, Action.REQUEST_SUPPLEMENT, desk.processor, Role.PROCESSOR, t,
                      ActionInput(reason=reason, missing_documents=missing))
             rounds += 1
             draw = rng.random()
@@ -408,12 +410,12 @@ class DossierSimulator:
         if sim.procedure.fee_vnd > 0 and rng.random() < 0.6:
             t = self._later(cal, t, rng.uniform(10, 240))
             amount = sim.procedure.fee_vnd
-            self._do(sim, cal, Action.REQUEST_PAYMENT, desk.processor, "processor", t,
+            self._do(sim, cal, Action.REQUEST_PAYMENT, desk.processor, Role.PROCESSOR, t,
                      ActionInput(amount_vnd=amount))
             online_payer = applicant is not None and sim.procedure.service_level >= 4 and rng.random() < 0.75
             t = self._later(cal, t, rng.uniform(10, 2 * 480))
             self._do(sim, cal, Action.PAY, returner if online_payer else desk.receiver,
-                     "citizen" if online_payer else "receiver", t)
+                     Role.CITIZEN if online_payer else Role.RECEIVER, t)
 
         if rng.random() < 0.01:
             self._do(sim, cal, Action.WITHDRAW, returner, returner_role,
@@ -423,9 +425,9 @@ class DossierSimulator:
         finish = self._finish_time(sim, cal, desk, t)
         if rng.random() < 0.03:
             reason = rng.choice(REFUSAL_REASONS)
-            self._do(sim, cal, Action.REFUSE, desk.approver, "approver", finish, ActionInput(reason=reason))
+            self._do(sim, cal, Action.REFUSE, desk.approver, Role.APPROVER, finish, ActionInput(reason=reason))
             return
-        self._do(sim, cal, Action.APPROVE, desk.approver, "approver", finish)
+        self._do(sim, cal, Action.APPROVE, desk.approver, Role.APPROVER, finish)
         sim.result_at, sim.result_signer = finish, desk.approver
         if sim.result_delivery == "online":
             returned = finish + timedelta(minutes=rng.randint(1, 30))
@@ -433,7 +435,7 @@ class DossierSimulator:
             returned = self._later(cal, finish, rng.uniform(30, 5 * 480))
         else:
             return  # the result is still waiting at the desk
-        self._do(sim, cal, Action.RETURN_RESULT, desk.receiver, "receiver", returned)
+        self._do(sim, cal, Action.RETURN_RESULT, desk.receiver, Role.RECEIVER, returned)
         if applicant is not None and rng.random() < 0.35:
             at = _local_seconds(returned + timedelta(minutes=rng.randint(5, 4320)))
             satisfied = rng.random() < (0.5 if sim.state.timeliness == "late" else 0.93)
@@ -455,7 +457,7 @@ class DossierSimulator:
                 new_due = _local_seconds(cal.add_working_minutes(due, rng.randint(1, 5) * 480))
                 reason = rng.choice(EXTENSION_REASONS)
                 try:
-                    self._do(sim, cal, Action.EXTEND, desk.approver, "approver", at,
+                    self._do(sim, cal, Action.EXTEND, desk.approver, Role.APPROVER, at,
                              ActionInput(reason=reason, new_due_at=new_due))
                     t, due = at, new_due
                 except DomainError:

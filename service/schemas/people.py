@@ -6,7 +6,8 @@ from pydantic import BaseModel, Field
 
 from service.schemas.common import AgencyCode, ApiModel, NationalId
 
-Role = Literal["citizen", "receiver", "processor", "approver", "admin"]
+RoleName = Literal["citizen", "receiver", "processor", "approver", "admin"]
+"""The wire names of :data:`service.domain.roles.ACCOUNT_ROLES`."""
 AgencyLevel = Literal["ministry", "province", "commune"]
 
 Password = Annotated[str, Field(min_length=8, max_length=128)]
@@ -31,14 +32,14 @@ class UserIn(ApiModel):
     username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{3,64}$")]
     password: Password
     full_name: Name
-    role: Role
+    role: RoleName
     agency_code: AgencyCode | None = None
 
 
 class UserOut(BaseModel):
     username: str
     full_name: str
-    role: Role
+    role: RoleName
     agency_code: str | None
 
 
