@@ -232,7 +232,7 @@ class RunResult:
     setup_seconds: float = 0.0
     signing: str = "skipped"
     """``skipped`` (the effects of approve not run), ``signed`` (run), or ``none`` (approve has no effect)."""
-    skipped_hooks: list[str] = field(default_factory=list)
+    skipped_effects: list[str] = field(default_factory=list)
     staff: dict[str, dict[str, int]] = field(default_factory=dict)
     expected: float = 0.0
     limited: bool = False
@@ -844,13 +844,13 @@ class Simulation:
         with self.db.transaction() as session:
             self._setup(session)
         self.result.setup_seconds = timer.perf_counter() - began
-        hooks = [effect_name(effect) for effect in self.effects.get(Action.APPROVE, ())]
-        if not hooks:
+        effects = [effect_name(effect) for effect in self.effects.get(Action.APPROVE, ())]
+        if not effects:
             self.result.signing = "none"
         elif self.sign_results:
             self.result.signing = "signed"
         else:
-            self.result.signing, self.result.skipped_hooks = "skipped", hooks
+            self.result.signing, self.result.skipped_effects = "skipped", effects
         calendar = next(iter(self.desks.values())).calendar
         model = ArrivalModel(self.scenario, calendar, [
             ProcedureMix(p.code, p.weight, p.service_level >= 3, p.postal_allowed) for p in self.procs],

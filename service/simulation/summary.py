@@ -70,7 +70,7 @@ class Summary:
     carrier_late: int
     staff: dict[str, dict[str, int]]
     signing: str
-    skipped_hooks: list[str]
+    skipped_effects: list[str]
     seconds: float
     setup_seconds: float
     transactions: int
@@ -167,7 +167,7 @@ def summarize(db: Database, run: RunResult) -> Summary:
         actions=run.actions, refused_by_rules=run.refused_by_rules, assisted=run.assisted,
         ratings=run.ratings, dissatisfied=int(dissatisfied), shipments=int(shipments),
         carrier_delivered=run.carrier_delivered, carrier_failed=run.carrier_failed,
-        carrier_late=run.carrier_late, staff=run.staff, signing=run.signing, skipped_hooks=run.skipped_hooks,
+        carrier_late=run.carrier_late, staff=run.staff, signing=run.signing, skipped_effects=run.skipped_effects,
         seconds=round(run.seconds, 2), setup_seconds=round(run.setup_seconds, 2),
         transactions=run.transactions, dossiers_per_second=round(run.dossiers_per_second, 1),
         actions_per_second=round(run.actions_per_second, 1), limited=run.limited,
@@ -223,7 +223,7 @@ def render(s: Summary) -> str:
     ]
     if s.signing == "skipped":
         lines.append("Kết quả giải quyết KHÔNG được ký số trong lần chạy này (bỏ qua "
-                     + ", ".join(s.skipped_hooks) + "); dùng --sign-results để ký (chậm, ~0,1 s mỗi hồ sơ; "
+                     + ", ".join(s.skipped_effects) + "); dùng --sign-results để ký (chậm, ~0,1 s mỗi hồ sơ; "
                      "cho kịch bản nhỏ).")
     elif s.signing == "none":
         lines.append("Kết quả giải quyết không được ký số: chưa có bước ký số nào gắn với thao tác "
