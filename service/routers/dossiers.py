@@ -1,3 +1,9 @@
+"""``/dossiers``: lodging, lists, one dossier, lifecycle actions, the control slip, papers. Each handler parses,
+calls the dossier slice (:mod:`service.dossiers`) once and answers; ``{code}`` routes load the dossier through
+``VisibleDossier`` / ``LockedDossier`` (404 when the caller may not see it)."""
+
+from __future__ import annotations
+
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Header, Query, Response, UploadFile, status
