@@ -1,4 +1,4 @@
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Header, Query, Response, UploadFile, status
 
@@ -34,6 +34,7 @@ router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 Submitter = Annotated[User, Depends(require_roles(Role.CITIZEN, Role.RECEIVER))]
 """Checked before the body is validated (the contract's order: role 403 before body 422)."""
+DossierSort = Literal["-received_at", "due_at"]
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 412, 422)}
 
 
@@ -63,12 +64,21 @@ def list_dossiers(
     received_from: RequestDateTime | None = None,
     received_to: RequestDateTime | None = None,
     applicant_national_id: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
+    q: Annotated[str | None, Query(
+        max_length=100, description="A substring of the dossier code, or of the applicant's name compared "
+                                    "without diacritics and case (đ = d), or an exact 12-digit national id")] = None,
+    due_after: Annotated[RequestDateTime | None, Query(description="due_at at or after this instant")] = None,
+    due_before: Annotated[RequestDateTime | None, Query(description="due_at before this instant")] = None,
+    sort: Annotated[DossierSort, Query(description="-received_at: newest received first (not yet received "
+                                                   "last); due_at: soonest due first (no due date last)")]
+    = "-received_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[DossierOut]:
-    """Dossiers visible to the caller, newest first, keyset-paginated."""
+    """Dossiers visible to the caller (visibility is part of the query), keyset-paginated."""
     filters = queries.DossierFilter(status_, procedure_code, agency_code, overdue, received_from, received_to,
-                                    applicant_national_id, channel)
+                                    applicant_national_id, channel, q=q, due_before=due_before,
+                                    due_after=due_after, sort=sort)
     rows, next_cursor = queries.list_page(session, user=user, filters=filters, now=now, limit=limit, cursor=cursor)
     return Page(items=presenter.present(session, rows, now=now), next_cursor=next_cursor)
 

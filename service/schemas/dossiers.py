@@ -106,6 +106,11 @@ class DossierOut(BaseModel):
     returned_at: LocalDateTime | None
     timeliness: Timeliness | None
     overdue: bool
+    due_soon: bool = Field(description="Running, with more than zero and at most MOTCUA_DUE_SOON_WORKING_HOURS "
+                                       "of working time left")
+    working_hours_left: float | None = Field(
+        description="Working hours left until due_at in the agency's working calendar (negative: overdue by "
+                    "that much); null when the clock is not running (not received, paused or finished)")
     supplement_count: int
     extension_count: int
     fee_vnd: int
