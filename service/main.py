@@ -29,6 +29,7 @@ from service.routers import (
     results,
     sim,
     statistics,
+    worklist,
 )
 from service.settings import Settings
 
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(health.router)
-    for module in (auth, agencies, procedures, calendar, dossiers, public, ratings, statistics):
+    for module in (auth, agencies, procedures, calendar, dossiers, public, ratings, statistics, worklist):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(postal.router, prefix=API_PREFIX)
     app.include_router(results.router, prefix=API_PREFIX)

@@ -187,3 +187,21 @@ class RatingOut(BaseModel):
     satisfied: bool
     comment: str | None
     at: LocalDateTime
+
+
+class WorklistCounts(BaseModel):
+    to_receive: int
+    to_assign: int
+    processing: int
+    awaiting_supplement: int
+    awaiting_payment: int
+    to_return: int
+    due_soon: int
+    overdue: int
+    mine: int
+
+
+class WorklistOut(BaseModel):
+    counts: WorklistCounts
+    items: list[DossierOut]
+    next_cursor: str | None
