@@ -26,6 +26,7 @@ from service.schemas.dossiers import (
     DossierIn,
     DossierOut,
     HistoryEntry,
+    PaperOut,
     StatusName,
 )
 
@@ -133,3 +134,29 @@ def upload_document(dossier: LockedDossier, document_code: str, file: Annotated[
                               content_type=file.content_type or "application/octet-stream", stream=file.file,
                               max_bytes=context.settings.max_upload_bytes, now=now)
     return DocumentOut.model_validate(document, from_attributes=True)
+
+
+@router.get("/{code}/documents", responses=ERRORS)
+def list_documents(dossier: VisibleDossier, session: SessionDep) -> list[PaperOut]:
+    """The papers of the dossier's procedure version, each with the file uploaded for it (null fields when
+    none); the same visibility as the dossier."""
+    return [PaperOut(code=p.code, name=p.name, mandatory=p.mandatory,
+                     filename=p.document.filename if p.document else None,
+                     content_type=p.document.content_type if p.document else None,
+                     size=p.document.size_bytes if p.document else None,
+                     sha256=p.document.sha256 if p.document else None,
+                     uploaded_at=p.document.uploaded_at if p.document else None)
+            for p in uploads.papers(session, dossier)]
+
+
+@router.get("/{code}/documents/{document_code}", response_class=Response, responses={
+    200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in uploads.ALLOWED_TYPES},
+          "description": "The uploaded file, with its content type and file name (RFC 6266)"},
+    **ERRORS})
+def download_document(dossier: VisibleDossier, document_code: str, session: SessionDep) -> Response:
+    """The file uploaded for one paper; 404 ``DOCUMENT_NOT_FOUND`` when the procedure has no such paper,
+    ``DOCUMENT_FILE_NOT_FOUND`` when nothing was uploaded for it."""
+    document, blob = uploads.uploaded_file(session, dossier, document_code)
+    return Response(blob.content, media_type=document.content_type or blob.content_type, headers={
+        "Content-Disposition": uploads.content_disposition(document.filename or document_code),
+        "ETag": f'"{blob.sha256}"', "X-Content-Type-Options": "nosniff"})

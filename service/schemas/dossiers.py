@@ -85,6 +85,19 @@ class DocumentOut(BaseModel):
     uploaded_at: LocalDateTime | None
 
 
+class PaperOut(BaseModel):
+    """A paper (thành phần hồ sơ) of the dossier's procedure version, with its uploaded file if any."""
+
+    code: str
+    name: str
+    mandatory: bool
+    filename: str | None
+    content_type: str | None
+    size: int | None
+    sha256: str | None
+    uploaded_at: LocalDateTime | None
+
+
 class DossierOut(BaseModel):
     code: str
     procedure_code: str
