@@ -20,6 +20,7 @@ from service.routers import (
     auth,
     calendar,
     dossiers,
+    forms,
     health,
     pki,
     postal,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(postal.router, prefix=API_PREFIX)
     app.include_router(results.router, prefix=API_PREFIX)
+    app.include_router(forms.router, prefix=API_PREFIX)
     app.include_router(pki.router, prefix=API_PREFIX)
     if settings.simulation:
         app.include_router(sim.router, prefix=API_PREFIX)
