@@ -105,3 +105,31 @@ def test_bad_callers_and_bad_input(scene: tuple[World, dict[str, str]], who: str
     assert response.json()["code"] == code
     if mentions:
         assert mentions in response.json()["detail"]
+
+
+def statements_of(world: World, who: str, **params: Any) -> int:
+    """How many SQL statements one GET /worklist runs."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        worklist(world, who, **params)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_no_query_per_row(scene: tuple[World, dict[str, str]]) -> None:
+    world, _ = scene
+    before = statements_of(world, "processor")
+    for _ in range(6):
+        code = world.submit()["code"]
+        world.act(code, "assign", "receiver", {"assignee": "chuyenvien"})
+    assert len(worklist(world, "processor")["items"]) == 11
+    assert statements_of(world, "processor") == before
