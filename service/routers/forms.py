@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from service.deps import ContextDep, CurrentUser, NowDep, SessionDep, StaffUser
-from service.errors import Unprocessable
+from service.errors import ForbiddenRole, NotFound, Unprocessable
+from service.models import Agency, User
 from service.operations import dossiers, forms, pki, results
-from service.operations.statistics import scope_for
 from service.routers.results import PDF_RESPONSES, obtain_signer
 from service.schemas.common import AGENCY_CODE_PATTERN, LocalDateTime, Problem
 from service.signing.forms import REGISTER_COLUMNS, register_cells
@@ -79,11 +79,17 @@ def _period(first: date, last: date) -> None:
                             code="INVALID_PERIOD")
 
 
-def _desk(session: Any, user: Any, agency_code: str | None) -> str:
-    agency = scope_for(session, user, agency_code)
-    if agency is None:
+def _desk(session: Any, user: User, agency_code: str | None) -> str:
+    """Staff print their own desk's register (403 for another agency's); an admin names the agency."""
+    if user.role != "admin":
+        if agency_code is not None and agency_code != user.agency_code:
+            raise ForbiddenRole("Cán bộ chỉ được in sổ theo dõi hồ sơ của cơ quan mình.")
+        return user.agency_code  # type: ignore[return-value]
+    if agency_code is None:
         raise Unprocessable("Cần chọn cơ quan (agency_code) để in sổ theo dõi hồ sơ.", code="AGENCY_REQUIRED")
-    return agency
+    if session.get(Agency, agency_code) is None:
+        raise NotFound(f"Không tìm thấy cơ quan có mã {agency_code}.", code="AGENCY_NOT_FOUND")
+    return agency_code
 
 
 @router.get("/register", response_class=Response, responses=PDF_RESPONSES)
