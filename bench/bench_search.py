@@ -26,7 +26,6 @@ import random
 import statistics as pystats
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -105,33 +104,33 @@ def officer_and_samples(db: Database) -> tuple[User, dict[str, list[str]]]:
     }
 
 
-def measure(url: str, probes: int) -> dict[str, list[float]]:
-    """Per search: the query's times (``name``) and the query plus the representation (``name + present``)."""
-    db = Database(url)
-    out: dict[str, list[float]] = {}
+def measure(urls: dict[str, str], probes: int) -> dict[str, dict[str, list[float]]]:
+    """Per size and search: the query's times (``name``) and the query plus the representation
+    (``name + present``). The sizes alternate probe by probe, so that load on a shared machine hits both alike."""
+    dbs = {size: Database(url) for size, url in urls.items()}
+    out: dict[str, dict[str, list[float]]] = {size: {} for size in urls}
     try:
-        officer, terms = officer_and_samples(db)
-        runs: dict[str, Callable[[int], ops.DossierFilter]] = {
-            name: (lambda i, values=values: ops.DossierFilter(q=values[i % len(values)]))
-            for name, values in terms.items()}
-        runs["first page by due date"] = lambda i: ops.DossierFilter(sort="due_at")
-        for name, make in runs.items():
-            query: list[float] = []
-            total: list[float] = []
+        setups = {size: officer_and_samples(db) for size, db in dbs.items()}
+        names = [*setups[next(iter(setups))][1], "first page by due date"]
+        for name in names:
             for i in range(probes + 5):
-                with db.transaction(read_only=True) as session:
-                    started = time.perf_counter()
-                    rows, _ = ops.list_page(session, user=officer, filters=make(i), now=NOW, limit=50, cursor=None)
-                    searched = time.perf_counter()
-                    ops.present(session, rows, now=NOW)
-                    ended = time.perf_counter()
-                if i >= 5:
-                    query.append((searched - started) * 1000)
-                    total.append((ended - started) * 1000)
-            out[name] = query
-            out[f"{name} + present"] = total
+                for size, db in dbs.items():
+                    officer, terms = setups[size]
+                    filters = (ops.DossierFilter(sort="due_at") if name == "first page by due date"
+                               else ops.DossierFilter(q=terms[name][i % len(terms[name])]))
+                    with db.transaction(read_only=True) as session:
+                        started = time.perf_counter()
+                        rows, _ = ops.list_page(session, user=officer, filters=filters, now=NOW, limit=50,
+                                                cursor=None)
+                        searched = time.perf_counter()
+                        ops.present(session, rows, now=NOW)
+                        ended = time.perf_counter()
+                    if i >= 5:
+                        out[size].setdefault(name, []).append((searched - started) * 1000)
+                        out[size].setdefault(f"{name} + present", []).append((ended - started) * 1000)
     finally:
-        db.dispose()
+        for db in dbs.values():
+            db.dispose()
     return out
 
 
@@ -173,11 +172,11 @@ def main() -> None:
     sources = {size: sqlite_url(size, args.regenerate, args.workers) for size in (small, large)}
     counts = {size: dossier_count(url) for size, url in sources.items()}
     if not args.no_sqlite:
-        report("SQLite", small, large, {size: measure(url, args.probes) for size, url in sources.items()}, counts)
+        report("SQLite", small, large, measure(sources, args.probes), counts)
     if not args.no_postgres:
         urls = {size: postgres_url(size, sources[size], args.pg_server, args.pg_prefix, args.regenerate)
                 for size in (small, large)}
-        report("PostgreSQL", small, large, {size: measure(url, args.probes) for size, url in urls.items()}, counts)
+        report("PostgreSQL", small, large, measure(urls, args.probes), counts)
 
 
 if __name__ == "__main__":

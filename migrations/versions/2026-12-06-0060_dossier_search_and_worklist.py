@@ -5,7 +5,9 @@
 * On PostgreSQL the ``pg_trgm`` extension gives GIN trigram indexes on the folded name and on the code, so that
   ``GET /dossiers?q=`` finds a substring without scanning the table.
 * ``(agency_code, status, due_at, id)`` serves the worklist's buckets in due order;
-  ``(agency_code, received_at, id)`` the default ``-received_at`` order within an agency.
+  ``(agency_code, received_at, id)`` the default order within an agency (newest received first, not yet received
+  last), scanned backwards; on PostgreSQL its ``received_at`` keeps NULLs first so that the backward scan ends
+  with them.
 
 Revision ID: 0060
 Revises: 0003
@@ -52,7 +54,8 @@ def upgrade() -> None:
     with op.batch_alter_table("dossier") as batch:
         batch.alter_column("applicant_name_normalised", server_default=None)
         batch.create_index("ix_dossier_agency_code_status_due_at", ["agency_code", "status", "due_at", "id"])
-        batch.create_index("ix_dossier_agency_code_received_at", ["agency_code", "received_at", "id"])
+        batch.create_index("ix_dossier_agency_code_received_at", ["agency_code", "received_at", "id"],
+                           postgresql_ops={"received_at": "NULLS FIRST"})
         batch.create_index("ix_dossier_applicant_name_normalised", ["applicant_name_normalised"],
                            postgresql_using="gin", postgresql_ops={"applicant_name_normalised": "gin_trgm_ops"})
         batch.create_index("ix_dossier_code_trgm", ["code"], postgresql_using="gin",

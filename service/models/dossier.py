@@ -28,7 +28,10 @@ class Dossier(SQLModel, table=True):
         Index("ix_dossier_applicant_user_id_id", "applicant_user_id", "id"),
         Index("ix_dossier_status_id", "status", "id"),
         Index("ix_dossier_agency_code_status_due_at", "agency_code", "status", "due_at", "id"),
-        Index("ix_dossier_agency_code_received_at", "agency_code", "received_at", "id"),
+        # The default list order, newest received first and the not yet received last: SQLite scans this index
+        # backwards as it is (NULL sorts first there); PostgreSQL needs NULLs first in the index for that.
+        Index("ix_dossier_agency_code_received_at", "agency_code", "received_at", "id",
+              postgresql_ops={"received_at": "NULLS FIRST"}),
         # Substring search (GET /dossiers?q=): trigram (pg_trgm) indexes on PostgreSQL, so that a rare match is
         # found without a scan. SQLite has no such index type: the name gets a plain index there, and the code's
         # trigram index is an empty partial index (the unique index on code already exists).
