@@ -12,9 +12,10 @@ Data: ``service.bulk`` generates each size once into ``/tmp/search-bench-<size>.
 databases are reused; ``--regenerate`` rebuilds them.
 
 Each search runs as a desk officer of the busiest agency (visibility is part of the query), through
-``service.operations.dossiers.list_page`` and ``present`` (the SQL and the representation; HTTP adds the same
-few milliseconds at every size). Searches: a full name typed without diacritics, a family name alone (common),
-a code fragment (the agency's dossiers of one day), an exact national id, and the first page sorted by due date.
+``service.dossiers.queries.list_page`` and ``service.dossiers.presenter.present`` (the SQL and the
+representation; HTTP adds the same few milliseconds at every size). Searches: a full name typed without
+diacritics, a family name alone (common), a code fragment (the agency's dossiers of one day), an exact national
+id, and the first page sorted by due date.
 Prints the p50 and p90 of ``--probes`` runs per search and size (after a warm-up), and the large ÷ small ratio
 of the p50s (goal ≤ 1.5).
 """
@@ -38,8 +39,9 @@ from sqlalchemy import create_engine, func, text  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from service.db import Database, normalize_database_url  # noqa: E402
+from service.dossiers import presenter  # noqa: E402
+from service.dossiers import queries as ops  # noqa: E402
 from service.models import Dossier, User  # noqa: E402
-from service.operations import dossiers as ops  # noqa: E402
 
 SIZES = {"10k": 10_000, "100k": 100_000, "300k": 300_000, "1m": 1_000_000}
 NOW = datetime(2026, 1, 31, 3, 0, tzinfo=UTC)
@@ -123,7 +125,7 @@ def measure(urls: dict[str, str], probes: int) -> dict[str, dict[str, list[float
                         rows, _ = ops.list_page(session, user=officer, filters=filters, now=NOW, limit=50,
                                                 cursor=None)
                         searched = time.perf_counter()
-                        ops.present(session, rows, now=NOW)
+                        presenter.present(session, rows, now=NOW, due_soon_hours=8)
                         ended = time.perf_counter()
                     if i >= 5:
                         out[size].setdefault(name, []).append((searched - started) * 1000)

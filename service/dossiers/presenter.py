@@ -8,17 +8,18 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from service.domain import lifecycle
-from service.domain.deadlines_ahead import DEFAULT_DUE_SOON_WORKING_HOURS, DeadlineAhead, deadline_ahead
+from service.domain.deadlines_ahead import DeadlineAhead, deadline_ahead
 from service.domain.lifecycle import Status
 from service.dossiers.persist import state_of
 from service.models import Dossier, DossierDocument, Procedure, ResultDocument, Shipment, User
 from service.operations.calendars import calendar_for
 from service.schemas.dossiers import Applicant, DocumentOut, DossierOut, PostalOut, ResultOut
-from service.settings import SETTINGS_KEY
 
 
-def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime) -> list[DossierOut]:
-    """Dossier representations, loading related rows in one query per table (no N+1)."""
+def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
+            due_soon_hours: float) -> list[DossierOut]:
+    """Dossier representations, loading related rows in one query per table (no N+1); ``due_soon`` with at most
+    ``due_soon_hours`` of working time left (``MOTCUA_DUE_SOON_WORKING_HOURS``)."""
     if not dossiers:
         return []
     ids = [d.id for d in dossiers]
@@ -38,18 +39,11 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime) -> 
                                  .order_by(col(Shipment.id))):
         shipments[shipment.dossier_id] = shipment
     calendars = {code: calendar_for(session, code) for code in {d.agency_code for d in dossiers}}
-    threshold = due_soon_working_hours(session)
     return [_present_one(d, procedures[d.procedure_id], assignees.get(d.assignee_id),
                          documents.get(d.id, []), results.get(d.id), shipments.get(d.id), now,  # type: ignore[arg-type]
                          deadline_ahead(calendars[d.agency_code], now, status=d.status, due_at=d.due_at,
-                                        threshold_hours=threshold))
+                                        threshold_hours=due_soon_hours))
             for d in dossiers]
-
-
-def due_soon_working_hours(session: Session) -> float:
-    """``MOTCUA_DUE_SOON_WORKING_HOURS`` of the app that opened ``session`` (the default without one)."""
-    settings = session.info.get(SETTINGS_KEY)
-    return settings.due_soon_working_hours if settings is not None else DEFAULT_DUE_SOON_WORKING_HOURS
 
 
 def result_out(result: ResultDocument) -> ResultOut:

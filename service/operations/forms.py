@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from service.domain.legal_time import to_legal_time
 from service.domain.lifecycle import STATUS_LABEL, Status
 from service.domain.place_names import place_name
+from service.dossiers.slip import history, verify_history
 from service.errors import NotFound
 from service.models import Agency, Dossier, DossierEvent, Procedure, ResultDocument, User
 from service.operations import results
-from service.operations.dossiers import history, verify_history
 from service.settings import Settings
 from service.signing import pki as x
 from service.signing.forms import (
@@ -34,7 +35,6 @@ from service.signing.forms import (
     render_register,
     render_slip,
 )
-from service.timezone import to_local
 
 NOTICE_ACTIONS = {"02": "request_supplement", "03": "reject", "05": "withdraw"}
 """The action that issues each notice form."""
@@ -111,7 +111,7 @@ def notice(session: Session, dossier: Dossier, form: str, settings: Settings) ->
     procedure = session.get(Procedure, dossier.procedure_id)
     names = {d["code"]: d["name"] for d in procedure.required_documents} if procedure else {}
     missing = (event.data or {}).get("missing_documents") or []
-    issued_at = to_local(event.at)
+    issued_at = to_legal_time(event.at)
     requested_by = None
     if form == "05":
         requested_by = ("Người nộp hồ sơ" if event.actor_role == "citizen"
@@ -124,7 +124,7 @@ def notice(session: Session, dossier: Dossier, form: str, settings: Settings) ->
         issued_at=issued_at, signer_name=_full_name(session, event.actor),
         reason=event.note or ("Theo đề nghị của người nộp hồ sơ" if form == "05" else "—"),
         items=[f"{names.get(c, c)} ({c})" for c in missing],
-        received_at=to_local(dossier.received_at) if dossier.received_at else None, requested_by=requested_by,
+        received_at=to_legal_time(dossier.received_at) if dossier.received_at else None, requested_by=requested_by,
         lookup_url=results.lookup_url(settings, dossier.code),
     )
     return Issued(results._render(render_form, data), dossier.agency_code, issued_at, FIELD_NAMES[form],
@@ -136,9 +136,9 @@ def control_slip(session: Session, dossier: Dossier, settings: Settings) -> Issu
     where = place_of(session, dossier.agency_code)
     events = history(session, dossier)
     valid, _ = verify_history(session, dossier)
-    issued_at = to_local(events[-1].at)
+    issued_at = to_legal_time(events[-1].at)
     actors = {e.actor: _full_name(session, e.actor) for e in events}
-    rows = [SlipRow(seq=e.seq, at=to_local(e.at), step=STEP_LABEL.get(e.action, e.action),
+    rows = [SlipRow(seq=e.seq, at=to_legal_time(e.at), step=STEP_LABEL.get(e.action, e.action),
                     actor=actors[e.actor], from_status=e.from_status,
                     to_status=STATUS_LABEL[Status(e.to_status)], note=e.note) for e in events]
     desk = _last(session, dossier, "receive")
@@ -146,8 +146,8 @@ def control_slip(session: Session, dossier: Dossier, settings: Settings) -> Issu
         agency_name=where.agency, parent_agency_name=where.parent, place_name=where.place,
         dossier_code=dossier.code, applicant_name=dossier.applicant_full_name,
         procedure_name=_procedure_name(session, dossier),
-        received_at=to_local(dossier.received_at) if dossier.received_at else None,
-        due_at=to_local(dossier.due_at) if dossier.due_at else None, rows=rows,
+        received_at=to_legal_time(dossier.received_at) if dossier.received_at else None,
+        due_at=to_legal_time(dossier.due_at) if dossier.due_at else None, rows=rows,
         timeliness=TIMELINESS_LABEL.get(dossier.timeliness or ""), issued_at=issued_at,
         signer_name=actors.get(desk.actor, desk.actor) if desk else where.agency, chain_valid=valid,
         lookup_url=results.lookup_url(settings, dossier.code),
@@ -187,7 +187,7 @@ def register(session: Session, agency_code: str, first: date, last: date, *, sig
              now: datetime) -> Issued:
     """Mẫu 07 for the period, signed at its end (or now, for a period not over yet)."""
     where = place_of(session, agency_code)
-    issued_at = to_local(min(now, _period(first, last)[1]))
+    issued_at = to_legal_time(min(now, _period(first, last)[1]))
     data = RegisterData(agency_name=where.agency, parent_agency_name=where.parent, place_name=where.place,
                         first=first, last=last, rows=register_rows(session, agency_code, first, last),
                         issued_at=issued_at, signer_name=signer.full_name)

@@ -16,7 +16,6 @@ from sqlalchemy import and_, case, func
 from sqlmodel import Session, col, select
 
 from service.domain.deadlines_ahead import RUNNING_STATUSES, DueSoonWindow, due_soon_window
-from service.dossiers.presenter import due_soon_working_hours
 from service.dossiers.queries import keyset_page
 from service.models import Dossier, User
 from service.operations.calendars import calendar_for
@@ -61,11 +60,11 @@ def bucket_condition(bucket: str, user: User, window: DueSoonWindow) -> Any:
 
 
 def worklist(session: Session, *, user: User, now: datetime, bucket: str | None, limit: int,
-             cursor: str | None) -> Worklist:
+             cursor: str | None, due_soon_hours: float) -> Worklist:
     """The caller's agency's worklist at ``now``; ``bucket`` filters the items (most urgent first: due date
-    ascending, no due date last)."""
+    ascending, no due date last); due soon means at most ``due_soon_hours`` of working time left."""
     assert user.agency_code is not None, "staff belong to an agency"
-    window = due_soon_window(calendar_for(session, user.agency_code), now, due_soon_working_hours(session))
+    window = due_soon_window(calendar_for(session, user.agency_code), now, due_soon_hours)
     scope = and_(col(Dossier.agency_code) == user.agency_code, col(Dossier.status).in_(OPEN_STATUSES))
     totals = session.exec(select(*[
         func.coalesce(func.sum(case((bucket_condition(name, user, window), 1), else_=0)), 0).label(name)

@@ -41,12 +41,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DossierCreated, responses=ERRORS)
 def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: NowDep,
-                   idempotent: IdempotentDep) -> Response:
+                   idempotent: IdempotentDep, context: ContextDep) -> Response:
     """Lodge a dossier: online by a citizen, at the counter or by post by a receiver."""
 
     def lodge() -> StoredAnswer:
         submitted = submission.submit(session, user=user, data=data, now=now)
-        view = presenter.present(session, [submitted.dossier], now=now)[0]
+        view = presenter.present(session, [submitted.dossier], now=now,
+                                 due_soon_hours=context.settings.due_soon_working_hours)[0]
         body = DossierCreated(**view.model_dump(), tracking_secret=submitted.tracking_secret)
         return StoredAnswer(201, body.model_dump(mode="json"), {"Location": f"/api/v1/dossiers/{view.code}",
                                                                 "ETag": f'"{view.version}"'})
@@ -56,7 +57,7 @@ def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: N
 
 @router.get("", responses=ERRORS)
 def list_dossiers(
-    user: CurrentUser, session: SessionDep, now: NowDep,
+    user: CurrentUser, session: SessionDep, now: NowDep, context: ContextDep,
     status_: Annotated[StatusName | None, Query(alias="status")] = None,
     procedure_code: Annotated[str | None, Query(max_length=64)] = None,
     agency_code: Annotated[str | None, Query(max_length=35)] = None,
@@ -81,12 +82,15 @@ def list_dossiers(
                                     applicant_national_id, channel, q=q, due_before=due_before,
                                     due_after=due_after, sort=sort)
     rows, next_cursor = queries.list_page(session, user=user, filters=filters, now=now, limit=limit, cursor=cursor)
-    return Page(items=presenter.present(session, rows, now=now), next_cursor=next_cursor)
+    return Page(items=presenter.present(session, rows, now=now,
+                                        due_soon_hours=context.settings.due_soon_working_hours),
+                next_cursor=next_cursor)
 
 
 @router.get("/{code}", responses=ERRORS)
-def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, response: Response) -> DossierOut:
-    view = presenter.present(session, [dossier], now=now)[0]
+def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, response: Response,
+                context: ContextDep) -> DossierOut:
+    view = presenter.present(session, [dossier], now=now, due_soon_hours=context.settings.due_soon_working_hours)[0]
     response.headers["ETag"] = f'"{view.version}"'
     return view
 
@@ -106,7 +110,8 @@ def perform_action(
     def apply() -> StoredAnswer:
         actions.act(session, user=user, dossier=dossier, action=parsed, payload=payload, if_match=if_match,
                     now=now, effects=context.effects)
-        view = presenter.present(session, [dossier], now=now)[0]
+        view = presenter.present(session, [dossier], now=now,
+                                 due_soon_hours=context.settings.due_soon_working_hours)[0]
         return StoredAnswer(200, view.model_dump(mode="json"), {"ETag": f'"{view.version}"'})
 
     return idempotent.answer(f"POST /dossiers/{dossier.code}/actions/{parsed.value}", payload or {}, apply)

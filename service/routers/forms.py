@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from service.deps import ContextDep, CurrentUser, NowDep, SessionDep, StaffUser
+from service.deps import ContextDep, NowDep, SessionDep, StaffUser, VisibleDossier
 from service.errors import ForbiddenRole, NotFound, Unprocessable
 from service.models import Agency, User
-from service.operations import dossiers, forms, pki, results
+from service.operations import forms, pki, results
 from service.routers.results import PDF_RESPONSES, obtain_signer
 from service.schemas.common import AGENCY_CODE_PATTERN, LocalDateTime, Problem
 from service.signing.forms import REGISTER_COLUMNS, register_cells
@@ -38,11 +38,10 @@ class FormOut(BaseModel):
 
 
 @router.get("/dossiers/{code}/forms", responses=ERRORS)
-def list_forms(code: str, user: CurrentUser, session: SessionDep) -> list[FormOut]:
+def list_forms(dossier: VisibleDossier, session: SessionDep) -> list[FormOut]:
     """The dossier's documents, oldest first: the receipt (Mẫu 01), the supplement request (02), the refusal to
     receive (03), the apology letter (04), the notice to stop processing (05), the result, and the control slip
     (06), each with the path of its signed PDF. Same visibility as the dossier."""
-    dossier = dossiers.get_visible(session, user, code)
     return [FormOut(form=e.form, title=e.title, issued_at=e.issued_at, href=e.href)
             for e in forms.forms_of(session, dossier)]
 
@@ -60,12 +59,11 @@ def _pdf(content: bytes, filename: str) -> Response:
 
 
 @router.get("/dossiers/{code}/forms/{form}", response_class=Response, responses=PDF_RESPONSES)
-def get_form(code: str, form: Literal["02", "03", "05", "06"], user: CurrentUser, session: SessionDep,
+def get_form(dossier: VisibleDossier, form: Literal["02", "03", "05", "06"], session: SessionDep,
              context: ContextDep) -> Response:
     """Mẫu 02 (issued with ``request_supplement``), 03 (``reject``), 05 (``withdraw``) or 06 (the control
     slip), signed by the agency's one-stop desk at the time of issue. 404 ``FORM_NOT_ISSUED`` when the action
     never happened."""
-    dossier = dossiers.get_visible(session, user, code)
     issued = (forms.control_slip(session, dossier, context.settings) if form == "06"
               else forms.notice(session, dossier, form, context.settings))
     return _pdf(_signed(context, session, issued), issued.filename)

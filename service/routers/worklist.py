@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from service.deps import NowDep, SessionDep, require_roles
+from service.deps import ContextDep, NowDep, SessionDep, require_roles
 from service.domain.roles import Role
 from service.dossiers import presenter
 from service.models import User
@@ -25,7 +25,7 @@ assert set(Bucket.__args__) == set(worklist.BUCKETS)  # type: ignore[attr-define
 
 @router.get("/worklist", responses=ERRORS)
 def get_worklist(
-    user: Staff, session: SessionDep, now: NowDep,
+    user: Staff, session: SessionDep, now: NowDep, context: ContextDep,
     bucket: Annotated[Bucket | None, Query(description="Only the items of this bucket")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -35,6 +35,9 @@ def get_worklist(
     ``to_return`` result ready), ``due_soon`` (running, more than zero and at most MOTCUA_DUE_SOON_WORKING_HOURS
     of working time left), ``overdue`` (running, past due) and ``mine`` (a processor's own dossiers). Items are
     the agency's open dossiers (or one bucket's), soonest due first, keyset-paginated."""
-    page = worklist.worklist(session, user=user, now=now, bucket=bucket, limit=limit, cursor=cursor)
-    return WorklistOut(counts=page.counts, items=presenter.present(session, page.items, now=now),
+    hours = context.settings.due_soon_working_hours
+    page = worklist.worklist(session, user=user, now=now, bucket=bucket, limit=limit, cursor=cursor,
+                             due_soon_hours=hours)
+    return WorklistOut(counts=page.counts, items=presenter.present(session, page.items, now=now,
+                                                                   due_soon_hours=hours),
                        next_cursor=page.next_cursor)
