@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_
+from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import Session, col, select
 
 from service.domain import lifecycle
@@ -71,7 +71,7 @@ def search_condition(q: str) -> Any:
     diacritics or case (đ read as d), or as the exact national id; readings that cannot match are left out
     (:func:`service.domain.search.search_terms`)."""
     terms = search_terms(q)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if terms.code_piece:
         conditions.append(col(Dossier.code).like(f"%{_like_escape(terms.code_piece)}%", escape="\\"))
     if terms.name_piece:
@@ -154,7 +154,7 @@ def keyset_page(session: Session, query: Any, *, column: Any, descending: bool, 
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    return rows[:limit], encode_cursor(sort, getattr(last, column.key), last.id)  # type: ignore[arg-type]
+    return rows[:limit], encode_cursor(sort, getattr(last, column.key), last.id)
 
 
 # ---------------------------------------------------------------- public lookup
