@@ -356,6 +356,7 @@ def bulk_insert(url: str, first: int, last: int) -> float:
                 "applicant_user_id": None,
                 "applicant_national_id": f"0220{i:08d}",
                 "applicant_full_name": "Nguyễn Văn An",
+                "applicant_name_normalised": "nguyen van an",
                 "applicant_phone": None,
                 "applicant_address": None,
                 "submitted_at": received,
@@ -376,6 +377,7 @@ def bulk_insert(url: str, first: int, last: int) -> float:
                 "paid": False,
                 "paid_online": False,
                 "assisted": False,
+                "digitised": False,
                 "assignee_id": None,
                 "processing_value": 3,
                 "processing_unit": "working_days",
@@ -417,6 +419,12 @@ def scale(backend: str, small_url: str, large_url: str, args: argparse.Namespace
     per_day = len(AGENCIES) * PER_AGENCY_DAY
     day0 = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)  # the local reading of the first receipt, as in codes
 
+    def deep_cursor(i: int) -> str:
+        """The cursor after row ``i`` (id ``i + 1``) in the default newest-received-first order."""
+        day, seq = i // per_day, (i // len(AGENCIES)) % PER_AGENCY_DAY + 1
+        received = datetime(2025, 6, 2, 1, 0, tzinfo=UTC) + timedelta(days=day, seconds=seq * 50)
+        return encode_cursor("-received_at", received, i + 1)
+
     def code_of(i: int) -> str:
         day, seq = i // per_day, (i // len(AGENCIES)) % PER_AGENCY_DAY + 1
         return f"{COMMUNE}-{day0 + timedelta(days=day, seconds=seq * 50):%y%m%d}-{seq:04d}"
@@ -448,9 +456,8 @@ def scale(backend: str, small_url: str, large_url: str, args: argparse.Namespace
                     "/api/v1/dossiers",
                     {
                         "limit": 50,
-                        "cursor": encode_cursor(
-                            rows[rng.randrange(min(50 + len(rows) // 4, len(rows) - 1), len(rows))] + 1
-                        ),
+                        "cursor": deep_cursor(rows[rng.randrange(min(50 + len(rows) // 4, len(rows) - 1),
+                                                                  len(rows))]),
                     },
                 )
             else:

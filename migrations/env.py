@@ -19,6 +19,15 @@ def database_url() -> str:
     return config.attributes.get("database_url") or os.environ.get("MOTCUA_DATABASE_URL") or DEFAULT_URL
 
 
+UNCOMPARED_INDEXES = frozenset({"ix_dossier_agency_code_received_at"})
+"""Indexes whose PostgreSQL form reflects differently from the model (``received_at NULLS FIRST`` reads back as an
+expression): created by their migration, left out of the model comparison of ``alembic check``."""
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (type_ == "index" and name in UNCOMPARED_INDEXES)
+
+
 def run_migrations_offline() -> None:
     context.configure(url=database_url(), target_metadata=metadata, literal_binds=True,
                       render_as_batch=database_url().startswith("sqlite"))
@@ -41,6 +50,7 @@ def run_migrations_online() -> None:
             target_metadata=metadata,
             render_as_batch=sqlite,
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -44,6 +44,7 @@ from service.domain.calendar import VN_TZ, WorkingCalendar
 from service.domain.errors import DomainError
 from service.domain.legal_time import utc_now
 from service.domain.lifecycle import Action, ActionInput, Assignee, DossierState, Status
+from service.domain.names import fold_name
 from service.domain.roles import Role
 from service.dossiers import slip
 from service.dossiers.actions import change_of
@@ -566,6 +567,7 @@ def _dossier_row(sim: Simulated, dossier_id: int, code: str) -> tuple[Any, ...]:
         agency_code=p.agency_code, channel=sim.channel, result_delivery=state.result_delivery,
         delivery_address=None, applicant_user_id=sim.citizen.id if sim.citizen else None,
         applicant_national_id=sim.applicant_national_id, applicant_full_name=sim.applicant_name,
+        applicant_name_normalised=fold_name(sim.applicant_name),
         applicant_phone=sim.applicant_phone, applicant_address=None, submitted_at=sim.submitted_at,
         fee_vnd=p.fee_vnd, assisted=False, digitised=bool(sim.uploads),
         assignee_id=sim.assignee.id if sim.assignee else None,

@@ -20,6 +20,7 @@ from service.routers import (
     auth,
     calendar,
     dossiers,
+    forms,
     health,
     pki,
     postal,
@@ -29,6 +30,7 @@ from service.routers import (
     results,
     sim,
     statistics,
+    worklist,
 )
 from service.settings import Settings
 
@@ -75,10 +77,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(health.router)
-    for module in (auth, agencies, procedures, calendar, dossiers, public, ratings, statistics):
+    for module in (auth, agencies, procedures, calendar, dossiers, public, ratings, statistics, worklist):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(postal.router, prefix=API_PREFIX)
     app.include_router(results.router, prefix=API_PREFIX)
+    app.include_router(forms.router, prefix=API_PREFIX)
     app.include_router(pki.router, prefix=API_PREFIX)
     if settings.simulation:
         app.include_router(sim.router, prefix=API_PREFIX)

@@ -8,14 +8,18 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from service.domain import lifecycle
+from service.domain.deadlines_ahead import DeadlineAhead, deadline_ahead
 from service.domain.lifecycle import Status
 from service.dossiers.persist import state_of
 from service.models import Dossier, DossierDocument, Procedure, ResultDocument, Shipment, User
+from service.operations.calendars import calendar_for
 from service.schemas.dossiers import Applicant, DocumentOut, DossierOut, PostalOut, ResultOut
 
 
-def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime) -> list[DossierOut]:
-    """Dossier representations, loading related rows in one query per table (no N+1)."""
+def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
+            due_soon_hours: float) -> list[DossierOut]:
+    """Dossier representations, loading related rows in one query per table (no N+1); ``due_soon`` with at most
+    ``due_soon_hours`` of working time left (``MOTCUA_DUE_SOON_WORKING_HOURS``)."""
     if not dossiers:
         return []
     ids = [d.id for d in dossiers]
@@ -34,8 +38,11 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime) -> 
     for shipment in session.exec(select(Shipment).where(col(Shipment.dossier_id).in_(ids))
                                  .order_by(col(Shipment.id))):
         shipments[shipment.dossier_id] = shipment
+    calendars = {code: calendar_for(session, code) for code in {d.agency_code for d in dossiers}}
     return [_present_one(d, procedures[d.procedure_id], assignees.get(d.assignee_id),
-                         documents.get(d.id, []), results.get(d.id), shipments.get(d.id), now)  # type: ignore[arg-type]
+                         documents.get(d.id, []), results.get(d.id), shipments.get(d.id), now,  # type: ignore[arg-type]
+                         deadline_ahead(calendars[d.agency_code], now, status=d.status, due_at=d.due_at,
+                                        threshold_hours=due_soon_hours))
             for d in dossiers]
 
 
@@ -52,7 +59,8 @@ def postal_out(shipment: Shipment) -> PostalOut:
 
 
 def _present_one(d: Dossier, procedure: Procedure, assignee: str | None, documents: list[DossierDocument],
-                 result: ResultDocument | None, shipment: Shipment | None, now: datetime) -> DossierOut:
+                 result: ResultDocument | None, shipment: Shipment | None, now: datetime,
+                 ahead: DeadlineAhead) -> DossierOut:
     status = Status(d.status)
     return DossierOut(
         code=d.code,
@@ -76,6 +84,8 @@ def _present_one(d: Dossier, procedure: Procedure, assignee: str | None, documen
         returned_at=d.returned_at,
         timeliness=d.timeliness,  # type: ignore[arg-type]
         overdue=lifecycle.is_overdue(state_of(d), now),
+        due_soon=ahead.due_soon,
+        working_hours_left=ahead.working_hours_left,
         supplement_count=d.supplement_count,
         extension_count=d.extension_count,
         fee_vnd=d.fee_vnd,

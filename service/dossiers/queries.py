@@ -3,33 +3,87 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import Session, col, select
 
 from service.domain import lifecycle
 from service.domain.lifecycle import Status
 from service.domain.roles import Role
+from service.domain.search import search_terms
 from service.dossiers.submission import secret_hash
 from service.dossiers.visibility import visibility_filter
 from service.errors import NotFound, Unprocessable
 from service.models import Dossier, Procedure, User
 from service.schemas.dossiers import PublicDossier
 
+SORTS = ("-received_at", "due_at")
+"""The orders of ``GET /dossiers``: newest received first (not yet received last), or soonest due first (no due
+date last); ties by id."""
 
-def encode_cursor(dossier_id: int) -> str:
-    return base64.urlsafe_b64encode(str(dossier_id).encode()).decode().rstrip("=")
+
+def encode_cursor(sort: str, value: datetime | None, dossier_id: int) -> str:
+    """An opaque cursor: the sort key and id of the last row of a page."""
+    payload = {"s": sort, "v": value.astimezone(UTC).isoformat() if value is not None else None, "i": dossier_id}
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str, sort: str) -> tuple[datetime | None, int]:
+    """``(value, id)`` of a cursor made by :func:`encode_cursor` for the same ``sort``; 422 ``INVALID_CURSOR``
+    for anything else (malformed, forged, or made for another order)."""
     try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (ValueError, UnicodeDecodeError):
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        value, dossier_id = payload["v"], payload["i"]
+        if payload["s"] != sort or type(dossier_id) is not int or not (value is None or isinstance(value, str)):
+            raise ValueError
+        instant = datetime.fromisoformat(value) if value is not None else None
+        if instant is not None and instant.tzinfo is None:
+            raise ValueError
+        return instant, dossier_id
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError, binascii.Error):
         raise Unprocessable("Con trỏ phân trang không hợp lệ.", code="INVALID_CURSOR") from None
+
+
+def keyset_order(column: Any, *, descending: bool) -> tuple[Any, ...]:
+    """ORDER BY ``column`` (NULLs last on both databases), then id in the same direction."""
+    first = col(column).desc() if descending else col(column).asc()
+    return (first.nulls_last(), col(Dossier.id).desc() if descending else col(Dossier.id).asc())
+
+
+def keyset_after(column: Any, *, descending: bool, value: datetime | None, dossier_id: int) -> Any:
+    """The rows after ``(value, dossier_id)`` in :func:`keyset_order`."""
+    column = col(column)
+    next_id = col(Dossier.id) < dossier_id if descending else col(Dossier.id) > dossier_id
+    if value is None:
+        return and_(column.is_(None), next_id)
+    beyond = column < value if descending else column > value
+    return or_(beyond, and_(column == value, next_id), column.is_(None))
+
+
+def search_condition(q: str) -> Any:
+    """``q`` as a substring of the code (case ignored), as a substring of the applicant's name compared without
+    diacritics or case (đ read as d), or as the exact national id; readings that cannot match are left out
+    (:func:`service.domain.search.search_terms`)."""
+    terms = search_terms(q)
+    conditions: list[ColumnElement[bool]] = []
+    if terms.code_piece:
+        conditions.append(col(Dossier.code).like(f"%{_like_escape(terms.code_piece)}%", escape="\\"))
+    if terms.name_piece:
+        conditions.append(col(Dossier.applicant_name_normalised).like(f"%{_like_escape(terms.name_piece)}%",
+                                                                      escape="\\"))
+    if terms.national_id:
+        conditions.append(col(Dossier.applicant_national_id) == terms.national_id)
+    return or_(*conditions) if conditions else false()
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def overdue_condition(now: datetime) -> Any:
@@ -51,11 +105,16 @@ class DossierFilter:
     received_to: datetime | None = None
     applicant_national_id: str | None = None
     channel: str | None = None
+    q: str | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    sort: str = "-received_at"
 
 
 def list_page(session: Session, *, user: User, filters: DossierFilter, now: datetime, limit: int,
               cursor: str | None) -> tuple[list[Dossier], str | None]:
-    """Newest first, keyset-paginated on the primary key: each page is one index range scan, no OFFSET, no count."""
+    """One page in ``filters.sort`` order, keyset-paginated (no OFFSET, no count). Visibility is part of the
+    query, so a search never reads another agency's rows."""
     query = select(Dossier).where(visibility_filter(user))
     if filters.status:
         query = query.where(Dossier.status == filters.status)
@@ -74,11 +133,28 @@ def list_page(session: Session, *, user: User, filters: DossierFilter, now: date
         query = query.where(col(Dossier.received_at) < filters.received_to)
     if filters.applicant_national_id and user.role != Role.CITIZEN:
         query = query.where(Dossier.applicant_national_id == filters.applicant_national_id)
+    if filters.q:
+        query = query.where(search_condition(filters.q))
+    if filters.due_after:
+        query = query.where(col(Dossier.due_at) >= filters.due_after)
+    if filters.due_before:
+        query = query.where(col(Dossier.due_at) < filters.due_before)
+    column, descending = (Dossier.due_at, False) if filters.sort == "due_at" else (Dossier.received_at, True)
+    return keyset_page(session, query, column=column, descending=descending, sort=filters.sort, limit=limit,
+                       cursor=cursor)
+
+
+def keyset_page(session: Session, query: Any, *, column: Any, descending: bool, sort: str, limit: int,
+                cursor: str | None) -> tuple[list[Dossier], str | None]:
+    """``limit`` rows of ``query`` ordered by ``column`` then id, after ``cursor``; and the next cursor."""
     if cursor:
-        query = query.where(col(Dossier.id) < decode_cursor(cursor))
-    rows = list(session.exec(query.order_by(col(Dossier.id).desc()).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None  # type: ignore[arg-type]
-    return rows[:limit], next_cursor
+        value, last_id = decode_cursor(cursor, sort)
+        query = query.where(keyset_after(column, descending=descending, value=value, dossier_id=last_id))
+    rows = list(session.exec(query.order_by(*keyset_order(column, descending=descending)).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(sort, getattr(last, column.key), last.id)
 
 
 # ---------------------------------------------------------------- public lookup

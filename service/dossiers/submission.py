@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from service.domain import lifecycle, postal
 from service.domain.calendar import WorkingCalendar
 from service.domain.lifecycle import DossierState, Status
+from service.domain.names import fold_name
 from service.domain.roles import Role
 from service.domain.submission import DocumentRequirement, ProcedureTerms, check_channel_for_role, check_submission
 from service.dossiers.numbering import next_code
@@ -109,7 +110,8 @@ def lodged_values(procedure: Procedure, user: User, data: DossierIn, *, applican
         "agency_code": procedure.agency_code, "channel": data.channel, "result_delivery": data.result_delivery,
         "delivery_address": data.delivery_address, "status": Status.SUBMITTED.value,
         "applicant_user_id": applicant_user_id, "applicant_national_id": applicant.national_id,
-        "applicant_full_name": applicant.full_name, "applicant_phone": applicant.phone,
+        "applicant_full_name": applicant.full_name, "applicant_name_normalised": fold_name(applicant.full_name),
+        "applicant_phone": applicant.phone,
         "applicant_address": applicant.address, "submitted_at": now, "fee_vnd": procedure.fee_vnd,
         "assisted": data.assisted, "digitised": False, "processing_value": procedure.processing_value,
         "processing_unit": procedure.processing_unit, "supplement_policy": procedure.supplement_policy,

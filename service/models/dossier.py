@@ -27,6 +27,18 @@ class Dossier(SQLModel, table=True):
         Index("ix_dossier_agency_code_id", "agency_code", "id"),
         Index("ix_dossier_applicant_user_id_id", "applicant_user_id", "id"),
         Index("ix_dossier_status_id", "status", "id"),
+        Index("ix_dossier_agency_code_status_due_at", "agency_code", "status", "due_at", "id"),
+        # The default list order, newest received first and the not yet received last: SQLite scans this index
+        # backwards as it is (NULL sorts first there); PostgreSQL needs NULLs first in the index for that.
+        Index("ix_dossier_agency_code_received_at", "agency_code", "received_at", "id",
+              postgresql_ops={"received_at": "NULLS FIRST"}),
+        # Substring search (GET /dossiers?q=): trigram (pg_trgm) indexes on PostgreSQL, so that a rare match is
+        # found without a scan. SQLite has no such index type: the name gets a plain index there, and the code's
+        # trigram index is an empty partial index (the unique index on code already exists).
+        Index("ix_dossier_applicant_name_normalised", "applicant_name_normalised", postgresql_using="gin",
+              postgresql_ops={"applicant_name_normalised": "gin_trgm_ops"}),
+        Index("ix_dossier_code_trgm", "code", postgresql_using="gin", postgresql_ops={"code": "gin_trgm_ops"},
+              sqlite_where=text("0")),
         Index("ix_dossier_long_running", "received_at",
               postgresql_where=text(LONG_RUNNING_WHERE["postgresql"]),
               sqlite_where=text(LONG_RUNNING_WHERE["sqlite"])),
@@ -46,6 +58,8 @@ class Dossier(SQLModel, table=True):
     applicant_user_id: int | None = Field(default=None, foreign_key="user_account.id")
     applicant_national_id: str = Field(max_length=12, index=True)
     applicant_full_name: str = Field(max_length=255)
+    applicant_name_normalised: str = Field(default="", max_length=255)
+    """The name folded for search (:func:`service.domain.names.fold_name`): no diacritics, lower case."""
     applicant_phone: str | None = Field(default=None, max_length=32)
     applicant_address: str | None = Field(default=None, max_length=500)
 

@@ -28,6 +28,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from service.domain.legal_time import to_legal_time
+from service.domain.place_names import place_name
 from service.dossiers.effects import EffectCall, Outcome
 from service.errors import AppError, NotFound
 from service.models import Agency, Blob, Dossier, DossierDocument, DossierEvent, Procedure, ResultDocument, User
@@ -91,15 +92,18 @@ class _Names:
     agency: str
     parent: str | None
     procedure: str
+    place: str | None = None  # the date line's place (Decree 30/2020 Appendix I)
 
 
 def _names(session: Session, dossier: Dossier) -> _Names:
     agency = session.get(Agency, dossier.agency_code)
     parent = session.get(Agency, agency.parent_code) if agency and agency.parent_code else None
+    grandparent = session.get(Agency, parent.parent_code) if parent and parent.parent_code else None
     procedure = session.get(Procedure, dossier.procedure_id)
     return _Names(agency=agency.name if agency else dossier.agency_code,
                   parent=parent.name if parent else None,
-                  procedure=procedure.name if procedure else dossier.procedure_code)
+                  procedure=procedure.name if procedure else dossier.procedure_code,
+                  place=place_name(a.name for a in (agency, parent, grandparent) if a is not None))
 
 
 # ---------------------------------------------------------------- the result (approve)
@@ -136,7 +140,7 @@ def sign_result(call: EffectCall, *, settings: Settings | None) -> Outcome:
         applicant_address=dossier.applicant_address,
         decision_text=_decision_text(dossier, names, body.note, settings),
         approver_name=user.full_name, decided_at=now, lookup_url=lookup_url(settings, dossier.code),
-        lookup_note=LOOKUP_NOTE,
+        lookup_note=LOOKUP_NOTE, place_name=names.place,
     )
     pdf = sign(_render(render_result, data), signer, field_name=RESULT_FIELD, reason=RESULT_REASON,
                location=names.agency, at=now)
@@ -227,7 +231,7 @@ def receipt(session: Session, dossier: Dossier, settings: Settings) -> Receipt:
         received_at=received_at, due_at=to_legal_time(event.due_at),
         delivery_place=_delivery_place(dossier, names),
         receiver_name=_full_name(session, event.actor), lookup_url=lookup_url(settings, dossier.code),
-        lookup_note=LOOKUP_NOTE, receipt_number=dossier.code.rsplit("-", 1)[-1],
+        lookup_note=LOOKUP_NOTE, receipt_number=dossier.code.rsplit("-", 1)[-1], place_name=names.place,
     )
     return Receipt(data=data, agency_code=dossier.agency_code, signed_at=received_at)
 
@@ -265,7 +269,7 @@ def apology(session: Session, dossier: Dossier, settings: Settings) -> Apology:
         new_due_at=datetime.fromisoformat(letter["new_due_at"]),
         reason=letter.get("reason") or event.note or "—",
         signer_name=_full_name(session, event.actor), issued_at=issued_at,
-        lookup_url=lookup_url(settings, dossier.code), lookup_note=LOOKUP_NOTE,
+        lookup_url=lookup_url(settings, dossier.code), lookup_note=LOOKUP_NOTE, place_name=names.place,
     )
     return Apology(data=data, signer_username=event.actor, signed_at=issued_at)
 

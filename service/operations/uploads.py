@@ -4,14 +4,17 @@ the server, stored content-addressed in the ``blob`` table (same transaction as 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
+from urllib.parse import quote
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.domain.lifecycle import DossierState
 from service.dossiers.persist import Change, SessionWriter, persist, state_of
-from service.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from service.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from service.models import Blob, Dossier, DossierDocument, Procedure, User
 
 ALLOWED_TYPES = {
@@ -88,3 +91,53 @@ def upload_change(*, actor: str, actor_role: str, state: DossierState, document_
                   at=now, state=state, note=f"Tải lên {document_code}: {filename}",
                   data={"document": document_code, "sha256": sha256, "size_bytes": size_bytes},
                   columns={"digitised": True})
+
+
+# ---------------------------------------------------------------- the dossier's papers
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper of the dossier's procedure version, with its uploaded file if any."""
+
+    code: str
+    name: str
+    mandatory: bool
+    document: DossierDocument | None
+
+
+def papers(session: Session, dossier: Dossier) -> list[Paper]:
+    """Every paper the dossier's procedure version names (in its order), then any other declared one, each with
+    the file uploaded for it; one query for the dossier's rows."""
+    procedure = session.get(Procedure, dossier.procedure_id)
+    rows = {d.code: d for d in session.exec(select(DossierDocument).where(DossierDocument.dossier_id == dossier.id)
+                                            .order_by(col(DossierDocument.id)))}
+    required = procedure.required_documents if procedure else []
+    listed = [Paper(d["code"], d["name"], bool(d.get("mandatory", True)), rows.pop(d["code"], None))
+              for d in required]
+    return listed + [Paper(code, row.name, False, row) for code, row in rows.items()]
+
+
+def uploaded_file(session: Session, dossier: Dossier, document_code: str) -> tuple[DossierDocument, Blob]:
+    """The file uploaded for ``document_code``: 404 ``DOCUMENT_NOT_FOUND`` when the procedure has no such paper,
+    404 ``DOCUMENT_FILE_NOT_FOUND`` when none was uploaded."""
+    paper = next((p for p in papers(session, dossier) if p.code == document_code), None)
+    if paper is None:
+        raise NotFound(f"Thủ tục của hồ sơ {dossier.code} không có thành phần hồ sơ {document_code}.",
+                       code="DOCUMENT_NOT_FOUND")
+    blob = session.get(Blob, paper.document.storage_key) if paper.document and paper.document.storage_key else None
+    if paper.document is None or blob is None:
+        raise NotFound(f"Chưa có tệp nào được tải lên cho thành phần hồ sơ {document_code}.",
+                       code="DOCUMENT_FILE_NOT_FOUND")
+    return paper.document, blob
+
+
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """``Content-Disposition`` with the file's own (e.g. Vietnamese) name as RFC 6266 / RFC 8187 ``filename*``
+    and a plain-ASCII ``filename`` for older clients: "Tờ khai.pdf" → ``filename="To khai.pdf";
+    filename*=UTF-8''T%E1%BB%9D%20khai.pdf``."""
+    name = unicodedata.normalize("NFC", filename).replace("\r", " ").replace("\n", " ") or "file"
+    decomposed = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    ascii_name = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in ascii_name)
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -4,7 +4,7 @@ calls the dossier slice (:mod:`service.dossiers`) once and answers; ``{code}`` r
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Header, Query, Response, UploadFile, status
 
@@ -32,6 +32,7 @@ from service.schemas.dossiers import (
     DossierIn,
     DossierOut,
     HistoryEntry,
+    PaperOut,
     StatusName,
 )
 
@@ -40,17 +41,19 @@ router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 Submitter = Annotated[User, Depends(require_roles(Role.CITIZEN, Role.RECEIVER))]
 """Checked before the body is validated (the contract's order: role 403 before body 422)."""
+DossierSort = Literal["-received_at", "due_at"]
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 412, 422)}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DossierCreated, responses=ERRORS)
 def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: NowDep,
-                   idempotent: IdempotentDep) -> Response:
+                   idempotent: IdempotentDep, context: ContextDep) -> Response:
     """Lodge a dossier: online by a citizen, at the counter or by post by a receiver."""
 
     def lodge() -> StoredAnswer:
         submitted = submission.submit(session, user=user, data=data, now=now)
-        view = presenter.present(session, [submitted.dossier], now=now)[0]
+        view = presenter.present(session, [submitted.dossier], now=now,
+                                 due_soon_hours=context.settings.due_soon_working_hours)[0]
         body = DossierCreated(**view.model_dump(), tracking_secret=submitted.tracking_secret)
         return StoredAnswer(201, body.model_dump(mode="json"), {"Location": f"/api/v1/dossiers/{view.code}",
                                                                 "ETag": f'"{view.version}"'})
@@ -60,7 +63,7 @@ def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: N
 
 @router.get("", responses=ERRORS)
 def list_dossiers(
-    user: CurrentUser, session: SessionDep, now: NowDep,
+    user: CurrentUser, session: SessionDep, now: NowDep, context: ContextDep,
     status_: Annotated[StatusName | None, Query(alias="status")] = None,
     procedure_code: Annotated[str | None, Query(max_length=64)] = None,
     agency_code: Annotated[str | None, Query(max_length=35)] = None,
@@ -69,19 +72,31 @@ def list_dossiers(
     received_from: RequestDateTime | None = None,
     received_to: RequestDateTime | None = None,
     applicant_national_id: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
+    q: Annotated[str | None, Query(
+        max_length=100, description="A substring of the dossier code, or of the applicant's name compared "
+                                    "without diacritics and case (đ = d), or an exact 12-digit national id")] = None,
+    due_after: Annotated[RequestDateTime | None, Query(description="due_at at or after this instant")] = None,
+    due_before: Annotated[RequestDateTime | None, Query(description="due_at before this instant")] = None,
+    sort: Annotated[DossierSort, Query(description="-received_at: newest received first (not yet received "
+                                                   "last); due_at: soonest due first (no due date last)")]
+    = "-received_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[DossierOut]:
-    """Dossiers visible to the caller, newest first, keyset-paginated."""
+    """Dossiers visible to the caller (visibility is part of the query), keyset-paginated."""
     filters = queries.DossierFilter(status_, procedure_code, agency_code, overdue, received_from, received_to,
-                                    applicant_national_id, channel)
+                                    applicant_national_id, channel, q=q, due_before=due_before,
+                                    due_after=due_after, sort=sort)
     rows, next_cursor = queries.list_page(session, user=user, filters=filters, now=now, limit=limit, cursor=cursor)
-    return Page(items=presenter.present(session, rows, now=now), next_cursor=next_cursor)
+    return Page(items=presenter.present(session, rows, now=now,
+                                        due_soon_hours=context.settings.due_soon_working_hours),
+                next_cursor=next_cursor)
 
 
 @router.get("/{code}", responses=ERRORS)
-def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, response: Response) -> DossierOut:
-    view = presenter.present(session, [dossier], now=now)[0]
+def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, response: Response,
+                context: ContextDep) -> DossierOut:
+    view = presenter.present(session, [dossier], now=now, due_soon_hours=context.settings.due_soon_working_hours)[0]
     response.headers["ETag"] = f'"{view.version}"'
     return view
 
@@ -101,7 +116,8 @@ def perform_action(
     def apply() -> StoredAnswer:
         actions.act(session, user=user, dossier=dossier, action=parsed, payload=payload, if_match=if_match,
                     now=now, effects=context.effects)
-        view = presenter.present(session, [dossier], now=now)[0]
+        view = presenter.present(session, [dossier], now=now,
+                                 due_soon_hours=context.settings.due_soon_working_hours)[0]
         return StoredAnswer(200, view.model_dump(mode="json"), {"ETag": f'"{view.version}"'})
 
     return idempotent.answer(f"POST /dossiers/{dossier.code}/actions/{parsed.value}", payload or {}, apply)
@@ -129,3 +145,29 @@ def upload_document(dossier: LockedDossier, document_code: str, file: Annotated[
                               content_type=file.content_type or "application/octet-stream", stream=file.file,
                               max_bytes=context.settings.max_upload_bytes, now=now)
     return DocumentOut.model_validate(document, from_attributes=True)
+
+
+@router.get("/{code}/documents", responses=ERRORS)
+def list_documents(dossier: VisibleDossier, session: SessionDep) -> list[PaperOut]:
+    """The papers of the dossier's procedure version, each with the file uploaded for it (null fields when
+    none); the same visibility as the dossier."""
+    return [PaperOut(code=p.code, name=p.name, mandatory=p.mandatory,
+                     filename=p.document.filename if p.document else None,
+                     content_type=p.document.content_type if p.document else None,
+                     size=p.document.size_bytes if p.document else None,
+                     sha256=p.document.sha256 if p.document else None,
+                     uploaded_at=p.document.uploaded_at if p.document else None)
+            for p in uploads.papers(session, dossier)]
+
+
+@router.get("/{code}/documents/{document_code}", response_class=Response, responses={
+    200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in uploads.ALLOWED_TYPES},
+          "description": "The uploaded file, with its content type and file name (RFC 6266)"},
+    **ERRORS})
+def download_document(dossier: VisibleDossier, document_code: str, session: SessionDep) -> Response:
+    """The file uploaded for one paper; 404 ``DOCUMENT_NOT_FOUND`` when the procedure has no such paper,
+    ``DOCUMENT_FILE_NOT_FOUND`` when nothing was uploaded for it."""
+    document, blob = uploads.uploaded_file(session, dossier, document_code)
+    return Response(blob.content, media_type=document.content_type or blob.content_type, headers={
+        "Content-Disposition": uploads.content_disposition(document.filename or document_code),
+        "ETag": f'"{blob.sha256}"', "X-Content-Type-Options": "nosniff"})

@@ -85,6 +85,19 @@ class DocumentOut(BaseModel):
     uploaded_at: LocalDateTime | None
 
 
+class PaperOut(BaseModel):
+    """A paper (thành phần hồ sơ) of the dossier's procedure version, with its uploaded file if any."""
+
+    code: str
+    name: str
+    mandatory: bool
+    filename: str | None
+    content_type: str | None
+    size: int | None
+    sha256: str | None
+    uploaded_at: LocalDateTime | None
+
+
 class DossierOut(BaseModel):
     code: str
     procedure_code: str
@@ -106,6 +119,11 @@ class DossierOut(BaseModel):
     returned_at: LocalDateTime | None
     timeliness: Timeliness | None
     overdue: bool
+    due_soon: bool = Field(description="Running, with more than zero and at most MOTCUA_DUE_SOON_WORKING_HOURS "
+                                       "of working time left")
+    working_hours_left: float | None = Field(
+        description="Working hours left until due_at in the agency's working calendar (negative: overdue by "
+                    "that much); null when the clock is not running (not received, paused or finished)")
     supplement_count: int
     extension_count: int
     fee_vnd: int
@@ -182,3 +200,21 @@ class RatingOut(BaseModel):
     satisfied: bool
     comment: str | None
     at: LocalDateTime
+
+
+class WorklistCounts(BaseModel):
+    to_receive: int
+    to_assign: int
+    processing: int
+    awaiting_supplement: int
+    awaiting_payment: int
+    to_return: int
+    due_soon: int
+    overdue: int
+    mine: int
+
+
+class WorklistOut(BaseModel):
+    counts: WorklistCounts
+    items: list[DossierOut]
+    next_cursor: str | None

@@ -1,4 +1,4 @@
-"""PDF rendering of one-stop forms and result documents (reportlab, DejaVu fonts, QR code).
+"""PDF rendering of one-stop forms and result documents (reportlab, Liberation Serif, QR code).
 
 * Mẫu 01 "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" and Mẫu 04 "Phiếu xin lỗi và hẹn lại ngày trả kết
   quả" follow Circular 01/2018/TT-VPCP (Art. 9: A5 paper; Art. 10: forms are recorded in the one-stop
@@ -52,8 +52,13 @@ __all__ = [
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 FONT_DIR = Path(__file__).parent.parent / "assets" / "fonts"
-FONT = "DejaVuSans"
-FONT_BOLD = "DejaVuSans-Bold"
+FONT = "LiberationSerif"
+FONT_BOLD = "LiberationSerif-Bold"
+FONT_ITALIC = "LiberationSerif-Italic"
+FONT_BOLD_ITALIC = "LiberationSerif-BoldItalic"
+"""Decree 30/2020/NĐ-CP (Appendix I) prescribes a Unicode Times New Roman-style typeface for administrative
+documents. Liberation Serif (SIL Open Font License 1.1, ``assets/fonts/LICENSE-LiberationSerif``) is metrically
+compatible with Times New Roman and covers every Vietnamese letter with its tone marks (a test checks)."""
 
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 NATIONAL_MOTTO = "Độc lập - Tự do - Hạnh phúc"
@@ -183,7 +188,7 @@ def _pdf_date(dt: datetime) -> str:
 
 
 def _t(text: str) -> str:
-    """NFC-normalise (DejaVu has precomposed Vietnamese glyphs) and escape for Paragraph markup;
+    """NFC-normalise (the font has precomposed Vietnamese glyphs) and escape for Paragraph markup;
     newlines become line breaks."""
     return escape(unicodedata.normalize("NFC", text)).replace("\n", "<br/>")
 
@@ -193,9 +198,12 @@ def _t(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _register_fonts() -> None:
-    pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
+    for name, file in ((FONT, "LiberationSerif-Regular.ttf"), (FONT_BOLD, "LiberationSerif-Bold.ttf"),
+                       (FONT_ITALIC, "LiberationSerif-Italic.ttf"),
+                       (FONT_BOLD_ITALIC, "LiberationSerif-BoldItalic.ttf")):
+        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file)))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC,
+                                  boldItalic=FONT_BOLD_ITALIC)
 
 
 @dataclass(frozen=True)

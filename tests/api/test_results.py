@@ -127,7 +127,7 @@ def test_result_pdf_reads_in_vietnamese_with_code_and_lookup(world: World) -> No
         "Thủ tục hành chính: Đăng ký khai sinh",
         "Lê Văn Hùng",
         APPROVER_NAME,
-        "Ngày 03 tháng 03 năm 2026",
+        "Tiên Yên, ngày 03 tháng 03 năm 2026",  # the place in the date line (Decree 30/2020)
         f"/api/v1/public/dossiers/{code}",
         "Mã QR chỉ chứa mã hồ sơ",
         "SIMULATION — NOT FOR LEGAL USE",

@@ -155,5 +155,23 @@ def test_apology_letter() -> None:
 
 
 def test_font_directory_is_vendored() -> None:
-    assert (d.FONT_DIR / "DejaVuSans.ttf").is_file()
-    assert (d.FONT_DIR / "DejaVuSans-Bold.ttf").is_file()
+    for style in ("Regular", "Bold", "Italic", "BoldItalic"):
+        assert (d.FONT_DIR / f"LiberationSerif-{style}.ttf").is_file()
+    assert "SIL" in (d.FONT_DIR / "LICENSE-LiberationSerif").read_text()
+
+
+@pytest.mark.parametrize("style", ["Regular", "Bold", "Italic", "BoldItalic"])
+def test_the_font_has_every_vietnamese_letter(style: str) -> None:
+    """Each Vietnamese letter (17 consonants, 12 vowels × 6 tones), lower and upper case, has its own glyph."""
+    import unicodedata
+
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    letters = set("abcdđeghiklmnopqrstuvxy")
+    for vowel in "aăâeêioôơuưy":
+        letters |= {unicodedata.normalize("NFC", vowel + tone) for tone in ("", "\u0300", "\u0301", "\u0303",
+                                                                              "\u0309", "\u0323")}
+    letters |= {c.upper() for c in letters}
+    font = TTFont(f"check-{style}", str(d.FONT_DIR / f"LiberationSerif-{style}.ttf"))
+    assert len(letters) == 2 * (17 + 12 * 6)
+    assert sorted(c for c in letters if ord(c) not in font.face.charToGlyph) == []

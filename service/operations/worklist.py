@@ -1,0 +1,78 @@
+"""The staff worklist (``GET /worklist``): what the desk must do today and what is about to be late.
+
+Counts per step and the ``due_soon``/``overdue`` buckets come from one aggregate query; a page of items from one
+more (plus the representation's batched look-ups, one query per related table, never one per row). The
+``due_soon``/``overdue`` buckets use :func:`service.domain.deadlines_ahead.due_soon_window`, the range form of the
+same rule that marks each dossier ``due_soon`` and raises the warning events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import and_, case, func
+from sqlmodel import Session, col, select
+
+from service.domain.deadlines_ahead import RUNNING_STATUSES, DueSoonWindow, due_soon_window
+from service.dossiers.queries import keyset_page
+from service.models import Dossier, User
+from service.operations.calendars import calendar_for
+
+STEP_BUCKETS: Final[dict[str, str]] = {
+    "to_receive": "submitted",
+    "to_assign": "received",
+    "processing": "processing",
+    "awaiting_supplement": "awaiting_supplement",
+    "awaiting_payment": "awaiting_payment",
+    "to_return": "result_ready",
+}
+"""Each step of the desk's day and the status it waits in."""
+BUCKETS: Final = (*STEP_BUCKETS, "due_soon", "overdue", "mine")
+OPEN_STATUSES: Final = tuple(STEP_BUCKETS.values())
+"""The worklist holds the dossiers someone at the agency still has to act on."""
+ASSIGNED_STATUSES: Final = ("processing", "awaiting_supplement", "awaiting_payment")
+"""A processor's own dossiers ("mine"): given to them and not yet decided."""
+
+
+@dataclass(frozen=True)
+class Worklist:
+    counts: dict[str, int]
+    items: list[Dossier]
+    next_cursor: str | None
+
+
+def bucket_condition(bucket: str, user: User, window: DueSoonWindow) -> Any:
+    """The SQL condition of one bucket (for a non-processor, ``mine`` selects nothing)."""
+    running = col(Dossier.status).in_(sorted(RUNNING_STATUSES))
+    if bucket in STEP_BUCKETS:
+        return col(Dossier.status) == STEP_BUCKETS[bucket]
+    if bucket == "due_soon":
+        return and_(running, col(Dossier.due_at) > window.after, col(Dossier.due_at) <= window.until)
+    if bucket == "overdue":
+        return and_(running, col(Dossier.due_at) < window.overdue_before)
+    if bucket == "mine":
+        if user.role != "processor":
+            return col(Dossier.id).is_(None)  # never true: the primary key is never null
+        return and_(col(Dossier.assignee_id) == user.id, col(Dossier.status).in_(ASSIGNED_STATUSES))
+    raise ValueError(f"unknown bucket {bucket!r}")
+
+
+def worklist(session: Session, *, user: User, now: datetime, bucket: str | None, limit: int,
+             cursor: str | None, due_soon_hours: float) -> Worklist:
+    """The caller's agency's worklist at ``now``; ``bucket`` filters the items (most urgent first: due date
+    ascending, no due date last); due soon means at most ``due_soon_hours`` of working time left."""
+    assert user.agency_code is not None, "staff belong to an agency"
+    window = due_soon_window(calendar_for(session, user.agency_code), now, due_soon_hours)
+    scope = and_(col(Dossier.agency_code) == user.agency_code, col(Dossier.status).in_(OPEN_STATUSES))
+    totals = session.exec(select(*[
+        func.coalesce(func.sum(case((bucket_condition(name, user, window), 1), else_=0)), 0).label(name)
+        for name in BUCKETS]).where(scope)).one()
+    counts = {name: int(value) for name, value in zip(BUCKETS, totals, strict=True)}
+    query = select(Dossier).where(scope)
+    if bucket is not None:
+        query = query.where(bucket_condition(bucket, user, window))
+    rows, next_cursor = keyset_page(session, query, column=Dossier.due_at, descending=False,
+                                    sort=f"worklist:{bucket or ''}", limit=limit, cursor=cursor)
+    return Worklist(counts, rows, next_cursor)

@@ -1,0 +1,95 @@
+"""GET /dossiers?q=: code substring, the applicant's name without diacritics or case (đ/Đ too), the exact
+national id; due ranges; sort by due date; visibility inside the query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.builders import CITIZEN_ID, World, build_world
+
+
+def found(world: World, who: str, **params: Any) -> list[str]:
+    response = world.client.get("/api/v1/dossiers", params={"limit": 200, **params}, headers=world.as_(who))
+    assert response.status_code == 200, response.text
+    return [item["code"] for item in response.json()["items"]]
+
+
+@pytest.fixture
+def scene(client: TestClient) -> tuple[World, dict[str, str]]:
+    world = build_world(client)
+    s: dict[str, str] = {}
+    s["hung"] = world.submit()["code"]  # Lê Văn Hùng, due Thu 05/03 08:00
+    world.set_clock("2026-03-03T10:00:00+07:00")
+    s["dang"] = world.submit(applicant={"national_id": "001190000777", "full_name": "Đặng Thị Ánh"})["code"]
+    world.set_clock("2026-03-02T15:00:00+07:00")  # the clock may go back: received earlier, due earlier
+    s["thuy"] = world.submit(applicant={"national_id": "001190000888", "full_name": "Trần Thị Thủy"})["code"]
+    s["elsewhere"] = world.submit("receiver.ql", procedure_code="1.001193.000.00.62.H49")["code"]  # Lê Văn Hùng
+    return world, s
+
+
+def test_name_without_diacritics_or_case(scene: tuple[World, dict[str, str]]) -> None:
+    world, s = scene
+    assert found(world, "receiver", q="dang") == [s["dang"]]
+    assert found(world, "receiver", q="ĐẶNG THỊ") == [s["dang"]]
+    assert found(world, "receiver", q="  thi anh ") == [s["dang"]]
+    assert found(world, "receiver", q="le van hung") == [s["hung"]]
+    assert found(world, "receiver", q="thuy") == [s["thuy"]]
+    assert found(world, "receiver", q="thị") == [s["dang"], s["thuy"]]  # newest received first
+    assert found(world, "receiver", q="%") == []  # a wildcard is a character like any other
+
+
+def test_code_substring_and_exact_national_id(scene: tuple[World, dict[str, str]]) -> None:
+    world, s = scene
+    assert found(world, "receiver", q=s["dang"][-11:].lower()) == [s["dang"]]
+    assert found(world, "receiver", q=CITIZEN_ID) == [s["hung"]]
+    assert found(world, "receiver", q=CITIZEN_ID[:-1]) == []  # national ids match exactly
+
+
+def test_visibility_is_part_of_the_search(scene: tuple[World, dict[str, str]]) -> None:
+    world, s = scene
+    assert found(world, "receiver.ql", q="hung") == [s["elsewhere"]]
+    assert found(world, "receiver", q="hung") == [s["hung"]]
+    assert found(world, "other_citizen", q="hung") == []
+    assert set(found(world, "admin", q="hung")) == {s["hung"], s["elsewhere"]}
+
+
+def test_sort_by_due_date_and_due_ranges(scene: tuple[World, dict[str, str]]) -> None:
+    world, s = scene
+    # Due: hung Thu 05/03 08:00; thuy (received Mon 15:00) Thu 15:00; dang (Tue 10:00) Fri 06/03 10:00.
+    assert found(world, "receiver", sort="due_at") == [s["hung"], s["thuy"], s["dang"]]
+    assert found(world, "receiver") == [s["dang"], s["thuy"], s["hung"]]  # -received_at by default
+    assert found(world, "receiver", sort="due_at", due_after="2026-03-05T12:00:00+07:00") == [s["thuy"], s["dang"]]
+    assert found(world, "receiver", due_before="2026-03-05T12:00:00+07:00") == [s["hung"]]
+    pages, cursor = [], None
+    while True:
+        params = {"sort": "due_at", "limit": 1, **({"cursor": cursor} if cursor else {})}
+        response = world.client.get("/api/v1/dossiers", params=params, headers=world.as_("receiver"))
+        pages += [item["code"] for item in response.json()["items"]]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == [s["hung"], s["thuy"], s["dang"]]
+
+
+@pytest.mark.parametrize(("params", "code", "mentions"), [
+    ({"q": "x" * 101}, "VALIDATION_ERROR", "q"),
+    ({"sort": "name"}, "VALIDATION_ERROR", "due_at"),
+    ({"due_before": "2026-03-05T12:00:00"}, "VALIDATION_ERROR", "due_before"),
+])
+def test_bad_search_input(scene: tuple[World, dict[str, str]], params: dict[str, str], code: str,
+                          mentions: str) -> None:
+    world, _ = scene
+    response = world.client.get("/api/v1/dossiers", params=params, headers=world.as_("receiver"))
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == code and mentions in response.json()["detail"]
+
+
+def test_a_cursor_of_one_order_is_refused_in_another(scene: tuple[World, dict[str, str]]) -> None:
+    world, _ = scene
+    first = world.client.get("/api/v1/dossiers", params={"limit": 1, "sort": "due_at"}, headers=world.as_("receiver"))
+    cursor = first.json()["next_cursor"]
+    response = world.client.get("/api/v1/dossiers", params={"cursor": cursor}, headers=world.as_("receiver"))
+    assert response.status_code == 422 and response.json()["code"] == "INVALID_CURSOR"
