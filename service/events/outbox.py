@@ -1,0 +1,94 @@
+"""The outbox: one event row per control-slip row, written in the same transaction, and its CloudEvents form.
+
+Every writer of control-slip rows (the API's operations, the simulator's ledger, the bulk generator) builds the
+row with :func:`slip_event_values` so the three write the very same events; the deadline scanner builds warnings
+with :func:`warning_event_values`. Event data carries no personal data: codes, statuses and instants only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from service.domain.lifecycle import NATIONAL_STATUS_CODE, Status
+from service.models.events import OutboxEvent
+from service.timezone import to_local
+
+EVENT_TABLE = OutboxEvent.__table__  # type: ignore[attr-defined]
+EVENT_COLUMNS = ("event_id", "type", "dossier_id", "subject", "agency_code", "seq", "time", "data", "warning_key")
+"""What a writer supplies; ``id`` and ``txid`` are the database's."""
+TYPE_PREFIX = "motcua.dossier."
+WARNING_TYPES = (f"{TYPE_PREFIX}due_soon", f"{TYPE_PREFIX}overdue")
+_NAMESPACE = uuid.UUID("6f1b7c52-3f0e-4a8e-9d51-6d6f74637561")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return to_local(moment).isoformat() if moment is not None else None
+
+
+def event_data(*, code: str, agency_code: str, procedure_code: str, action: str, seq: int | None,
+               from_status: str | None, status: str, due_at: datetime | None,
+               timeliness: str | None) -> dict[str, Any]:
+    """The contract's ``data``: what happened to which dossier, never who the applicant is."""
+    return {"code": code, "agency_code": agency_code, "procedure_code": procedure_code, "action": action,
+            "seq": seq, "from_status": from_status, "status": status,
+            "national_status_code": NATIONAL_STATUS_CODE[Status(status)], "due_at": _iso(due_at),
+            "timeliness": timeliness}
+
+
+def slip_event_values(*, dossier_id: int, code: str, agency_code: str, procedure_code: str, seq: int,
+                      action: str, at: datetime, from_status: str | None, to_status: str,
+                      due_at: datetime | None, timeliness: str | None) -> dict[str, Any]:
+    """The event of control-slip row ``seq`` of dossier ``code`` (its id is derived from both, so the same row
+    always gives the same event id, whoever writes it)."""
+    return {
+        "event_id": str(uuid.uuid5(_NAMESPACE, f"{code}/{seq}")), "type": TYPE_PREFIX + action,
+        "dossier_id": dossier_id, "subject": code, "agency_code": agency_code, "seq": seq, "time": at,
+        "data": event_data(code=code, agency_code=agency_code, procedure_code=procedure_code, action=action,
+                           seq=seq, from_status=from_status, status=to_status, due_at=due_at,
+                           timeliness=timeliness),
+        "warning_key": None,
+    }
+
+
+def warning_event_values(*, dossier_id: int, code: str, agency_code: str, procedure_code: str, kind: str,
+                         at: datetime, status: str, due_at: datetime) -> dict[str, Any]:
+    """A ``due_soon`` / ``overdue`` warning about ``due_at``; ``warning_key`` makes it once per due date."""
+    key = f"{kind}@{to_local(due_at).isoformat()}"
+    return {
+        "event_id": str(uuid.uuid5(_NAMESPACE, f"{code}/{key}")), "type": TYPE_PREFIX + kind,
+        "dossier_id": dossier_id, "subject": code, "agency_code": agency_code, "seq": None, "time": at,
+        "data": event_data(code=code, agency_code=agency_code, procedure_code=procedure_code, action=kind,
+                           seq=None, from_status=status, status=status, due_at=due_at, timeliness=None),
+        "warning_key": key,
+    }
+
+
+def append(session: Session, values: Mapping[str, Any]) -> None:
+    """Insert one event row into the caller's transaction (a Core insert: the database fills ``id`` and
+    ``txid``)."""
+    session.execute(insert(EVENT_TABLE).values(**values))
+
+
+def row_tuple(values: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The values in :data:`EVENT_COLUMNS` order, for the batch writers (:mod:`service.tablewriter`)."""
+    return tuple(values[c] for c in EVENT_COLUMNS)
+
+
+def cloud_event(event: OutboxEvent) -> dict[str, Any]:
+    """The CloudEvents 1.0 structured-mode JSON of a stored event (the contract's fields, in its order)."""
+    return {
+        "specversion": "1.0",
+        "id": event.event_id,
+        "source": f"/api/v1/dossiers/{event.subject}",
+        "type": event.type,
+        "subject": event.subject,
+        "time": _iso(event.time),
+        "datacontenttype": "application/json",
+        "data": event.data,
+    }
