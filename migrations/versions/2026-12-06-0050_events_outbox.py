@@ -36,12 +36,13 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), nullable=True),
         sa.Column("time", UTC, nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("warning_key", sa.String(length=80), nullable=True),
+        sa.Column("warning_due_at", UTC, nullable=True),
         sa.Column("txid", sa.BigInteger(), nullable=False, server_default=txid_default),
         sa.ForeignKeyConstraint(["dossier_id"], ["dossier.id"], name=op.f("fk_event_dossier_id_dossier")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event")),
         sa.UniqueConstraint("event_id", name=op.f("uq_event_event_id")),
-        sa.UniqueConstraint("dossier_id", "warning_key", name=op.f("uq_event_dossier_id_warning_key")),
+        sa.UniqueConstraint("dossier_id", "type", "warning_due_at",
+                            name=op.f("uq_event_dossier_id_type_warning_due_at")),
     )
     op.create_index("ix_event_txid_id", "event", ["txid", "id"])
     op.create_index("ix_event_agency_code_txid_id", "event", ["agency_code", "txid", "id"])
@@ -116,10 +117,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("sent_at", UTC, nullable=True))
         batch.add_column(sa.Column("send_attempts", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("send_error", sa.String(length=500), nullable=True))
+        batch.add_column(sa.Column("send_leased_until", UTC, nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("notification") as batch:
+        batch.drop_column("send_leased_until")
         batch.drop_column("send_error")
         batch.drop_column("send_attempts")
         batch.drop_column("sent_at")

@@ -20,7 +20,8 @@ from service.models.events import OutboxEvent
 from service.timezone import to_local
 
 EVENT_TABLE = OutboxEvent.__table__  # type: ignore[attr-defined]
-EVENT_COLUMNS = ("event_id", "type", "dossier_id", "subject", "agency_code", "seq", "time", "data", "warning_key")
+EVENT_COLUMNS = ("event_id", "type", "dossier_id", "subject", "agency_code", "seq", "time", "data",
+                 "warning_due_at")
 """What a writer supplies; ``id`` and ``txid`` are the database's."""
 TYPE_PREFIX = "motcua.dossier."
 WARNING_TYPES = (f"{TYPE_PREFIX}due_soon", f"{TYPE_PREFIX}overdue")
@@ -52,20 +53,20 @@ def slip_event_values(*, dossier_id: int, code: str, agency_code: str, procedure
         "data": event_data(code=code, agency_code=agency_code, procedure_code=procedure_code, action=action,
                            seq=seq, from_status=from_status, status=to_status, due_at=due_at,
                            timeliness=timeliness),
-        "warning_key": None,
+        "warning_due_at": None,
     }
 
 
 def warning_event_values(*, dossier_id: int, code: str, agency_code: str, procedure_code: str, kind: str,
                          at: datetime, status: str, due_at: datetime) -> dict[str, Any]:
-    """A ``due_soon`` / ``overdue`` warning about ``due_at``; ``warning_key`` makes it once per due date."""
-    key = f"{kind}@{to_local(due_at).isoformat()}"
+    """A ``due_soon`` / ``overdue`` warning about ``due_at`` (once per kind, dossier and due date)."""
     return {
-        "event_id": str(uuid.uuid5(_NAMESPACE, f"{code}/{key}")), "type": TYPE_PREFIX + kind,
+        "event_id": str(uuid.uuid5(_NAMESPACE, f"{code}/{kind}@{to_local(due_at).isoformat()}")),
+        "type": TYPE_PREFIX + kind,
         "dossier_id": dossier_id, "subject": code, "agency_code": agency_code, "seq": None, "time": at,
         "data": event_data(code=code, agency_code=agency_code, procedure_code=procedure_code, action=kind,
                            seq=None, from_status=status, status=status, due_at=due_at, timeliness=None),
-        "warning_key": key,
+        "warning_due_at": due_at,
     }
 
 

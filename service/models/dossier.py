@@ -155,6 +155,7 @@ class Notification(SQLModel, table=True):
     """When a sender (SMTP, the SMS gateway) accepted it (real time); null while only recorded."""
     send_attempts: int | None = None
     send_error: str | None = Field(default=None, max_length=500)
+    send_leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Rating(SQLModel, table=True):

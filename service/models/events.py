@@ -22,7 +22,7 @@ class OutboxEvent(SQLModel, table=True):
         Index("ix_event_txid_id", "txid", "id"),
         Index("ix_event_agency_code_txid_id", "agency_code", "txid", "id"),
         Index("ix_event_dossier_id_id", "dossier_id", "id"),
-        UniqueConstraint("dossier_id", "warning_key"),
+        UniqueConstraint("dossier_id", "type", "warning_due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -34,8 +34,8 @@ class OutboxEvent(SQLModel, table=True):
     seq: int | None = None
     time: datetime = Field(sa_type=UTCDateTime)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    warning_key: str | None = Field(default=None, max_length=80)
-    """``<type>@<due_at>`` for a warning: at most one warning of a kind per due date."""
+    warning_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """The due date a warning is about: at most one warning of a kind per dossier and due date."""
     txid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
 
 
