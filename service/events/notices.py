@@ -48,14 +48,21 @@ def channels(settings: Settings) -> frozenset[str]:
     return frozenset(c for c, url in (("email", settings.smtp_url), ("sms", settings.sms_gateway_url)) if url)
 
 
+def start(session: Session, now: datetime) -> None:
+    """The first time a worker with a sender starts, remember the newest notice: older ones are not sent."""
+    position = worker_position(session, "notices", lock=True)
+    if position.txid == 0:
+        position.txid, position.last_id, position.updated_at = 1, session.exec(
+            select(func.max(Notification.id))).one() or 0, now
+        session.add(position)
+
+
 def claim(session: Session, now: datetime, configured: frozenset[str], *, limit: int = 20) -> list[Outgoing]:
     if not configured:
         return []
-    position = worker_position(session, "notices", lock=True)
-    if position.last_id == 0 and position.txid == 0:  # first cycle with a sender: history is not sent
-        newest = session.exec(select(func.max(Notification.id))).one() or 0
-        position.txid, position.last_id, position.updated_at = 1, newest, now
-        session.add(position)
+    position = worker_position(session, "notices", lock=False)
+    if position.txid == 0:
+        return []
     query = (select(Notification)
              .where(col(Notification.id) > position.last_id, col(Notification.sent_at).is_(None),
                     col(Notification.channel).in_(configured), func.coalesce(Notification.send_attempts, 0) < MAX_TRIES,

@@ -37,8 +37,15 @@ class EventWorker:
         self.delivered = 0
         self.failed = 0
 
+    def prepare(self) -> None:
+        """Start-up work: with a notice sender configured, notices recorded before now are history, not sent."""
+        if notices.channels(self.settings):
+            with self.db.transaction() as session:
+                notices.start(session, utc_now())
+
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set; in-flight POSTs are then abandoned (their leases run out)."""
+        await asyncio.to_thread(self.prepare)
         loops = [self._deliveries(stop), self._every(stop, self.settings.scan_interval_seconds, self.scan_once)]
         if notices.channels(self.settings):
             loops.append(self._every(stop, self.settings.worker_poll_seconds * 2, self.send_notices_once))

@@ -25,6 +25,7 @@ class WorkerThread:
     def _main(self) -> None:
         async def main() -> None:
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            await asyncio.to_thread(self.worker.prepare)
             self._ready.set()
             await self.worker.run(self._stop)
 
