@@ -1,5 +1,6 @@
 """The ``motcua`` command: ``demo`` loads the demo catalogue, ``openapi`` writes the spec, ``simulate`` runs a
-scenario (see ``motcua <command> --help``)."""
+scenario, ``worker`` delivers webhooks and raises deadline warnings, ``webhook-echo`` prints received webhooks
+(see ``motcua <command> --help``)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "openapi": cmd_openapi, "simulate": cmd_simulate, "worker": cmd_worker}
+def cmd_webhook_echo(args: argparse.Namespace) -> int:
+    from service.events.echo import serve
+
+    serve(args.port, args.secret)
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "openapi": cmd_openapi, "simulate": cmd_simulate, "worker": cmd_worker,
+            "webhook-echo": cmd_webhook_echo}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument("--check", action="store_true", help="fail if the committed spec is out of date")
     sub.add_parser("worker", help="deliver webhooks, raise due-soon/overdue events and send notices (a process of "
                                   "its own; several may run)")
+    echo = sub.add_parser("webhook-echo", help="a local webhook receiver that checks signatures and prints events")
+    echo.add_argument("--port", type=int, default=8001)
+    echo.add_argument("--secret", required=True, help="the subscription's secret")
     from service.simulation.cli import add_parser
 
     add_parser(sub)

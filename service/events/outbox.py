@@ -70,10 +70,13 @@ def warning_event_values(*, dossier_id: int, code: str, agency_code: str, proced
     }
 
 
+_INSERT = insert(EVENT_TABLE)
+
+
 def append(session: Session, values: Mapping[str, Any]) -> None:
-    """Insert one event row into the caller's transaction (a Core insert: the database fills ``id`` and
-    ``txid``)."""
-    session.execute(insert(EVENT_TABLE).values(**values))
+    """Insert one event row into the caller's transaction (a Core insert of one compiled statement: the
+    database fills ``id`` and ``txid``)."""
+    session.execute(_INSERT, dict(values))
 
 
 def row_tuple(values: Mapping[str, Any]) -> tuple[Any, ...]:

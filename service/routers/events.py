@@ -76,8 +76,8 @@ async def _sse(request: Request, context: Any, user: User, position: feed.Positi
     def read(after: feed.Position) -> tuple[list[tuple[str, str, str]], feed.Position]:
         with context.db.transaction(read_only=True) as session:
             rows, moved = feed.page(session, user=user, after=after, filters=filters, limit=SSE_BATCH)
-            return [(feed.Position.of(e).encode(), e.type, json.dumps(cloud_event(e), ensure_ascii=False))
-                    for e in rows], moved
+            return [(feed.Position.of(e).encode(), e.type,
+                     json.dumps(cloud_event(e), ensure_ascii=False, separators=(",", ":"))) for e in rows], moved
 
     yield b"retry: 2000\n\n"
     quiet_since = time.monotonic()
