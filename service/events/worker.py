@@ -28,7 +28,7 @@ from service.settings import Settings
 from service.timezone import utc_now
 
 log = logging.getLogger("motcua.worker")
-PER_SUBSCRIPTION = 4
+PER_SUBSCRIPTION = 8
 
 
 class EventWorker:

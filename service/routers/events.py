@@ -33,6 +33,7 @@ SSE_BATCH = 200
 After = Annotated[str | None, Query(max_length=200, description="A cursor from `next_cursor` or an SSE `id:`.")]
 Types = Annotated[list[EventType] | None, Query(alias="type", description="One or more event types.")]
 AgencyFilter = Annotated[AgencyCode | None, Query()]
+SubscriptionId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 Subject = Annotated[str | None, Query(max_length=64, description="Only the events of this dossier code.")]
 
 
@@ -112,19 +113,19 @@ def list_subscriptions(user: CurrentUser, session: SessionDep) -> list[Subscript
 
 
 @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut, responses=ERRORS)
-def read_subscription(subscription_id: int, user: CurrentUser, session: SessionDep) -> SubscriptionOut:
+def read_subscription(subscription_id: SubscriptionId, user: CurrentUser, session: SessionDep) -> SubscriptionOut:
     return subscriptions.present(subscriptions.get(session, user, subscription_id))
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
-def delete_subscription(subscription_id: int, user: CurrentUser, session: SessionDep) -> Response:
+def delete_subscription(subscription_id: SubscriptionId, user: CurrentUser, session: SessionDep) -> Response:
     """Stop the webhook; its pending deliveries are dropped, its delivery log stays readable by nobody."""
     subscriptions.delete(session, user, subscription_id, utc_now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/subscriptions/{subscription_id}/deliveries", response_model=DeliveryPage, responses=ERRORS)
-def list_deliveries(subscription_id: int, user: CurrentUser, session: SessionDep,
+def list_deliveries(subscription_id: SubscriptionId, user: CurrentUser, session: SessionDep,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
                     cursor: Annotated[str | None, Query(max_length=200)] = None) -> DeliveryPage:
     """The delivery log, newest first: one row per attempt, with the receiver's status code or the error."""
@@ -134,7 +135,7 @@ def list_deliveries(subscription_id: int, user: CurrentUser, session: SessionDep
 
 @router.post("/subscriptions/{subscription_id}/deliveries/{event_id}/redeliver", response_model=RedeliveryOut,
              status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
-def redeliver(subscription_id: int, event_id: Annotated[str, Path(max_length=36)], user: CurrentUser,
+def redeliver(subscription_id: SubscriptionId, event_id: Annotated[str, Path(max_length=36)], user: CurrentUser,
               session: SessionDep) -> RedeliveryOut:
     """An admin sends a given-up event again (up to 8 new tries; 409 `DELIVERY_NOT_GIVEN_UP` otherwise)."""
     return subscriptions.redeliver(session, user, subscription_id, event_id, utc_now())
