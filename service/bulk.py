@@ -625,6 +625,8 @@ def _build(task: tuple[list[Job], int]) -> Rows:
 
 def _write(session: Session, rows: Rows, sequences: DailyNumbers, result: BulkResult) -> None:
     """Insert one batch (:func:`service.tablewriter.insert_rows`), then the touched daily sequences."""
+    if rows.tables["event"]:
+        outbox.lock(session)
     for name, table_rows in rows.tables.items():
         tablewriter.insert_rows(session, TABLES[name], COLUMNS[name], table_rows)
     sequences.store(session)

@@ -1,8 +1,8 @@
 """Events: the outbox (one row per control-slip row, and the deadline warnings), webhook subscriptions, their
 deliveries and delivery log, the workers' positions, and the sending state of notices.
 
-On PostgreSQL ``event.txid`` defaults to the writing transaction's id, so every writer (``COPY`` included)
-stamps it without knowing; the feed reads only up to the oldest transaction still running.
+Event ids follow commit order: every writer takes the outbox lock before inserting events (on PostgreSQL a
+transaction-level advisory lock; SQLite writers take turns anyway).
 
 Revision ID: 0050
 Revises: 0003
@@ -23,8 +23,6 @@ UTC = service.db.UTCDateTime()
 
 
 def upgrade() -> None:
-    postgresql = op.get_bind().dialect.name == "postgresql"
-    txid_default = sa.text("(pg_current_xact_id()::text::bigint)" if postgresql else "0")
     op.create_table(
         "event",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -37,15 +35,13 @@ def upgrade() -> None:
         sa.Column("time", UTC, nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("warning_due_at", UTC, nullable=True),
-        sa.Column("txid", sa.BigInteger(), nullable=False, server_default=txid_default),
         sa.ForeignKeyConstraint(["dossier_id"], ["dossier.id"], name=op.f("fk_event_dossier_id_dossier")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event")),
         sa.UniqueConstraint("event_id", name=op.f("uq_event_event_id")),
         sa.UniqueConstraint("dossier_id", "type", "warning_due_at",
                             name=op.f("uq_event_dossier_id_type_warning_due_at")),
     )
-    op.create_index("ix_event_txid_id", "event", ["txid", "id"])
-    op.create_index("ix_event_agency_code_txid_id", "event", ["agency_code", "txid", "id"])
+    op.create_index("ix_event_agency_code_id", "event", ["agency_code", "id"])
     op.create_index("ix_event_dossier_id_id", "event", ["dossier_id", "id"])
 
     op.create_table(
@@ -58,7 +54,6 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTC, nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=False),
-        sa.Column("start_txid", sa.BigInteger(), nullable=False),
         sa.Column("start_event_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["agency_code"], ["agency.code"], name=op.f("fk_subscription_agency_code_agency")),
         sa.ForeignKeyConstraint(["created_by_id"], ["user_account.id"],
@@ -108,7 +103,6 @@ def upgrade() -> None:
     op.create_table(
         "worker_position",
         sa.Column("name", sa.String(length=32), nullable=False),
-        sa.Column("txid", sa.BigInteger(), nullable=False),
         sa.Column("last_id", sa.Integer(), nullable=False),
         sa.Column("updated_at", UTC, nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_worker_position")),
@@ -134,6 +128,5 @@ def downgrade() -> None:
     op.drop_table("delivery")
     op.drop_table("subscription")
     op.drop_index("ix_event_dossier_id_id", table_name="event")
-    op.drop_index("ix_event_agency_code_txid_id", table_name="event")
-    op.drop_index("ix_event_txid_id", table_name="event")
+    op.drop_index("ix_event_agency_code_id", table_name="event")
     op.drop_table("event")

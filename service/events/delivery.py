@@ -56,14 +56,14 @@ def worker_position(session: Session, name: str, *, lock: bool) -> WorkerPositio
     row = session.exec(query.with_for_update() if lock else query).first()
     if row is None:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(WorkerPosition).values(name=name, txid=0, last_id=0, updated_at=utc_now())
+        session.execute(insert(WorkerPosition).values(name=name, last_id=0, updated_at=utc_now())
                         .on_conflict_do_nothing())
         row = session.exec(query.with_for_update() if lock else query).one()
     return row
 
 
 def _matches(subscription: Subscription, event: OutboxEvent) -> bool:
-    return (feed.Position.of(event) > feed.Position(subscription.start_txid, subscription.start_event_id)
+    return (event.id > subscription.start_event_id  # type: ignore[operator]
             and subscription.agency_code in (None, event.agency_code)
             and (not subscription.types or event.type in subscription.types))
 
@@ -71,19 +71,16 @@ def _matches(subscription: Subscription, event: OutboxEvent) -> bool:
 def fan_out(session: Session, now: datetime) -> int:
     """Turn the next events of the feed into pending deliveries; returns how many events were read."""
     position_row = worker_position(session, "fan_out", lock=True)
-    position = feed.Position(position_row.txid, position_row.last_id)
-    bound = feed.horizon(session)
+    position = feed.Position(position_row.last_id)
     subscriptions = list(session.exec(select(Subscription).where(col(Subscription.active))))
     if not subscriptions:
         events: list[OutboxEvent] = []
-        new_position = max(position, feed.head(session, bound))
+        new_position = max(position, feed.head(session))
     else:
-        start = min(feed.Position(s.start_txid, s.start_event_id) for s in subscriptions)
+        start = feed.Position(min(s.start_event_id for s in subscriptions))
         position = max(position, start)
-        query = select(OutboxEvent).where(feed.after_condition(position))
-        if bound is not None:
-            query = query.where(col(OutboxEvent.txid) < bound)
-        events = list(session.exec(query.order_by(col(OutboxEvent.txid), col(OutboxEvent.id)).limit(FAN_OUT_BATCH)))
+        events = list(session.exec(select(OutboxEvent).where(feed.after_condition(position))
+                                   .order_by(col(OutboxEvent.id)).limit(FAN_OUT_BATCH)))
         new_position = feed.Position.of(events[-1]) if events else position
         rows = [{"subscription_id": s.id, "event_pk": e.id, "dossier_id": e.dossier_id, "state": "pending",
                  "attempts": 0, "next_attempt_at": now, "created_at": now}
@@ -91,8 +88,8 @@ def fan_out(session: Session, now: datetime) -> int:
         if rows:
             insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
             session.execute(insert(Delivery).on_conflict_do_nothing(), rows)
-    if new_position != feed.Position(position_row.txid, position_row.last_id):
-        position_row.txid, position_row.last_id, position_row.updated_at = new_position.txid, new_position.id, now
+    if new_position.id != position_row.last_id:
+        position_row.last_id, position_row.updated_at = new_position.id, now
         session.add(position_row)
     return len(events)
 

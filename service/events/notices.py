@@ -21,10 +21,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 from sqlalchemy import func, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from service.events.delivery import SIGNATURE_HEADER, worker_position
-from service.models import Notification, User
+from service.events.delivery import SIGNATURE_HEADER
+from service.models import Notification, User, WorkerPosition
 from service.operations.dossiers import get_visible
 from service.settings import Settings
 
@@ -50,18 +52,18 @@ def channels(settings: Settings) -> frozenset[str]:
 
 def start(session: Session, now: datetime) -> None:
     """The first time a worker with a sender starts, remember the newest notice: older ones are not sent."""
-    position = worker_position(session, "notices", lock=True)
-    if position.txid == 0:
-        position.txid, position.last_id, position.updated_at = 1, session.exec(
-            select(func.max(Notification.id))).one() or 0, now
-        session.add(position)
+    if session.get(WorkerPosition, "notices") is None:
+        newest = session.exec(select(func.max(Notification.id))).one() or 0
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(WorkerPosition).values(name="notices", last_id=newest, updated_at=now)
+                        .on_conflict_do_nothing())
 
 
 def claim(session: Session, now: datetime, configured: frozenset[str], *, limit: int = 20) -> list[Outgoing]:
     if not configured:
         return []
-    position = worker_position(session, "notices", lock=False)
-    if position.txid == 0:
+    position = session.get(WorkerPosition, "notices")
+    if position is None:  # no worker with a sender has started yet
         return []
     query = (select(Notification)
              .where(col(Notification.id) > position.last_id, col(Notification.sent_at).is_(None),

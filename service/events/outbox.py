@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from service.domain.lifecycle import NATIONAL_STATUS_CODE, Status
@@ -22,7 +22,7 @@ from service.timezone import to_local
 EVENT_TABLE = OutboxEvent.__table__  # type: ignore[attr-defined]
 EVENT_COLUMNS = ("event_id", "type", "dossier_id", "subject", "agency_code", "seq", "time", "data",
                  "warning_due_at")
-"""What a writer supplies; ``id`` and ``txid`` are the database's."""
+"""What a writer supplies; ``id`` is the database's."""
 TYPE_PREFIX = "motcua.dossier."
 WARNING_TYPES = (f"{TYPE_PREFIX}due_soon", f"{TYPE_PREFIX}overdue")
 _NAMESPACE = uuid.UUID("6f1b7c52-3f0e-4a8e-9d51-6d6f74637561")
@@ -71,11 +71,24 @@ def warning_event_values(*, dossier_id: int, code: str, agency_code: str, proced
 
 
 _INSERT = insert(EVENT_TABLE)
+OUTBOX_LOCK = 0x4D6F7443  # "MotC": the advisory lock key of the outbox
+
+
+def lock(session: Session) -> None:
+    """Take the outbox lock for the rest of the transaction, before inserting events.
+
+    On PostgreSQL, ids are drawn when rows are inserted, not when they commit: a reader could see event 7 before
+    event 6 commits and never come back for 6. Writers therefore insert events under one transaction-level
+    advisory lock, held until they commit, so ids follow commit order and a reader's cursor (the last id it saw)
+    never passes an event still to come. It serialises only the end of writing transactions (their last rows
+    and the commit). SQLite writers already take turns (``BEGIN IMMEDIATE``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK})
 
 
 def append(session: Session, values: Mapping[str, Any]) -> None:
-    """Insert one event row into the caller's transaction (a Core insert of one compiled statement: the
-    database fills ``id`` and ``txid``)."""
+    """Insert one event row into the caller's transaction, under the outbox lock (the database fills ``id``)."""
+    lock(session)
     session.execute(_INSERT, dict(values))
 
 

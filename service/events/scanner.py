@@ -59,6 +59,7 @@ def scan(session: Session, now: datetime, *, due_soon_working_hours: float) -> i
             procedure_code=dossier.procedure_code, kind=warning.standing.value, at=warning.at,
             status=dossier.status, due_at=warning.due_at))
     if rows:
+        outbox.lock(session)
         insert = pg_insert if postgresql else sqlite_insert
         session.execute(insert(outbox.EVENT_TABLE).on_conflict_do_nothing(), rows)
     return len(rows)

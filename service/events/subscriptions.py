@@ -38,10 +38,10 @@ def create(session: Session, *, user: User, data: SubscriptionIn, allow_private:
     elif user.role != "admin":
         raise ForbiddenRole()
     check_url(data.url, allow_private=allow_private)
-    start = feed.head(session, feed.horizon(session))
+    start = feed.head(session)
     subscription = Subscription(url=data.url, secret=data.secret, agency_code=agency_code, types=data.types,
                                 active=True, created_at=now, created_by_id=user.id,  # type: ignore[arg-type]
-                                start_txid=start.txid, start_event_id=start.id)
+                                start_event_id=start.id)
     session.add(subscription)
     session.flush()
     return subscription

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime
@@ -11,16 +11,12 @@ from service.db import UTCDateTime
 
 class OutboxEvent(SQLModel, table=True):
     """One event (CloudEvents 1.0), committed in the same transaction as the control-slip row it reports, or
-    raised by the deadline scanner. Never carries personal data.
-
-    ``txid`` is the writing transaction's id on PostgreSQL (a column default, so every writer, ``COPY``
-    included, fills it) and 0 on SQLite: the feed is read in ``(txid, id)`` order and only up to the oldest
-    transaction still running, so a reader never passes an event that commits later with a smaller id."""
+    raised by the deadline scanner. Never carries personal data. Ids follow commit order (writers take the
+    outbox lock first, see :func:`service.events.outbox.lock`), so the feed is read in ``id`` order."""
 
     __tablename__ = "event"
     __table_args__ = (
-        Index("ix_event_txid_id", "txid", "id"),
-        Index("ix_event_agency_code_txid_id", "agency_code", "txid", "id"),
+        Index("ix_event_agency_code_id", "agency_code", "id"),
         Index("ix_event_dossier_id_id", "dossier_id", "id"),
         UniqueConstraint("dossier_id", "type", "warning_due_at"),
     )
@@ -36,7 +32,6 @@ class OutboxEvent(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     warning_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """The due date a warning is about: at most one warning of a kind per dossier and due date."""
-    txid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0")))
 
 
 class Subscription(SQLModel, table=True):
@@ -52,7 +47,6 @@ class Subscription(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime)
     created_by_id: int = Field(foreign_key="user_account.id")
-    start_txid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     start_event_id: int = 0
     """The feed position when it was created: only events after it are sent."""
 
@@ -105,6 +99,5 @@ class WorkerPosition(SQLModel, table=True):
     __tablename__ = "worker_position"
 
     name: str = Field(primary_key=True, max_length=32)
-    txid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     last_id: int = 0
     updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -226,9 +226,9 @@ def _setup(db: Database) -> dict[str, User]:
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row the script wrote (the outbox's events included), without surrogate keys, write times, tracking
-    secrets and the writing transaction's id."""
-    skip = {"id", "recorded_at", "tracking_secret_hash", "txid"}
+    """Every row the script wrote (the outbox's events included), without surrogate keys, write times and
+    tracking secrets."""
+    skip = {"id", "recorded_at", "tracking_secret_hash"}
     out: dict[str, list[tuple[Any, ...]]] = {}
     with db.transaction(read_only=True) as session:
         codes = dict(session.execute(select(Dossier.id, Dossier.code)).all())  # type: ignore[call-overload]
