@@ -199,11 +199,11 @@ def delivery_rate(url: str, dossiers: int) -> None:
 
 
 def outbox_cost(url: str, label: str, rounds: int, per_round: int) -> None:
+    from service.domain.legal_time import to_legal_time as to_local
     from service.events import outbox
     from service.models import User
     from service.operations import dossiers
     from service.schemas.dossiers import DossierIn
-    from service.timezone import to_local
 
     fresh(url)
     db = Database(url)

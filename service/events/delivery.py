@@ -29,10 +29,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from service.domain.legal_time import utc_now
 from service.events import feed, netguard
 from service.events.outbox import cloud_event
 from service.models import Delivery, DeliveryAttempt, OutboxEvent, Subscription, WorkerPosition
-from service.timezone import utc_now
 
 MAX_TRIES = 8
 LEASE = timedelta(seconds=60)

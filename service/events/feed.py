@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from service.domain.roles import STAFF_ROLES
+from service.dossiers.visibility import visibility_filter
 from service.errors import Unprocessable
 from service.models import Dossier, OutboxEvent, User
-from service.operations.dossiers import STAFF_ROLES, visibility_filter
 
 MAX_LIMIT = 1000
 

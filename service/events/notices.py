@@ -25,9 +25,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from service.dossiers.visibility import load_visible
 from service.events.delivery import SIGNATURE_HEADER
 from service.models import Notification, User, WorkerPosition
-from service.operations.dossiers import get_visible
 from service.settings import Settings
 
 MAX_TRIES = 5
@@ -140,6 +140,6 @@ def send(settings: Settings, client: httpx.Client, item: Outgoing) -> str | None
 
 def recorded(session: Session, user: User, code: str) -> list[Notification]:
     """The notices of a dossier the caller may see (the applicant, the agency's staff, an admin), oldest first."""
-    dossier = get_visible(session, user, code)
+    dossier = load_visible(session, user, code)
     return list(session.exec(select(Notification).where(Notification.dossier_id == dossier.id)
                              .order_by(col(Notification.at), col(Notification.id))))

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlmodel import Session
 
+from service.domain.legal_time import to_legal_time
 from service.domain.lifecycle import NATIONAL_STATUS_CODE, Status
 from service.models.events import OutboxEvent
-from service.timezone import to_local
 
 EVENT_TABLE = OutboxEvent.__table__  # type: ignore[attr-defined]
 EVENT_COLUMNS = ("event_id", "type", "dossier_id", "subject", "agency_code", "seq", "time", "data",
@@ -29,7 +29,7 @@ _NAMESPACE = uuid.UUID("6f1b7c52-3f0e-4a8e-9d51-6d6f74637561")
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return to_local(moment).isoformat() if moment is not None else None
+    return to_legal_time(moment).isoformat() if moment is not None else None
 
 
 def event_data(*, code: str, agency_code: str, procedure_code: str, action: str, seq: int | None,
@@ -61,7 +61,7 @@ def warning_event_values(*, dossier_id: int, code: str, agency_code: str, proced
                          at: datetime, status: str, due_at: datetime) -> dict[str, Any]:
     """A ``due_soon`` / ``overdue`` warning about ``due_at`` (once per kind, dossier and due date)."""
     return {
-        "event_id": str(uuid.uuid5(_NAMESPACE, f"{code}/{kind}@{to_local(due_at).isoformat()}")),
+        "event_id": str(uuid.uuid5(_NAMESPACE, f"{code}/{kind}@{to_legal_time(due_at).isoformat()}")),
         "type": TYPE_PREFIX + kind,
         "dossier_id": dossier_id, "subject": code, "agency_code": agency_code, "seq": None, "time": at,
         "data": event_data(code=code, agency_code=agency_code, procedure_code=procedure_code, action=kind,
@@ -72,6 +72,7 @@ def warning_event_values(*, dossier_id: int, code: str, agency_code: str, proced
 
 _INSERT = insert(EVENT_TABLE)
 OUTBOX_LOCK = 0x4D6F7443  # "MotC": the advisory lock key of the outbox
+_LOCKED = "motcua.outbox_locked"
 
 
 def lock(session: Session) -> None:
@@ -82,8 +83,14 @@ def lock(session: Session) -> None:
     advisory lock, held until they commit, so ids follow commit order and a reader's cursor (the last id it saw)
     never passes an event still to come. It serialises only the end of writing transactions (their last rows
     and the commit). SQLite writers already take turns (``BEGIN IMMEDIATE``)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK})
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_LOCKED) is transaction:
+        return  # already held by this transaction (one round trip per transaction, not per event)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK})
+    if transaction is not None and session.get_nested_transaction() is None:
+        session.info[_LOCKED] = transaction
 
 
 def append(session: Session, values: Mapping[str, Any]) -> None:

@@ -19,10 +19,10 @@ from sqlmodel import Session, col, select
 
 from service.domain import lifecycle
 from service.domain.deadline_watch import warning_for
+from service.dossiers.persist import state_of
 from service.events import outbox
 from service.models import Dossier, OutboxEvent
 from service.operations.calendars import calendar_for
-from service.operations.dossiers import state_of
 
 BATCH = 1000
 RUNNING = [s.value for s in lifecycle.RUNNING]

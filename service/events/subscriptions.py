@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from service.domain.roles import STAFF_ROLES
 from service.errors import Conflict, ForbiddenRole, NotFound, Unprocessable
 from service.events import feed, netguard
 from service.models import Delivery, DeliveryAttempt, OutboxEvent, Subscription, User
-from service.operations.dossiers import STAFF_ROLES
 from service.schemas.events import DeliveryOut, RedeliveryOut, SubscriptionIn, SubscriptionOut
 
 

@@ -23,9 +23,9 @@ import httpx
 
 from service.clock import LegalClock
 from service.db import Database
+from service.domain.legal_time import utc_now
 from service.events import delivery, notices, scanner
 from service.settings import Settings
-from service.timezone import utc_now
 
 log = logging.getLogger("motcua.worker")
 PER_SUBSCRIPTION = 8

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from service.deps import ContextDep, CurrentUser, SessionDep
+from service.domain.legal_time import utc_now
 from service.events import feed, subscriptions
 from service.events.outbox import cloud_event
 from service.models import User
@@ -24,7 +25,6 @@ from service.schemas.events import (
     SubscriptionIn,
     SubscriptionOut,
 )
-from service.timezone import utc_now
 
 router = APIRouter(tags=["events"])
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 422)}

@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from service.db import Database
+from service.domain.legal_time import utc_now
 from service.events import delivery
 from service.main import create_app
 from service.models import Delivery, DeliveryAttempt
 from service.settings import Settings
-from service.timezone import utc_now
 from tests.builders import World, build_world
 from tests.conftest import make_settings
 from tests.events.receivers import Receiver, running, wait_until
