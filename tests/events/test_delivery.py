@@ -24,8 +24,9 @@ from tests.events.receivers import Receiver, running, wait_until
 from tests.events.workers import workers
 
 SECRET = "a-webhook-secret-of-some-length"
-FAST = {"webhook_retry_base_seconds": 0.05, "webhook_timeout_seconds": 0.5, "worker_poll_seconds": 0.05,
+FAST = {"webhook_retry_base_seconds": 0.05, "webhook_timeout_seconds": 3, "worker_poll_seconds": 0.05,
         "scan_interval_seconds": 60}
+"""Short retries; a timeout long enough for a loaded machine (receivers that hang sleep longer than it)."""
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def all_settled(settings: Settings, expected: int) -> bool:
 def test_two_workers_deliver_everything_in_order_through_failures_and_a_hang(world: World, fast: Settings) -> None:
     before = world.submit()["code"]  # raised before the subscription: never sent
     script = {1: "fail", 2: "fail", 3: "hang", 4: "fail"}
-    with running(Receiver(SECRET, lambda n: script.get(n, "ok"), hang_seconds=1.5)) as receiver:
+    with running(Receiver(SECRET, lambda n: script.get(n, "ok"), hang_seconds=4)) as receiver:
         subscribe(world, receiver.url)
         codes = [lifecycle(world) for _ in range(3)]
         expected = world.client.get("/api/v1/events", headers=world.as_("admin")).json()["items"]
@@ -156,7 +157,7 @@ def test_a_receiver_that_never_answers_2xx_is_given_up_after_8_tries_then_redeli
 
 
 def test_a_hanging_receiver_delays_neither_other_subscriptions_nor_requests(world: World, fast: Settings) -> None:
-    with running(Receiver(SECRET, lambda n: "hang", hang_seconds=3)) as slow, \
+    with running(Receiver(SECRET, lambda n: "hang", hang_seconds=6)) as slow, \
             running(Receiver(SECRET)) as quick:
         subscribe(world, slow.url)
         subscribe(world, quick.url)
