@@ -17,7 +17,7 @@ RUN_DATABASE_URL := $(DEMO_DATABASE_URL)
 RUN_DEPS := demo
 endif
 
-.PHONY: run test test-postgres install migrate demo demo-sim openapi lint bench clean bulk bench-stats
+.PHONY: run test test-postgres install migrate demo demo-sim openapi lint bench clean bulk bench-stats bench-events
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,8 @@ demo: migrate
 run: $(RUN_DEPS)
 	MOTCUA_ENV=dev MOTCUA_SIMULATION=true MOTCUA_ADMIN_USERNAME=admin MOTCUA_ADMIN_PASSWORD=Admin@123456 \
 	MOTCUA_POSTAL_WEBHOOK_SECRET=dev-postal-secret MOTCUA_DATABASE_URL=$(RUN_DATABASE_URL) \
-	$(BIN)/uvicorn service.main:app --host 127.0.0.1 --port 8000
+	MOTCUA_WEBHOOK_ALLOW_PRIVATE=true \
+	$(BIN)/uvicorn service.main:app --host 127.0.0.1 --port $(or $(PORT),8000)
 
 ## The whole suite: on temporary SQLite files, or on the database named by MOTCUA_DATABASE_URL when set.
 test: install
@@ -61,6 +62,10 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/bench_due_dates.py
+
+## Events benchmark (webhook rate with 1 and 2 workers, outbox cost, latency, SSE); needs a scratch PostgreSQL.
+bench-events: install
+	$(BIN)/python bench/bench_events.py
 
 ## Statistics benchmark: yearly/quarterly reports at 100k and 1M dossiers, SQLite and PostgreSQL (slow first run).
 bench-stats: install

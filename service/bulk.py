@@ -53,6 +53,7 @@ from service.dossiers.numbering import DailyNumbers
 from service.dossiers.persist import Change, persist
 from service.dossiers.slip import NO_ROWS, SlipHead, SlipRow, as_tuple
 from service.dossiers.submission import lodging_changes, secret_hash
+from service.events import outbox
 from service.models import (
     Blob,
     Dossier,
@@ -256,6 +257,16 @@ class Simulated:
     id: int = 0
     code: str = ""
     head: SlipHead = NO_ROWS
+    outbox: list[tuple[Any, ...]] = field(default_factory=list)
+    """The events of its slip rows (:data:`service.events.outbox.EVENT_COLUMNS` order)."""
+
+    @property
+    def agency_code(self) -> str:
+        return self.procedure.agency_code
+
+    @property
+    def procedure_code(self) -> str:
+        return self.procedure.code
 
 
 def _local_seconds(moment: datetime) -> datetime:
@@ -286,6 +297,13 @@ class DossierSimulator:
     def write_slip_row(self, sim: Simulated, row: SlipRow) -> None:
         sim.events.append(row)
         sim.head = row.head
+
+    def write_event(self, sim: Simulated, values: dict[str, Any]) -> None:
+        sim.outbox.append(outbox.row_tuple(values))
+
+    def applicant_email(self, sim: Simulated) -> str | None:
+        """Notices are not generated (see the module docstring)."""
+        return None
 
     def recorded_at(self) -> datetime:
         return self._recorded_at
@@ -354,7 +372,7 @@ class DossierSimulator:
         rng = self.rng
         t = sim.submitted_at
         for change in lodging_changes(sim.submitter.username, sim.submitter_role, sim.channel, sim.state, None,
-                                      now=t, calendar=cal):
+                                      code=sim.code, now=t, calendar=cal):
             self._persist(sim, change)
         applicant = sim.citizen
         if sim.channel == "online":
@@ -534,11 +552,13 @@ TABLES: dict[str, Any] = {
     "dossier_event": DossierEvent.__table__,  # type: ignore[attr-defined]
     "result_document": ResultDocument.__table__,  # type: ignore[attr-defined]
     "rating": Rating.__table__,  # type: ignore[attr-defined]
+    "event": outbox.EVENT_TABLE,
 }
 COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(c.name for c in table.columns if not (name != "dossier" and c.name == "id"))
     for name, table in TABLES.items()
 }
+COLUMNS["event"] = outbox.EVENT_COLUMNS
 """Insert order of each table's columns (dossier ids are reserved up front; other tables number their own)."""
 
 
@@ -584,6 +604,7 @@ def _rows_of(sim: Simulated, job: Job, world: World, rows: Rows) -> None:
     t = rows.tables
     t["dossier"].append(_dossier_row(sim, job.dossier_id, job.code))
     t["dossier_event"].extend(as_tuple(row) for row in sim.events)
+    t["event"].extend(sim.outbox)
     for doc_code, name in sim.documents:
         upload = sim.uploads.get(doc_code)
         values = {"dossier_id": job.dossier_id, "code": doc_code, "name": name,
@@ -629,6 +650,8 @@ def _build(task: tuple[list[Job], int]) -> Rows:
 
 def _write(session: Session, rows: Rows, sequences: DailyNumbers, result: BulkResult) -> None:
     """Insert one batch (:func:`service.tablewriter.insert_rows`), then the touched daily sequences."""
+    if rows.tables["event"]:
+        outbox.lock(session)
     for name, table_rows in rows.tables.items():
         tablewriter.insert_rows(session, TABLES[name], COLUMNS[name], table_rows)
     sequences.store(session)

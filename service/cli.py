@@ -1,5 +1,6 @@
 """The ``motcua`` command: ``demo`` loads the demo catalogue, ``openapi`` writes the spec, ``simulate`` runs a
-scenario (see ``motcua <command> --help``)."""
+scenario, ``worker`` delivers webhooks and raises deadline warnings, ``webhook-echo`` prints received webhooks
+(see ``motcua <command> --help``)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,26 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return cli.run(args)
 
 
-COMMANDS = {"demo": cmd_demo, "openapi": cmd_openapi, "simulate": cmd_simulate}
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Deliver webhooks, raise the deadline warnings and send notices until SIGINT/SIGTERM (settings from the
+    environment, as the app reads them; run the API with MOTCUA_WORKER=false)."""
+    from service.events.worker import run_forever
+    from service.settings import Settings
+
+    overrides = {"database_url": args.database_url} if args.database_url else {}
+    run_forever(Settings(**overrides))  # type: ignore[arg-type]
+    return 0
+
+
+def cmd_webhook_echo(args: argparse.Namespace) -> int:
+    from service.events.echo import serve
+
+    serve(args.port, args.secret)
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "openapi": cmd_openapi, "simulate": cmd_simulate, "worker": cmd_worker,
+            "webhook-echo": cmd_webhook_echo}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="load the demo catalogue, agencies and accounts (idempotent)")
     openapi = sub.add_parser("openapi", help="write openapi/openapi.json")
     openapi.add_argument("--check", action="store_true", help="fail if the committed spec is out of date")
+    sub.add_parser("worker", help="deliver webhooks, raise due-soon/overdue events and send notices (a process of "
+                                  "its own; several may run)")
+    echo = sub.add_parser("webhook-echo", help="a local webhook receiver that checks signatures and prints events")
+    echo.add_argument("--port", type=int, default=8001)
+    echo.add_argument("--secret", required=True, help="the subscription's secret")
     from service.simulation.cli import add_parser
 
     add_parser(sub)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from service.apidoc import install_openapi
 from service.context import AppContext
 from service.deps import authenticate_if_required
+from service.events.worker import EventWorker
 from service.operations.accounts import ensure_admin
 from service.problems import install_error_handlers
 from service.routers import (
@@ -20,8 +23,10 @@ from service.routers import (
     auth,
     calendar,
     dossiers,
+    events,
     forms,
     health,
+    notifications,
     pki,
     postal,
     procedures,
@@ -46,7 +51,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         current: AppContext = app.state.context
         bootstrap(current)
+        stop, work = asyncio.Event(), None
+        if current.settings.worker:  # MOTCUA_WORKER: this process delivers webhooks, scans deadlines, sends notices
+            work = asyncio.create_task(EventWorker(current.db, current.clock, current.settings).run(stop))
         yield
+        stop.set()
+        if work is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(work, timeout=5)
         current.db.dispose()
 
     app = FastAPI(
@@ -77,7 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(health.router)
-    for module in (auth, agencies, procedures, calendar, dossiers, public, ratings, statistics, worklist):
+    for module in (auth, agencies, procedures, calendar, dossiers, notifications, public, ratings, statistics, worklist,
+                   events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(postal.router, prefix=API_PREFIX)
     app.include_router(results.router, prefix=API_PREFIX)

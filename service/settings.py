@@ -44,6 +44,27 @@ class Settings(BaseSettings):
     due_soon_working_hours: float = Field(default=8.0, ge=0, le=1000)
     """A running dossier is "due soon" with at most this much working time left (contract, Version 2)."""
 
+    # Events (service/events/): who delivers, how webhooks are retried, when a dossier is "due soon".
+    worker: bool = True
+    """``MOTCUA_WORKER``: the app process itself delivers webhooks, raises the deadline warnings and sends the
+    notices; ``false`` leaves that to ``motcua worker`` processes."""
+    webhook_allow_private: bool = False
+    webhook_retry_base_seconds: float = Field(default=10, gt=0, le=86_400)
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    webhook_concurrency: int = Field(default=16, ge=1, le=256)
+    due_soon_working_hours: float = Field(default=8, ge=0, le=1000)
+    worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    scan_interval_seconds: float = Field(default=2, gt=0, le=60)
+    sse_heartbeat_seconds: float = Field(default=15, gt=0, le=300)
+    smtp_url: str = ""
+    """``smtp://[user:password@]host:port`` (``?starttls=true`` to upgrade) or ``smtps://…``; empty: e-mail
+    notices are recorded only."""
+    smtp_from: str = "Một Cửa <no-reply@motcua.local>"
+    sms_gateway_url: str = ""
+    """An SMS gateway's webhook (JSON ``{"to","text","reference"}``, signed like our webhooks); empty: SMS
+    notices are recorded only."""
+    sms_gateway_secret: str = ""
+
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Settings:
         if self.env == "dev":

@@ -106,6 +106,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "postal_webhook_secret": WEBHOOK_SECRET,
         "ca_key_passphrase": "test-ca-passphrase-0123456789",
         "upload_dir": tmp_path / "uploads",
+        "worker": False,  # tests that need the event worker start it themselves
+        "webhook_allow_private": True,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

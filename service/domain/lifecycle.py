@@ -335,13 +335,29 @@ def apology_letter(original_due_at: datetime | None, new_due_at: datetime | None
             "new_due_at": to_legal_time(new_due_at).isoformat() if new_due_at else None, "reason": reason}
 
 
+def _when(moment: datetime | None) -> str:
+    return f"{to_legal_time(moment):%H:%M ngày %d/%m/%Y}" if moment else "chưa xác định"
+
+
+def _vnd(amount: int | None) -> str:
+    return f"{amount or 0:,}".replace(",", ".") + " đồng"
+
+
+def receipt_notice(code: str, received_at: datetime | None, due_at: datetime | None) -> Notice:
+    """The receipt and appointment (Giấy tiếp nhận hồ sơ và hẹn trả kết quả, Mẫu 01 of Circular
+    01/2018/TT-VPCP; Decree 61/2018 Art. 16), sent to the applicant when the dossier is received."""
+    return Notice("Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)",
+                  f"Hồ sơ {code} đã được tiếp nhận lúc {_when(received_at)}. Ngày hẹn trả kết quả: {_when(due_at)}.")
+
+
 def decide(state: DossierState, action: Action, data: ActionInput, *, code: str, role: str, now: datetime,
            calendar: WorkingCalendar) -> Decision:
     """The one function that decides an action: :func:`check` (role 403, state 409), the action's required
     fields (422 ``FIELD_REQUIRED``), :func:`apply`, the control-slip note and data, and the notices of Decree
-    61/2018 — Mẫu 02 on a supplement request (Art. 19(4)), Mẫu 04 on a re-scheduling (Art. 19(9)), the result
-    being ready (Art. 20), a failed postal delivery (Decision 45/2016 Art. 10). ``code`` is the dossier's code
-    (the notices name it). Pure: nothing is written, the same input gives the same decision."""
+    61/2018 — the receipt (Mẫu 01, Art. 16), a rejection at intake (Mẫu 03, Art. 16), a payment request, Mẫu 02
+    on a supplement request (Art. 19(4)), Mẫu 04 on a re-scheduling (Art. 19(9)), a refusal with its reason
+    (Art. 19), the result being ready (Art. 20), a failed postal delivery (Decision 45/2016 Art. 10). ``code``
+    is the dossier's code (the notices name it). Pure: nothing is written, the same input gives the same decision."""
     check(state, action, role=role, now=now, calendar=calendar)
     note = data.note or data.reason
     slip: dict[str, Any] = {}
@@ -362,7 +378,19 @@ def decide(state: DossierState, action: Action, data: ActionInput, *, code: str,
 
     after = apply(state, action, data, role=role, now=now, calendar=calendar)
     notices: tuple[Notice, ...] = ()
-    if action is Action.EXTEND:
+    if action is Action.RECEIVE:
+        notices = (receipt_notice(code, after.received_at, after.due_at),)
+    elif action is Action.REJECT:
+        notices = (Notice("Phiếu từ chối tiếp nhận hồ sơ (Mẫu 03)",
+                          f"Hồ sơ {code} không được tiếp nhận. Lý do: {data.reason}"),)
+    elif action is Action.REQUEST_PAYMENT:
+        notices = (Notice("Thông báo thực hiện nghĩa vụ tài chính",
+                          f"Hồ sơ {code}: đề nghị ông/bà nộp {_vnd(data.amount_vnd)} phí, lệ phí để cơ quan tiếp "
+                          "tục giải quyết. Thời hạn giải quyết tạm dừng cho đến khi nộp xong."),)
+    elif action is Action.REFUSE:
+        notices = (Notice("Thông báo từ chối giải quyết hồ sơ",
+                          f"Hồ sơ {code} không được giải quyết. Lý do: {data.reason}"),)
+    elif action is Action.EXTEND:
         assert after.due_at is not None
         slip["apology_letter"] = apology_letter(after.original_due_at, after.due_at, data.reason)
         notices = (Notice("Phiếu xin lỗi và hẹn lại ngày trả kết quả",

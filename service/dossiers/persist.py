@@ -1,7 +1,8 @@
 """Persisting what was decided: :func:`persist` is the one function that writes a change to a dossier.
 
 Every change of a dossier — the submission, each lifecycle action, an uploaded paper — is one :class:`Change`:
-the dossier's new state and columns, one control-slip row, and the applicant's notices. :func:`persist` turns it
+the dossier's new state and columns, one control-slip row, its event (the outbox, :mod:`service.events.outbox`),
+and the applicant's notices. :func:`persist` turns it
 into row values (the slip row through :func:`service.dossiers.slip.slip_row`, the notices through
 :func:`notification_values`) and hands them to a :class:`DossierWriter`: the API's :class:`SessionWriter` (the
 ORM, inside the request's transaction), the simulator's ledger (rows in memory, written in batches) or the bulk
@@ -18,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from service.domain.legal_time import utc_now
 from service.domain.lifecycle import DossierState, Notice, Status
 from service.dossiers.slip import SlipHead, SlipRow, last_row, slip_row
-from service.models import Dossier, DossierEvent, Notification
+from service.events import outbox
+from service.models import Dossier, DossierEvent, Notification, User
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ class DossierRef(Protocol):
     def applicant_phone(self) -> str | None: ...
     @property
     def applicant_national_id(self) -> str: ...
+    @property
+    def agency_code(self) -> str: ...
+    @property
+    def procedure_code(self) -> str: ...
 
 
 class DossierWriter(Protocol):
@@ -73,28 +79,44 @@ class DossierWriter(Protocol):
 
     def write_slip_row(self, dossier: Any, row: SlipRow) -> None: ...
 
+    def write_event(self, dossier: Any, values: dict[str, Any]) -> None:
+        """Write the slip row's event (:data:`service.events.outbox.EVENT_COLUMNS` values) under the outbox lock
+        (:func:`service.events.outbox.lock`)."""
+
+    def applicant_email(self, dossier: Any) -> str | None:
+        """The e-mail address of the applicant's account, if any (their notices get an e-mail copy)."""
+
     def recorded_at(self) -> datetime:
         """The real instant the rows are recorded at."""
 
 
-def notice_recipient(phone: str | None, national_id: str) -> tuple[str, str]:
-    """``(channel, recipient)``: an SMS when the applicant gave a phone number, the portal inbox otherwise."""
-    return ("sms", phone) if phone else ("portal", national_id or "")
+def notice_recipients(phone: str | None, email: str | None, national_id: str) -> list[tuple[str, str]]:
+    """``(channel, recipient)`` of each copy of a notice: an SMS to the phone the applicant gave, an e-mail to
+    their account's address; the portal inbox when there is neither."""
+    out = [("sms", phone)] if phone else []
+    if email:
+        out.append(("email", email))
+    return out or [("portal", national_id or "")]
 
 
-def notification_values(dossier: DossierRef, notice: Notice, at: datetime) -> dict[str, Any]:
-    """A ``notification`` row (a notice to the applicant, Decree 61/2018 Arts. 17, 19 and 20)."""
-    channel, recipient = notice_recipient(dossier.applicant_phone, dossier.applicant_national_id)
-    return {"dossier_id": dossier.id, "channel": channel, "recipient": recipient, "subject": notice.subject,
-            "body": notice.body, "at": at}
+def notification_values(dossier: DossierRef, notice: Notice, at: datetime,
+                        email: str | None = None) -> list[dict[str, Any]]:
+    """The ``notification`` rows of a notice to the applicant (Decree 61/2018 Arts. 16–20), one per channel
+    (:mod:`service.events.notices` sends the e-mail and SMS copies when a sender is configured)."""
+    return [{"dossier_id": dossier.id, "channel": channel, "recipient": recipient, "subject": notice.subject,
+             "body": notice.body, "at": at}
+            for channel, recipient in notice_recipients(dossier.applicant_phone, email,
+                                                        dossier.applicant_national_id)]
 
 
 def persist(writer: DossierWriter, dossier: DossierRef, change: Change) -> SlipRow:
     """Write ``change``: the dossier row, the applicant's notices and the control-slip row (chained to the
     dossier's last one). The single place every writer of dossier history goes through."""
     writer.write_dossier(dossier, change)
+    email = writer.applicant_email(dossier) if change.notices else None
     for notice in change.notices:
-        writer.write_notification(dossier, notification_values(dossier, notice, change.at))
+        for values in notification_values(dossier, notice, change.at, email):
+            writer.write_notification(dossier, values)
     assert dossier.id is not None, "the dossier row exists before its slip rows"
     row = slip_row(dossier_id=dossier.id, code=dossier.code, head=writer.head(dossier), at=change.at,
                    recorded_at=writer.recorded_at(), action=change.action, actor=change.actor,
@@ -102,6 +124,11 @@ def persist(writer: DossierWriter, dossier: DossierRef, change: Change) -> SlipR
                    to_status=change.state.status.value, note=change.note, data=change.data,
                    due_at=change.state.due_at)
     writer.write_slip_row(dossier, row)
+    writer.write_event(dossier, outbox.slip_event_values(
+        dossier_id=dossier.id, code=dossier.code, agency_code=dossier.agency_code,
+        procedure_code=dossier.procedure_code, seq=row.seq, action=change.action, at=change.at,
+        from_status=change.from_status, to_status=change.state.status.value, due_at=change.state.due_at,
+        timeliness=change.state.timeliness))
     return row
 
 
@@ -153,6 +180,14 @@ class SessionWriter:
     def write_slip_row(self, dossier: Dossier, row: SlipRow) -> None:
         self.session.add(DossierEvent(**row.__dict__))
         self.session.flush()
+
+    def write_event(self, dossier: Dossier, values: dict[str, Any]) -> None:
+        outbox.append(self.session, values)
+
+    def applicant_email(self, dossier: Dossier) -> str | None:
+        if dossier.applicant_user_id is None:
+            return None
+        return self.session.exec(select(User.email).where(User.id == dossier.applicant_user_id)).first()
 
     def recorded_at(self) -> datetime:
         return utc_now()

@@ -61,8 +61,8 @@ def submit(session: Session, *, user: User, data: DossierIn, now: datetime) -> S
     for code, name in documents_of(procedure, data):
         session.add(DossierDocument(dossier_id=dossier.id, code=code, name=name, created_at=now))  # type: ignore[arg-type]
     writer = SessionWriter(session)
-    for change in lodging_changes(user.username, user.role, data.channel, state_of(dossier), handover, now=now,
-                                  calendar=calendar_for(session, dossier.agency_code)):
+    for change in lodging_changes(user.username, user.role, data.channel, state_of(dossier), handover,
+                                  code=dossier.code, now=now, calendar=calendar_for(session, dossier.agency_code)):
         persist(writer, dossier, change)
     return Submitted(dossier, secret)
 
@@ -139,15 +139,18 @@ def receipt_note(handover: dict[str, Any] | None) -> tuple[str, dict[str, Any] |
 
 
 def lodging_changes(actor: str, actor_role: str, channel: str, state: DossierState,
-                    handover: dict[str, Any] | None, *, now: datetime, calendar: WorkingCalendar) -> list[Change]:
-    """The first slip rows of a new dossier (``state``: as lodged, ``submitted``): ``submit``, and for the
-    counter and post the receipt on the spot (:func:`service.domain.lifecycle.start_clock`)."""
+                    handover: dict[str, Any] | None, *, code: str, now: datetime,
+                    calendar: WorkingCalendar) -> list[Change]:
+    """The first slip rows of a new dossier ``code`` (``state``: as lodged, ``submitted``): ``submit``, and for
+    the counter and post the receipt on the spot (:func:`service.domain.lifecycle.start_clock`) with its notice
+    (Mẫu 01)."""
     changes = [Change(action="submit", actor=actor, actor_role=actor_role, from_status=None, at=now,
                       state=state, note=submit_note(channel), bump_version=False)]
     if channel != "online":
         note, receipt_data = receipt_note(handover)
+        received = lifecycle.start_clock(state, now=now, calendar=calendar)
         changes.append(Change(action="receive", actor=actor, actor_role=actor_role,
-                              from_status=Status.SUBMITTED.value, at=now,
-                              state=lifecycle.start_clock(state, now=now, calendar=calendar), note=note,
-                              data=receipt_data or {}, bump_version=False))
+                              from_status=Status.SUBMITTED.value, at=now, state=received, note=note,
+                              data=receipt_data or {}, bump_version=False,
+                              notices=(lifecycle.receipt_notice(code, received.received_at, received.due_at),)))
     return changes

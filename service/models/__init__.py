@@ -3,6 +3,7 @@
 from service.models.calendar import CalendarOverrideRow
 from service.models.catalogue import Procedure
 from service.models.dossier import DailySequence, Dossier, DossierDocument, DossierEvent, Notification, Rating
+from service.models.events import Delivery, DeliveryAttempt, OutboxEvent, Subscription, WorkerPosition
 from service.models.infra import Blob, IdempotencyRecord, RateLimitBucket, SimClock
 from service.models.outputs import ResultDocument, Shipment
 from service.models.people import Agency, User
@@ -14,11 +15,14 @@ __all__ = [
     "Blob",
     "CalendarOverrideRow",
     "DailySequence",
+    "Delivery",
+    "DeliveryAttempt",
     "Dossier",
     "DossierDocument",
     "DossierEvent",
     "IdempotencyRecord",
     "Notification",
+    "OutboxEvent",
     "PkiCertificate",
     "PostalEvent",
     "Procedure",
@@ -27,5 +31,7 @@ __all__ = [
     "ResultDocument",
     "Shipment",
     "SimClock",
+    "Subscription",
     "User",
+    "WorkerPosition",
 ]

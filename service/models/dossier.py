@@ -165,6 +165,11 @@ class Notification(SQLModel, table=True):
     subject: str = Field(max_length=255)
     body: str = Field(max_length=4000)
     at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When a sender (SMTP, the SMS gateway) accepted it (real time); null while only recorded."""
+    send_attempts: int | None = None
+    send_error: str | None = Field(default=None, max_length=500)
+    send_leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Rating(SQLModel, table=True):

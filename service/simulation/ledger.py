@@ -47,6 +47,7 @@ from service.dossiers.effects import EffectCall, Effects, Outcome, effect_name, 
 from service.dossiers.numbering import DailyNumbers
 from service.dossiers.persist import Change, persist
 from service.dossiers.slip import NO_ROWS, SlipHead, SlipRow, as_tuple
+from service.events import outbox
 from service.models import (
     Dossier,
     DossierDocument,
@@ -88,13 +89,14 @@ class Entry:
     """One dossier held by the ledger: its state as the rules see it, and what the rows need besides."""
 
     __slots__ = ("agency_code", "applicant_national_id", "applicant_phone", "applicant_user_id", "assignee_id",
-                 "code", "delivery_address", "head", "id", "rated", "shipment", "state", "updated_at", "values",
-                 "version")
+                 "code", "delivery_address", "head", "id", "procedure_code", "rated", "shipment", "state",
+                 "updated_at", "values", "version")
 
     def __init__(self, dossier_id: int, code: str, values: dict[str, Any] | None, state: DossierState) -> None:
         assert values is not None
         self.id, self.code, self.values, self.state = dossier_id, code, values, state
         self.agency_code: str = values["agency_code"]
+        self.procedure_code: str = values["procedure_code"]
         self.delivery_address: str | None = values["delivery_address"]
         self.applicant_user_id: int | None = values["applicant_user_id"]
         self.applicant_phone: str | None = values["applicant_phone"]
@@ -127,7 +129,7 @@ class Ledger:
     def __init__(self, session: Callable[[], Session], *, procedures: dict[str, Procedure], staff: dict[str, User],
                  calendars: dict[str, WorkingCalendar], origins: dict[str, Origin], calendar: WorkingCalendar,
                  citizens: dict[str, int], levels: ServiceLevels, rng: random.Random, effects: Effects,
-                 numbers: DailyNumbers | None = None) -> None:
+                 numbers: DailyNumbers | None = None, emails: dict[int, str] | None = None) -> None:
         foreign = [effect_name(effect) for action, native in NATIVE_EFFECTS.items()
                    for effect in effects.get(action, ()) if _unwrapped(effect) is not native]
         if foreign:
@@ -137,6 +139,8 @@ class Ledger:
         self.session, self.procedures, self.staff = session, procedures, staff
         self.calendars, self.origins, self.calendar, self.citizens = calendars, origins, calendar, citizens
         self.levels, self.rng = levels, rng
+        self.emails = emails or {}
+        """The citizens' account e-mail addresses by user id (their notices get an e-mail copy, as in the API)."""
         self.numbers = numbers or DailyNumbers({})
         self._dossier_ids = tablewriter.IdAllocator(TABLE["dossier"])
         self._shipment_ids = tablewriter.IdAllocator(TABLE["shipment"])
@@ -146,6 +150,7 @@ class Ledger:
         self._new_shipments: list[dict[str, Any]] = []
         self._dirty_shipments: dict[int, dict[str, Any]] = {}
         self._rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLE}
+        self._events: list[tuple[Any, ...]] = []
         self.in_transit: dict[int, Entry] = {}
         self.events = 0
 
@@ -170,8 +175,8 @@ class Ledger:
         for doc_code, name in submission.documents_of(procedure, data):
             self._rows["dossier_document"].append(self._row("dossier_document", {
                 "dossier_id": dossier_id, "code": doc_code, "name": name, "created_at": now}))
-        for change in submission.lodging_changes(user.username, user.role, data.channel, state, handover, now=now,
-                                                 calendar=self.calendars[entry.agency_code]):
+        for change in submission.lodging_changes(user.username, user.role, data.channel, state, handover,
+                                                 code=code, now=now, calendar=self.calendars[entry.agency_code]):
             persist(self, entry, change)
         return entry
 
@@ -267,6 +272,12 @@ class Ledger:
         self._rows["dossier_event"].append(as_tuple(row))
         self.events += 1
 
+    def write_event(self, entry: Entry, values: dict[str, Any]) -> None:
+        self._events.append(outbox.row_tuple(values))
+
+    def applicant_email(self, entry: Entry) -> str | None:
+        return self.emails.get(entry.applicant_user_id) if entry.applicant_user_id is not None else None
+
     def recorded_at(self) -> datetime:
         return utc_now()
 
@@ -334,6 +345,10 @@ class Ledger:
             (*(s[name] for name in UPDATED_SHIPMENT), s["id"]) for s in self._dirty_shipments.values()])
         for table in ("dossier_event", "notification", "postal_event", "rating"):
             tablewriter.insert_rows(session, TABLE[table], COLUMNS[table], self._rows[table])
+        if self._events:
+            outbox.lock(session)
+            tablewriter.insert_rows(session, outbox.EVENT_TABLE, outbox.EVENT_COLUMNS, self._events)
+            self._events = []
         self.numbers.store(session)
         self._new, self._dirty, self._new_shipments, self._dirty_shipments = [], {}, [], {}
         self._rows = {name: [] for name in TABLE}

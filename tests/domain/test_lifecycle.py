@@ -21,6 +21,7 @@ from service.domain.lifecycle import (
     ActionInput,
     Assignee,
     DossierState,
+    Notice,
     Status,
     decide,
     start_clock,
@@ -103,7 +104,10 @@ class TestDecide:
         assert decision.from_status is S.SUBMITTED and decision.state.status is S.RECEIVED
         assert decision.state.received_at == RECEIVED_AT
         assert decision.state.due_at == vn(2026, 3, 9, 8, 0)  # five working days later
-        assert decision.notices == () and decision.note is None
+        assert decision.note is None
+        assert decision.notices == (Notice(  # the receipt and appointment (Mẫu 01) reaches the applicant
+            "Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)",
+            f"Hồ sơ {CODE} đã được tiếp nhận lúc 08:00 ngày 02/03/2026. Ngày hẹn trả kết quả: 08:00 ngày 09/03/2026."),)
 
     def test_assign_names_the_processor_in_note_and_data(self) -> None:
         decision = decide(received(), Action.ASSIGN, ActionInput(assignee=Assignee("chuyenvien", "Trần Thị B")),

@@ -226,13 +226,14 @@ def _setup(db: Database) -> dict[str, User]:
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row the script wrote, without surrogate keys, write times and tracking secrets."""
+    """Every row the script wrote (the outbox's events included), without surrogate keys, write times and
+    tracking secrets."""
     skip = {"id", "recorded_at", "tracking_secret_hash"}
     out: dict[str, list[tuple[Any, ...]]] = {}
     with db.transaction(read_only=True) as session:
         codes = dict(session.execute(select(Dossier.id, Dossier.code)).all())  # type: ignore[call-overload]
         shipments = dict(session.execute(select(TABLE["shipment"].c.id, TABLE["shipment"].c.tracking_number)).all())
-        for name in (*TABLE, "daily_sequence"):
+        for name in (*TABLE, "daily_sequence", "event"):
             table = Dossier.metadata.tables[name]
             rows = []
             for row in session.execute(select(table)).mappings():
@@ -281,6 +282,8 @@ def test_the_ledger_writes_what_the_operations_write(database_url: str) -> None:
     # The script reached every table, the carrier both delivered and failed, and both paths agree row for row.
     assert all(expected[name] for name in expected), {name: len(rows) for name, rows in expected.items()}
     assert {dict(r)["event"] for r in expected["postal_event"]} == {"'delivered'", "'failed'"}
+    # One event per control-slip row, in both paths.
+    assert len(expected["event"]) == len(expected["dossier_event"])
     for name in expected:
         assert actual[name] == expected[name], name
 

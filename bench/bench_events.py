@@ -1,0 +1,358 @@
+"""Events: webhook delivery rate with 1 and 2 workers, the outbox's cost on a submission, commit→webhook
+latency under load, and SSE with 100 idle subscribers beside one busy desk.
+
+    .venv/bin/python bench/bench_events.py --pg-url postgresql://postgres@127.0.0.1:5432/motcua_bench_events
+
+The PostgreSQL database is scratch: its public schema is dropped first. The outbox's cost is also measured on a
+scratch SQLite file. Figures are printed; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _server import PYTHON, ROOT, environment, free_port
+
+from service.db import Database, create_db_engine, normalize_database_url
+
+DESK = ("tiepnhan", "Demo@123456")  # the demo's desk of xã Tiên Yên
+IDLE = ("tiepnhan.stp", "Demo@123456")  # another agency's desk: its feed stays quiet
+ADMIN = ("admin", "Admin@123456")  # the demo's admin (loaded before the bootstrap admin)
+PROCEDURE = "1.001612.000.00.00.H49"
+BODY = {"procedure_code": PROCEDURE, "channel": "counter", "result_delivery": "counter",
+        "applicant": {"national_id": "022090001234", "full_name": "Lê Văn Hùng"}, "documents": [{"code": "TP01"}]}
+SECRET = "bench-webhook-secret-0123456789"
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else float("nan")
+
+
+def describe(samples: list[float]) -> str:
+    return f"p50 {percentile(samples, 0.5):7.1f} ms  p99 {percentile(samples, 0.99):7.1f} ms  n={len(samples)}"
+
+
+def fresh(url: str) -> None:
+    if normalize_database_url(url).startswith("postgresql"):
+        engine = create_db_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    env = environment(url)
+    subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([PYTHON, "-m", "service.cli", "demo"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def env_for(url: str, **extra: str) -> dict[str, str]:
+    return {**environment(url), "MOTCUA_WEBHOOK_ALLOW_PRIVATE": "true", "MOTCUA_WORKER": "false",
+            "MOTCUA_WORKER_POLL_SECONDS": "0.1", **extra}
+
+
+# ------------------------------------------------------------------------------------------ a local receiver
+
+
+class Arrivals:
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+        self.by_subject: dict[tuple[str, int | None], float] = {}
+        self.lock = threading.Lock()
+
+
+@contextmanager
+def receiver() -> Iterator[tuple[str, Arrivals]]:
+    arrivals = Arrivals()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            now = time.time()
+            with arrivals.lock:
+                arrivals.at.setdefault(event["id"], now)
+                arrivals.by_subject.setdefault((event["subject"], event["data"]["seq"]), now)
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", arrivals
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ------------------------------------------------------------------------------------------ processes
+
+
+@contextmanager
+def api(url: str) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen([PYTHON, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port",
+                                str(port), "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env_for(url))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit("the API did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+@contextmanager
+def workers(url: str, count: int) -> Iterator[None]:
+    processes = [subprocess.Popen([PYTHON, "-m", "service.cli", "worker"], cwd=ROOT, env=env_for(url),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(30)
+
+
+def token(base: str, username: str, password: str) -> dict[str, str]:
+    response = httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": password})
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def subscribe(base: str, url: str) -> None:
+    response = httpx.post(f"{base}/api/v1/subscriptions", json={"url": url, "secret": SECRET},
+                          headers=token(base, *ADMIN))
+    assert response.status_code == 201, response.text
+
+
+def count_events(url: str) -> int:
+    db = Database(url)
+    with db.transaction(read_only=True) as session:
+        count = int(session.execute(text("SELECT count(*) FROM event")).scalar_one())
+    db.dispose()
+    return count
+
+
+# ------------------------------------------------------------------------------------------ 1. delivery rate
+
+
+def delivery_rate(url: str, dossiers: int) -> None:
+    print(f"\n== webhook delivery rate, PostgreSQL, {dossiers} bulk dossiers per run ==")
+    for count in (1, 2):
+        with receiver() as (hook, arrivals), api(url) as base:
+            subscribe(base, hook)
+            before = count_events(url)
+            subprocess.run([PYTHON, "-m", "service.bulk", "--database-url", url, "-n", str(dossiers),
+                            "--from", "2026-01-05", "--to", "2026-02-27", "--seed", str(count)],
+                           cwd=ROOT, env=env_for(url), check=True, stdout=subprocess.DEVNULL)
+            expected = count_events(url) - before
+            began = time.perf_counter()
+            with workers(url, count):
+                while len(arrivals.at) < expected:
+                    if time.perf_counter() - began > 600:
+                        break
+                    time.sleep(0.05)
+                seconds = time.perf_counter() - began
+            print(f"{count} worker(s): {len(arrivals.at)} of {expected} events in {seconds:6.1f} s = "
+                  f"{len(arrivals.at) / seconds:7.1f} events/s (worker start-up included)")
+
+
+# ------------------------------------------------------------------------------------------ 2. outbox cost
+
+
+def outbox_cost(url: str, label: str, rounds: int, per_round: int) -> None:
+    from service.domain.legal_time import to_legal_time as to_local
+    from service.events import outbox
+    from service.models import User
+    from service.operations import dossiers
+    from service.schemas.dossiers import DossierIn
+
+    fresh(url)
+    db = Database(url)
+    data = DossierIn.model_validate(BODY)
+    with db.transaction(read_only=True) as session:
+        from sqlmodel import select
+
+        user = session.exec(select(User).where(User.username == DESK[0])).one()
+    real_append = outbox.append
+    spent: list[float] = []
+
+    def timed_append(session: Any, values: Any) -> None:
+        began = time.perf_counter()
+        real_append(session, values)
+        spent.append(time.perf_counter() - began)
+
+    rates: dict[str, list[float]] = {"with": [], "without": []}
+    total_with = 0.0
+    now = to_local(datetime.fromisoformat("2026-03-02T08:00:00+07:00"))
+    for _ in range(rounds):
+        for mode in ("with", "without"):
+            outbox.append = timed_append if mode == "with" else (lambda session, values: None)  # type: ignore[assignment]
+            began = time.perf_counter()
+            for _ in range(per_round):
+                with db.transaction() as session:
+                    dossiers.submit(session, user=user, data=data, now=now)
+            took = time.perf_counter() - began
+            rates[mode].append(per_round / took)
+            if mode == "with":
+                total_with += took
+    outbox.append = real_append  # type: ignore[assignment]
+    db.dispose()
+    with_, without = statistics.median(rates["with"]), statistics.median(rates["without"])
+    print(f"{label}: counter submissions (submit + receive rows, one transaction each): with the outbox "
+          f"{with_:6.1f}/s, without {without:6.1f}/s (medians of {rounds} alternating rounds of {per_round}); "
+          f"with/without = {with_ / without:.3f} ({100 * (1 - with_ / without):+.1f} % slower)")
+    print(f"{label}: time inside the outbox write, measured around each call: {1000 * sum(spent) / len(spent):.3f} ms "
+          f"per event, {100 * sum(spent) / total_with:.2f} % of the submissions' time")
+
+
+# ------------------------------------------------------------------------------------------ 3. latency, 4. SSE
+
+
+def desk_load(base: str, clients: int, seconds: float) -> tuple[list[float], dict[str, float], float]:
+    """``clients`` threads lodge counter dossiers for ``seconds``: latencies (ms), answer time per code."""
+    headers = token(base, *DESK)
+    latencies: list[float] = []
+    answered: dict[str, float] = {}
+    deadline = time.perf_counter() + seconds
+
+    def run() -> None:
+        with httpx.Client(base_url=base, timeout=60, headers=headers) as client:
+            while time.perf_counter() < deadline:
+                began = time.perf_counter()
+                response = client.post("/api/v1/dossiers", json=BODY)
+                if response.status_code == 201:
+                    answered[response.json()["code"]] = time.time()
+                    latencies.append((time.perf_counter() - began) * 1000)
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, answered, time.perf_counter() - began
+
+
+def latency(url: str, seconds: float) -> None:
+    print("\n== commit → webhook arrival, PostgreSQL, 8 desk clients, 1 worker process ==")
+    fresh(url)
+    with receiver() as (hook, arrivals), api(url) as base, workers(url, 1):
+        subscribe(base, hook)
+        latencies, answered, took = desk_load(base, 8, seconds)
+        time.sleep(3)
+    delays = [(arrivals.by_subject[(code, 2)] - at) * 1000 for code, at in answered.items()
+              if (code, 2) in arrivals.by_subject]
+    print(f"{len(answered) / took:6.1f} submissions/s; submit {describe(latencies)}")
+    print(f"answer received → its 'receive' event at the webhook: {describe(delays)} "
+          f"({len(delays)} of {len(answered)} arrived; negative = the webhook came before the HTTP answer)")
+
+
+class Stream(threading.Thread):
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        self.url, self.headers = url, headers
+        self.seen: dict[str, float] = {}
+        self.connected = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with httpx.stream("GET", self.url, headers=self.headers, timeout=None) as response:
+            self.connected.set()
+            for line in response.iter_lines():
+                if self.stop.is_set():
+                    return
+                if line.startswith("data: "):
+                    event = json.loads(line[6:])
+                    if event["data"]["seq"] == 2:
+                        self.seen[event["subject"]] = time.time()
+
+
+def sse(url: str, seconds: float, idle: int) -> None:
+    print(f"\n== SSE: one busy desk (8 clients) alone, then beside {idle} idle subscribers, PostgreSQL ==")
+    fresh(url)
+    with api(url) as base:
+        alone, _, took_alone = desk_load(base, 8, seconds)
+        quiet = token(base, *IDLE)
+        streams = [Stream(f"{base}/api/v1/events/stream", quiet) for _ in range(idle)]
+        busy = Stream(f"{base}/api/v1/events/stream", token(base, *DESK))
+        for stream in [*streams, busy]:
+            stream.start()
+        for stream in [*streams, busy]:
+            stream.connected.wait(30)
+        beside, answered, took_beside = desk_load(base, 8, seconds)
+        time.sleep(2)
+        for stream in [*streams, busy]:
+            stream.stop.set()
+    print(f"alone:  {len(alone) / took_alone:6.1f} submissions/s; submit {describe(alone)}")
+    print(f"beside: {len(beside) / took_beside:6.1f} submissions/s; submit {describe(beside)}")
+    delays = [(busy.seen[code] - at) * 1000 for code, at in answered.items() if code in busy.seen]
+    print(f"the desk's own stream: answer → 'receive' event on SSE {describe(delays)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg-url", default=os.environ.get("MOTCUA_BENCH_POSTGRES_URL",
+                                                           "postgresql://postgres@127.0.0.1:5432/motcua_bench_events"))
+    parser.add_argument("--dossiers", type=int, default=1000, help="bulk dossiers per delivery-rate run")
+    parser.add_argument("--seconds", type=float, default=20, help="length of each load phase")
+    parser.add_argument("--idle", type=int, default=100, help="idle SSE subscribers")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--per-round", type=int, default=100)
+    parser.add_argument("--only", choices=["rate", "cost", "latency", "sse"], action="append")
+    args = parser.parse_args()
+    only = set(args.only or ["rate", "cost", "latency", "sse"])
+    if "cost" in only:
+        print("== the outbox's cost on a submission (in-process, same run) ==")
+        with tempfile.TemporaryDirectory() as tmp:
+            outbox_cost(f"sqlite:///{tmp}/bench.db", "SQLite", args.rounds, args.per_round)
+        outbox_cost(args.pg_url, "PostgreSQL", args.rounds, args.per_round)
+    if "rate" in only:
+        fresh(args.pg_url)
+        delivery_rate(args.pg_url, args.dossiers)
+    if "latency" in only:
+        latency(args.pg_url, args.seconds)
+    if "sse" in only:
+        sse(args.pg_url, args.seconds, args.idle)
+
+
+if __name__ == "__main__":
+    main()
