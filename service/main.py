@@ -27,6 +27,7 @@ from service.routers import (
     public,
     ratings,
     results,
+    rules,
     sim,
     statistics,
 )
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(health.router)
-    for module in (auth, agencies, procedures, calendar, dossiers, public, ratings, statistics):
+    for module in (auth, agencies, procedures, calendar, dossiers, public, ratings, rules, statistics):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(postal.router, prefix=API_PREFIX)
     app.include_router(results.router, prefix=API_PREFIX)

@@ -2,7 +2,15 @@
 
 from service.models.calendar import CalendarOverrideRow
 from service.models.catalogue import Procedure
-from service.models.dossier import DailySequence, Dossier, DossierDocument, DossierEvent, Notification, Rating
+from service.models.dossier import (
+    DailySequence,
+    Dossier,
+    DossierDocument,
+    DossierEvent,
+    DossierStep,
+    Notification,
+    Rating,
+)
 from service.models.infra import Blob, IdempotencyRecord, RateLimitBucket, SimClock
 from service.models.outputs import ResultDocument, Shipment
 from service.models.people import Agency, User
@@ -17,6 +25,7 @@ __all__ = [
     "Dossier",
     "DossierDocument",
     "DossierEvent",
+    "DossierStep",
     "IdempotencyRecord",
     "Notification",
     "PkiCertificate",
