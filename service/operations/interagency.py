@@ -16,7 +16,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, or_
+from sqlalchemy import and_, exists, or_
 from sqlmodel import Session, col, select
 
 from service.domain import rulebook
@@ -107,8 +107,6 @@ def staff_visibility(agency_code: str | None) -> Any:
 
 def and_interagency(condition: Any) -> Any:
     """Only inter-agency dossiers have steps: skip the sub-query for the others."""
-    from sqlalchemy import and_
-
     return and_(col(Dossier.current_step).is_not(None), condition)
 
 
