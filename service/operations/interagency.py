@@ -22,11 +22,11 @@ from sqlmodel import Session, col, select
 from service.domain import rulebook
 from service.domain import steps as rules
 from service.domain.errors import NotPermitted
+from service.domain.legal_time import to_legal_time
 from service.domain.lifecycle import Action, Status
 from service.errors import NotFound, Unprocessable
 from service.models import Agency, Dossier, DossierStep, Procedure, User
 from service.operations.calendars import calendar_for
-from service.timezone import to_local
 
 RECEIVER_ACTIONS = frozenset({Action.RECEIVE, Action.REJECT, Action.ASSIGN, Action.SUPPLEMENT, Action.PAY,
                               Action.WITHDRAW, Action.RETURN_RESULT, Action.DISPATCH_POSTAL,
@@ -58,7 +58,7 @@ def receiving_desk(session: Session, procedure: Procedure, user: User, now: date
     that receives for the department); otherwise 422 ``PROCEDURE_OUTSIDE_AGENCY``. Citizens lodge online with
     the competent agency."""
     desk = _desk_for(session, procedure, user, now)
-    check_in_force(session, desk, to_local(now).date())
+    check_in_force(session, desk, to_legal_time(now).date())
     return desk
 
 
@@ -80,7 +80,7 @@ def _desk_for(session: Session, procedure: Procedure, user: User, now: datetime)
     if user.role != "receiver" or user.agency_code == procedure.agency_code:
         return procedure.agency_code
     assert user.agency_code is not None
-    in_force = rulebook.rule_set_on(to_local(now).date())
+    in_force = rulebook.rule_set_on(to_legal_time(now).date())
     if procedure.anywhere_in_province and in_force.allows("lodging.place"):
         province = province_of(session, procedure.agency_code)
         if province is not None and province == province_of(session, user.agency_code):
@@ -184,7 +184,7 @@ def open_steps(session: Session, dossier: Dossier, procedure: Procedure, now: da
     _store(rows[0], first)
     session.add_all(rows)
     dossier.current_step = 1
-    return {"step": 1, "step_agency": rows[0].agency_code, "step_due_at": to_local(first.due_at).isoformat()}  # type: ignore[arg-type]
+    return {"step": 1, "step_agency": rows[0].agency_code, "step_due_at": to_legal_time(first.due_at).isoformat()}  # type: ignore[arg-type]
 
 
 def guard(session: Session, dossier: Dossier, action: Action, now: datetime) -> list[DossierStep]:
@@ -232,7 +232,7 @@ def follow(session: Session, dossier: Dossier, rows: list[DossierStep], action: 
         _store(nxt, next_clock)
         dossier.current_step, dossier.assignee_id = nxt.seq, None
         data = {"from_agency": current.agency_code, "to_agency": nxt.agency_code, "step": nxt.seq,
-                "step_timeliness": clock.timeliness, "step_due_at": to_local(next_clock.due_at).isoformat()}  # type: ignore[arg-type]
+                "step_timeliness": clock.timeliness, "step_due_at": to_legal_time(next_clock.due_at).isoformat()}  # type: ignore[arg-type]
     elif action is Action.RETURN_FOR_CORRECTION:
         clock = rules.pause(clock, now, calendar)
         clock = rules.StepClock(**{**asdict(clock), "returned_for_correction": True})
@@ -241,7 +241,7 @@ def follow(session: Session, dossier: Dossier, rows: list[DossierStep], action: 
         _store(previous, reopened)
         dossier.current_step, dossier.assignee_id = previous.seq, None
         data = {"from_agency": current.agency_code, "to_agency": previous.agency_code, "step": previous.seq,
-                "step_due_at": to_local(reopened.due_at).isoformat()}  # type: ignore[arg-type]
+                "step_due_at": to_legal_time(reopened.due_at).isoformat()}  # type: ignore[arg-type]
     _store(current, clock)
     session.add_all(rows)
     return data
