@@ -584,7 +584,8 @@ def _dossier_row(sim: Simulated, dossier_id: int, code: str) -> tuple[Any, ...]:
     row["status"] = state.status.value
     row.update(
         id=dossier_id, code=code, procedure_id=p.id, procedure_code=p.code, procedure_version=p.version,
-        agency_code=p.agency_code, channel=sim.channel, result_delivery=state.result_delivery,
+        agency_code=p.agency_code, received_by_agency_code=p.agency_code, current_step=None,
+        channel=sim.channel, result_delivery=state.result_delivery,
         delivery_address=None, applicant_user_id=sim.citizen.id if sim.citizen else None,
         applicant_national_id=sim.applicant_national_id, applicant_full_name=sim.applicant_name,
         applicant_name_normalised=fold_name(sim.applicant_name),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from importlib import resources
 from typing import Any
 
@@ -27,13 +28,18 @@ def read_catalogue() -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
 def load(session: Session, data: dict[str, Any], *, now: Any) -> dict[str, int]:
     created = {"agencies": 0, "procedures": 0, "accounts": 0}
     for agency in [data["province"], *data["agencies"]]:
         if session.get(Agency, agency["code"]) is None:
             session.add(Agency(code=agency["code"], name=agency["name"], level=agency["level"],
                                parent_code=agency.get("parent_code"), office_hours=agency.get("office_hours"),
-                               created_at=now))
+                               valid_from=_day(agency.get("valid_from")), valid_to=_day(agency.get("valid_to")),
+                               succeeded_by=agency.get("succeeded_by"), created_at=now))
             session.flush()
             created["agencies"] += 1
     for raw in data["procedures"]:

@@ -33,6 +33,7 @@ from service.routers import (
     public,
     ratings,
     results,
+    rules,
     sim,
     statistics,
     worklist,
@@ -89,8 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(health.router)
-    for module in (auth, agencies, procedures, calendar, dossiers, notifications, public, ratings, statistics, worklist,
-                   events):
+    for module in (auth, agencies, procedures, calendar, dossiers, notifications, public, ratings, rules, statistics,
+                   worklist, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(postal.router, prefix=API_PREFIX)
     app.include_router(results.router, prefix=API_PREFIX)

@@ -20,7 +20,7 @@ from alembic import op
 from service.domain.names import fold_name
 
 revision: str = "0060"
-down_revision: str | None = "0003"
+down_revision: str | None = "0050"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

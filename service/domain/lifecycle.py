@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from service.domain import deadlines, timeliness
+from service.domain import deadlines, rulebook, timeliness
 from service.domain.calendar import WorkingCalendar
 from service.domain.errors import InvalidTransition, NotPermitted, RuleConflict, RuleViolation
 from service.domain.legal_time import to_legal_time
@@ -56,6 +56,8 @@ class Action(StrEnum):
     DISPATCH_POSTAL = "dispatch_postal"
     CONFIRM_DELIVERY = "confirm_delivery"
     DELIVERY_FAILED = "delivery_failed"
+    TRANSFER = "transfer"
+    RETURN_FOR_CORRECTION = "return_for_correction"
 
 
 #: Status codes exchanged with the National Public Service Portal (TrangThaiHoSo).
@@ -123,6 +125,9 @@ TRANSITIONS: Final[dict[Action, Transition]] = {
     Action.DISPATCH_POSTAL: _t({Status.RESULT_READY}, Status.IN_TRANSIT, Role.RECEIVER),
     Action.CONFIRM_DELIVERY: _t({Status.IN_TRANSIT}, Status.RETURNED, Role.RECEIVER, SYSTEM_ROLE),
     Action.DELIVERY_FAILED: _t({Status.IN_TRANSIT}, Status.RESULT_READY, Role.RECEIVER, SYSTEM_ROLE),
+    # Inter-agency dossiers (service.domain.steps): the status stays, the holding agency changes.
+    Action.TRANSFER: _t({Status.PROCESSING}, None, Role.PROCESSOR),
+    Action.RETURN_FOR_CORRECTION: _t({Status.PROCESSING}, None, Role.PROCESSOR),
 }
 
 
@@ -152,6 +157,8 @@ class DossierState:
     paid: bool = False
     paid_online: bool = False
     payment_amount_vnd: int | None = None
+    rule_set: str | None = None
+    """The rulebook in force when received (:func:`service.domain.rulebook.rule_set_on`), kept ever after."""
 
 
 @dataclass(frozen=True)
@@ -233,9 +240,11 @@ def guard(state: DossierState, action: Action, *, role: str, now: datetime, cale
 
 
 def start_clock(state: DossierState, *, now: datetime, calendar: WorkingCalendar) -> DossierState:
-    """Receipt: ``received_at`` is now and the deadline is computed from it (Decree 61/2018 Art. 17)."""
+    """Receipt: ``received_at`` is now and the deadline is computed from it (Decree 61/2018 Art. 17); the
+    dossier keeps the rule set in force on the local date of receipt."""
     due = deadlines.compute_due(calendar, now, state.processing_value, state.processing_unit)
-    return replace(state, status=Status.RECEIVED, received_at=now, clock_started_at=now, due_at=due.due_at)
+    return replace(state, status=Status.RECEIVED, received_at=now, clock_started_at=now, due_at=due.due_at,
+                   rule_set=rulebook.rule_set_on(to_legal_time(now).date()).code)
 
 
 def _pause(state: DossierState, now: datetime, calendar: WorkingCalendar) -> DossierState:
@@ -298,6 +307,8 @@ def apply(
         return replace(state, status=Status.RETURNED, returned_at=data.at or now)
     if action is Action.DELIVERY_FAILED:
         return replace(state, status=Status.RESULT_READY, result_delivery="counter")
+    if action in (Action.TRANSFER, Action.RETURN_FOR_CORRECTION):
+        return state  # the steps move (service.domain.steps); the dossier's own clock runs on
     assert target is not None
     return replace(state, status=target)
 
@@ -327,10 +338,11 @@ def required(value: Any, name: str) -> Any:
 
 
 def apology_letter(original_due_at: datetime | None, new_due_at: datetime | None,
-                   reason: str | None) -> dict[str, Any]:
+                   reason: str | None, *, rule_set: str | None = None) -> dict[str, Any]:
     """What the control slip records of a re-scheduling: the apology letter, Mẫu 04 of Circular 01/2018/TT-VPCP
-    (Decree 61/2018 Art. 19(9))."""
-    return {"form": "Mẫu 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+    (Decree 61/2018 Art. 19(9)), or of Circular 03/2025/TT-VPCP for a dossier under Decree 118/2025 (the form
+    named by the dossier's ``rule_set``, :mod:`service.domain.rulebook`)."""
+    return {"form": rulebook.rule_set(rule_set).rule("forms").parameters["apology_form"],
             "original_due_at": to_legal_time(original_due_at).isoformat() if original_due_at else None,
             "new_due_at": to_legal_time(new_due_at).isoformat() if new_due_at else None, "reason": reason}
 
@@ -375,6 +387,11 @@ def decide(state: DossierState, action: Action, data: ActionInput, *, code: str,
     elif action is Action.EXTEND:
         required(data.reason, "reason")
         required(data.new_due_at, "new_due_at")
+    elif action is Action.RETURN_FOR_CORRECTION:
+        required(data.reason, "reason")
+        note = f"Trả lại cơ quan trước để hoàn thiện: {data.reason}"
+    elif action is Action.TRANSFER:
+        note = note or "Chuyển hồ sơ liên thông cho cơ quan thực hiện bước tiếp theo (Phiếu chuyển xử lý)"
 
     after = apply(state, action, data, role=role, now=now, calendar=calendar)
     notices: tuple[Notice, ...] = ()
@@ -392,7 +409,8 @@ def decide(state: DossierState, action: Action, data: ActionInput, *, code: str,
                           f"Hồ sơ {code} không được giải quyết. Lý do: {data.reason}"),)
     elif action is Action.EXTEND:
         assert after.due_at is not None
-        slip["apology_letter"] = apology_letter(after.original_due_at, after.due_at, data.reason)
+        slip["apology_letter"] = apology_letter(after.original_due_at, after.due_at, data.reason,
+                                                rule_set=state.rule_set)
         notices = (Notice("Phiếu xin lỗi và hẹn lại ngày trả kết quả",
                           f"Hồ sơ {code} được hẹn lại ngày trả kết quả: "
                           f"{to_legal_time(after.due_at):%H:%M %d/%m/%Y}. Lý do: {data.reason}"),)

@@ -27,7 +27,8 @@ from service.domain.roles import Role
 from service.dossiers.effects import EffectCall, Effects, Outcome, run_effects
 from service.dossiers.persist import Change, SessionWriter, persist, state_of
 from service.errors import NotFound, Unprocessable, VersionMismatch
-from service.models import Dossier, User
+from service.models import Dossier, Procedure, User
+from service.operations import interagency
 from service.operations.calendars import calendar_for
 from service.schemas.dossiers import ActionIn
 from service.validation import parse_body
@@ -91,12 +92,27 @@ def act(session: Session, *, user: User, dossier: Dossier, action: Action, paylo
     """Apply one lifecycle action: decide → effects → persist. ``dossier`` must have been loaded for update
     (visibility, 404, is the caller's check). Never commits."""
     role = actor_role or user.role
+    calendar = calendar_for(session, dossier.agency_code)
+    state = state_of(dossier)
+    # Across agencies (service.operations.interagency): after the role (403) the acting agency (403), after the
+    # state (409) the steps' rules (409), all before the version (412) and the body (422).
+    lifecycle.authorize(action, role)
+    if actor_role is None:
+        interagency.check_acting_agency(session, dossier, user, action)
+    lifecycle.guard(state, action, role=role, now=now, calendar=calendar)
+    step_rows = interagency.guard(session, dossier, action, now)
     body, decision, assignee = decide_action(
-        state_of(dossier), action, payload, code=dossier.code, agency_code=dossier.agency_code, role=role,
-        now=now, calendar=calendar_for(session, dossier.agency_code),
+        state, action, payload, code=dossier.code, agency_code=interagency.holding_agency(session, dossier),
+        role=role, now=now, calendar=calendar,
         find_user=lambda username: session.exec(select(User).where(User.username == username)).first(),
         version=dossier.version, if_match=if_match)
     outcome = run_effects(effects, EffectCall(session, dossier, user, body, decision, now))
+    if action is Action.RECEIVE:
+        procedure = session.get(Procedure, dossier.procedure_id)
+        assert procedure is not None
+        outcome = outcome + Outcome(interagency.open_steps(session, dossier, procedure, now))
+    else:
+        outcome = outcome + Outcome(interagency.follow(session, dossier, step_rows, action, now=now))
     persist(SessionWriter(session), dossier, change_of(decision, actor=actor_name or user.username,
                                                        actor_role=role, now=now, outcome=outcome,
                                                        assignee=assignee))

@@ -11,9 +11,18 @@ from service.domain import lifecycle
 from service.domain.deadlines_ahead import DeadlineAhead, deadline_ahead
 from service.domain.lifecycle import Status
 from service.dossiers.persist import state_of
-from service.models import Dossier, DossierDocument, Procedure, ResultDocument, Shipment, User
+from service.models import Dossier, DossierDocument, DossierStep, Procedure, ResultDocument, Shipment, User
+from service.operations import interagency
 from service.operations.calendars import calendar_for
-from service.schemas.dossiers import Applicant, DocumentOut, DossierOut, PostalOut, ResultOut
+from service.schemas.dossiers import (
+    Applicant,
+    DocumentOut,
+    DossierOut,
+    PostalOut,
+    ProcessingShare,
+    ResultOut,
+    StepOut,
+)
 
 
 def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
@@ -39,11 +48,24 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
                                  .order_by(col(Shipment.id))):
         shipments[shipment.dossier_id] = shipment
     calendars = {code: calendar_for(session, code) for code in {d.agency_code for d in dossiers}}
+    steps = interagency.steps_by_dossier(session, [d.id for d in dossiers if d.current_step is not None])  # type: ignore[misc]
     return [_present_one(d, procedures[d.procedure_id], assignees.get(d.assignee_id),
                          documents.get(d.id, []), results.get(d.id), shipments.get(d.id), now,  # type: ignore[arg-type]
                          deadline_ahead(calendars[d.agency_code], now, status=d.status, due_at=d.due_at,
-                                        threshold_hours=due_soon_hours))
+                                        threshold_hours=due_soon_hours),
+                         steps.get(d.id))  # type: ignore[arg-type]
             for d in dossiers]
+
+
+def steps_out(rows: list[DossierStep] | None, dossier: Dossier, now: datetime) -> list[StepOut] | None:
+    """The inter-agency steps of a dossier (``None`` for a single-agency one)."""
+    if not rows:
+        return None
+    return [StepOut(seq=r.seq, agency_code=r.agency_code,
+                    share=ProcessingShare(value=r.share_value, unit=r.share_unit), started_at=r.started_at,
+                    due_at=r.due_at, finished_at=r.finished_at, timeliness=r.timeliness,  # type: ignore[arg-type]
+                    paused=r.paused_at is not None, overdue=interagency.step_is_overdue(r, now, dossier.status),
+                    returned_for_correction=r.returned_for_correction) for r in rows]
 
 
 def result_out(result: ResultDocument) -> ResultOut:
@@ -60,14 +82,20 @@ def postal_out(shipment: Shipment) -> PostalOut:
 
 def _present_one(d: Dossier, procedure: Procedure, assignee: str | None, documents: list[DossierDocument],
                  result: ResultDocument | None, shipment: Shipment | None, now: datetime,
-                 ahead: DeadlineAhead) -> DossierOut:
+                 ahead: DeadlineAhead, steps: list[DossierStep] | None = None) -> DossierOut:
     status = Status(d.status)
+    holder = steps[d.current_step - 1].agency_code if steps and d.current_step else d.agency_code
     return DossierOut(
         code=d.code,
         procedure_code=d.procedure_code,
         procedure_version=d.procedure_version,
         procedure_name=procedure.name,
         agency_code=d.agency_code,
+        received_by_agency_code=d.received_by_agency_code or d.agency_code,
+        rule_set=d.rule_set,
+        current_step=d.current_step,
+        holding_agency_code=holder,
+        steps=steps_out(steps, d, now),
         channel=d.channel,  # type: ignore[arg-type]
         result_delivery=d.result_delivery,  # type: ignore[arg-type]
         delivery_address=d.delivery_address,

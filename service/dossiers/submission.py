@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from service.dossiers.numbering import next_code
 from service.dossiers.persist import Change, SessionWriter, persist, state_of
 from service.errors import Unprocessable
 from service.models import Dossier, DossierDocument, Procedure, User
-from service.operations import catalogue
+from service.operations import catalogue, interagency
 from service.operations.calendars import calendar_for
 from service.schemas.dossiers import Applicant, DossierIn
 
@@ -47,31 +47,41 @@ def secret_hash(secret: str) -> str:
 def submit(session: Session, *, user: User, data: DossierIn, now: datetime) -> Submitted:
     """Lodge a dossier (see the module docstring). Never commits."""
     procedure = catalogue.current_version(session, data.procedure_code)
-    handover = check_lodging(procedure, user, data, now)
+    desk = interagency.receiving_desk(session, procedure, user, now)
+    handover = check_lodging(procedure, user, data, now, desk=desk)
     applicant_user_id, applicant = applicant_of(user, data, lambda national_id: session.exec(
         select(User.id).where(User.national_id == national_id, User.role == Role.CITIZEN)).first())
     secret = secrets.token_urlsafe(18)
     dossier = Dossier(
         code=next_code(session, procedure.agency_code, now),
         tracking_secret_hash=secret_hash(secret),
-        **lodged_values(procedure, user, data, applicant_user_id=applicant_user_id, applicant=applicant, now=now),
+        **lodged_values(procedure, user, data, applicant_user_id=applicant_user_id, applicant=applicant, now=now,
+                        received_by=desk),
     )
     session.add(dossier)
     session.flush()
     for code, name in documents_of(procedure, data):
         session.add(DossierDocument(dossier_id=dossier.id, code=code, name=name, created_at=now))  # type: ignore[arg-type]
     writer = SessionWriter(session)
-    for change in lodging_changes(user.username, user.role, data.channel, state_of(dossier), handover,
-                                  code=dossier.code, now=now, calendar=calendar_for(session, dossier.agency_code)):
+    changes = lodging_changes(user.username, user.role, data.channel, state_of(dossier), handover, code=dossier.code,
+                              now=now,
+                              calendar=calendar_for(session, dossier.agency_code))
+    if data.channel != "online":  # received on the spot: an inter-agency dossier's first step starts now
+        steps = interagency.open_steps(session, dossier, procedure, now)
+        changes[-1] = replace(changes[-1], data={**changes[-1].data, **steps})
+    for change in changes:
         persist(writer, dossier, change)
     return Submitted(dossier, secret)
 
 
-def check_lodging(procedure: Procedure, user: User, data: DossierIn, now: datetime) -> dict[str, Any] | None:
+def check_lodging(procedure: Procedure, user: User, data: DossierIn, now: datetime, *,
+                  desk: str | None = None) -> dict[str, Any] | None:
     """The submission rules (Decree 61/2018 Art. 15–17, Decision 45/2016 for post): who may use the channel,
-    the receiver's own agency, the procedure's terms and papers. Returns the postal hand-over record, if any."""
+    the receiver's own agency (or ``desk``, the receiving desk already admitted by
+    :func:`~service.operations.interagency.receiving_desk`), the procedure's terms and papers. Returns the postal
+    hand-over record, if any."""
     check_channel_for_role(user.role, data.channel)
-    if user.role == Role.RECEIVER and procedure.agency_code != user.agency_code:
+    if user.role == Role.RECEIVER and user.agency_code not in {procedure.agency_code, desk}:
         raise Unprocessable("Thủ tục không thuộc thẩm quyền tiếp nhận của đơn vị bạn.",
                             code="PROCEDURE_OUTSIDE_AGENCY")
     terms = ProcedureTerms(
@@ -103,11 +113,13 @@ def applicant_of(user: User, data: DossierIn,
 
 
 def lodged_values(procedure: Procedure, user: User, data: DossierIn, *, applicant_user_id: int | None,
-                  applicant: Applicant, now: datetime) -> dict[str, Any]:
-    """A new dossier's columns (all but ``id``, ``code`` and ``tracking_secret_hash``), status ``submitted``."""
+                  applicant: Applicant, now: datetime, received_by: str | None = None) -> dict[str, Any]:
+    """A new dossier's columns (all but ``id``, ``code`` and ``tracking_secret_hash``), status ``submitted``;
+    ``received_by`` is the desk that lodged it (default: the competent agency's)."""
     return {
         "procedure_id": procedure.id, "procedure_code": procedure.code, "procedure_version": procedure.version,
-        "agency_code": procedure.agency_code, "channel": data.channel, "result_delivery": data.result_delivery,
+        "agency_code": procedure.agency_code, "received_by_agency_code": received_by or procedure.agency_code,
+        "channel": data.channel, "result_delivery": data.result_delivery,
         "delivery_address": data.delivery_address, "status": Status.SUBMITTED.value,
         "applicant_user_id": applicant_user_id, "applicant_national_id": applicant.national_id,
         "applicant_full_name": applicant.full_name, "applicant_name_normalised": fold_name(applicant.full_name),

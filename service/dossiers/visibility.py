@@ -1,5 +1,7 @@
-"""Who sees which dossier: citizens their own, staff their agency's, admins all. A dossier the caller may not
-see is the same 404 as one that does not exist (the contract: never leak existence)."""
+"""Who sees which dossier: citizens their own, staff their agency's (and those their desk lodged, or one of
+whose inter-agency steps their agency has held: :func:`service.operations.interagency.staff_visibility`), admins
+all. A dossier the caller may not see is the same 404 as one that does not exist (the contract: never leak
+existence)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sqlmodel import Session, col, select
 from service.domain.roles import STAFF_ROLES, Role
 from service.errors import NotFound
 from service.models import Dossier, User
+from service.operations import interagency
 
 
 def visibility_filter(user: User) -> Any:
@@ -17,7 +20,7 @@ def visibility_filter(user: User) -> Any:
     if user.role == Role.CITIZEN:
         return col(Dossier.applicant_user_id) == user.id
     if user.role in STAFF_ROLES:
-        return col(Dossier.agency_code) == user.agency_code
+        return interagency.staff_visibility(user.agency_code)
     return True
 
 

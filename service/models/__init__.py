@@ -2,7 +2,15 @@
 
 from service.models.calendar import CalendarOverrideRow
 from service.models.catalogue import Procedure
-from service.models.dossier import DailySequence, Dossier, DossierDocument, DossierEvent, Notification, Rating
+from service.models.dossier import (
+    DailySequence,
+    Dossier,
+    DossierDocument,
+    DossierEvent,
+    DossierStep,
+    Notification,
+    Rating,
+)
 from service.models.events import Delivery, DeliveryAttempt, OutboxEvent, Subscription, WorkerPosition
 from service.models.infra import Blob, IdempotencyRecord, RateLimitBucket, SimClock
 from service.models.outputs import ResultDocument, Shipment
@@ -20,6 +28,7 @@ __all__ = [
     "Dossier",
     "DossierDocument",
     "DossierEvent",
+    "DossierStep",
     "IdempotencyRecord",
     "Notification",
     "OutboxEvent",

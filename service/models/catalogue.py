@@ -31,6 +31,11 @@ class Procedure(SQLModel, table=True):
     required_documents: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     supplement_policy: str = Field(default="restart", max_length=16)
     legal_basis: str | None = Field(default=None, max_length=1000)
+    anywhere_in_province: bool = False
+    """Lodged at any one-stop desk of the province (phi địa giới hành chính, Decree 118/2025)."""
+    steps: list[dict[str, Any]] | None = Field(default=None, sa_type=JSON)
+    """Inter-agency (liên thông) steps: ``[{"agency_code", "value"}]`` in order, each a share of the processing
+    time in its unit (the shares add up to the total); ``None`` for a single-agency procedure."""
     search_text: str = Field(default="", max_length=2000)
     effective_from: datetime = Field(sa_type=UTCDateTime)
     superseded_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

@@ -50,6 +50,14 @@ class Dossier(SQLModel, table=True):
     procedure_code: str = Field(max_length=64, index=True)
     procedure_version: int
     agency_code: str = Field(max_length=35, foreign_key="agency.code")
+    received_by_agency_code: str | None = Field(default=None, max_length=35, foreign_key="agency.code",
+                                                index=True)
+    """The one-stop desk that lodged it (another desk of the province for an anywhere-in-province procedure);
+    ``None`` only for rows written before the column existed, read as ``agency_code``."""
+    rule_set: str | None = Field(default=None, max_length=16)
+    """The rulebook in force when it was received (:mod:`service.domain.rulebook`); ``None`` until received."""
+    current_step: int | None = None
+    """Inter-agency dossiers: the ``seq`` of the step that holds it (``None`` for a single-agency dossier)."""
     channel: str = Field(max_length=16)
     result_delivery: str = Field(max_length=16)
     delivery_address: str | None = Field(default=None, max_length=500)
@@ -141,6 +149,33 @@ class DossierEvent(SQLModel, table=True):
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class DossierStep(SQLModel, table=True):
+    """One agency's step of an inter-agency (liên thông) dossier, with its own share of the time and its own due
+    instant, computed in working time when the step starts (Decree 61/2018 Art. 19(6)–(7): the Phiếu chuyển xử
+    lý names each agency's task and deadline)."""
+
+    __tablename__ = "dossier_step"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "seq"),
+        Index("ix_dossier_step_agency_code_finished_at", "agency_code", "finished_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id")
+    seq: int
+    agency_code: str = Field(max_length=35, foreign_key="agency.code")
+    share_value: int
+    share_unit: str = Field(max_length=16)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_remaining_minutes: float | None = None
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    timeliness: str | None = Field(default=None, max_length=16)
+    returned_for_correction: bool = False
+    """This step's agency has sent the dossier back to the previous step once (allowed once per step)."""
 
 
 class DailySequence(SQLModel, table=True):

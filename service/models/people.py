@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON
@@ -17,6 +17,12 @@ class Agency(SQLModel, table=True):
     level: str = Field(max_length=16)
     parent_code: str | None = Field(default=None, max_length=35, foreign_key="agency.code")
     office_hours: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    valid_from: date | None = None
+    """First day the unit exists (a commune formed by the 2025 merger: 2025-07-01); ``None``: always."""
+    valid_to: date | None = None
+    """Last day the unit exists (merged away); ``None``: still exists. Its dossiers keep its code."""
+    succeeded_by: str | None = Field(default=None, max_length=35, foreign_key="agency.code")
+    """The unit it was merged into (statistics after ``valid_to`` roll its dossiers up into the successor)."""
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

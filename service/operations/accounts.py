@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
@@ -81,7 +81,11 @@ def create_agency(session: Session, data: AgencyIn, *, now: datetime) -> Agency:
         raise Conflict(f"Mã cơ quan {data.code} đã tồn tại.", code="AGENCY_EXISTS")
     if data.parent_code:
         get_agency(session, data.parent_code)
+    if data.succeeded_by:
+        get_agency(session, data.succeeded_by)
+    check_validity(data.valid_from, data.valid_to)
     agency = Agency(code=data.code, name=data.name, level=data.level, parent_code=data.parent_code,
+                    valid_from=data.valid_from, valid_to=data.valid_to, succeeded_by=data.succeeded_by,
                     created_at=now)
     session.add(agency)
     session.flush()
@@ -112,3 +116,22 @@ def list_users(session: Session, *, limit: int, after_username: str | None, agen
         query = query.where(User.role == role)
     rows = list(session.exec(query))
     return rows[:limit], rows[limit - 1].username if len(rows) > limit else None
+
+
+def check_validity(valid_from: date | None, valid_to: date | None) -> None:
+    if valid_from and valid_to and valid_to < valid_from:
+        raise Unprocessable("Ngày hết hiệu lực phải sau ngày bắt đầu hiệu lực.", code="AGENCY_VALIDITY_INVALID")
+
+
+def merge_agency(session: Session, code: str, *, succeeded_by: str, valid_to: date) -> Agency:
+    """The unit ceases after ``valid_to`` and is merged into ``succeeded_by`` (sắp xếp đơn vị hành chính):
+    its dossiers keep its code; statistics for periods after ``valid_to`` roll them up into the successor."""
+    agency = get_agency(session, code)
+    successor = get_agency(session, succeeded_by)
+    if successor.code == agency.code:
+        raise Unprocessable("Không thể sáp nhập một đơn vị vào chính nó.", code="AGENCY_VALIDITY_INVALID")
+    check_validity(agency.valid_from, valid_to)
+    agency.valid_to, agency.succeeded_by = valid_to, successor.code
+    session.add(agency)
+    session.flush()
+    return agency

@@ -47,13 +47,25 @@ def _row(data: ProcedureIn, *, version: int, now: datetime) -> Procedure:
         required_documents=[doc.model_dump() for doc in data.required_documents],
         supplement_policy=data.supplement_policy,
         legal_basis=data.legal_basis,
+        anywhere_in_province=data.anywhere_in_province,
+        steps=[step.model_dump() for step in data.steps] if data.steps is not None else None,
         search_text=fold(f"{data.code} {data.name} {data.field or ''}")[:2000],
         effective_from=now,
     )
 
 
+def _check_steps(session: Session, data: ProcedureIn) -> None:
+    from service.domain.steps import StepShare
+    from service.operations.interagency import check_procedure_steps
+
+    shares = None if data.steps is None else [StepShare(s.agency_code, s.value) for s in data.steps]
+    check_procedure_steps(session, agency_code=data.agency_code, value=data.processing_time.value,
+                          unit=data.processing_time.unit, steps=shares)
+
+
 def create_procedure(session: Session, data: ProcedureIn, *, now: datetime) -> Procedure:
     get_agency(session, data.agency_code)
+    _check_steps(session, data)
     if session.exec(select(Procedure.id).where(Procedure.code == data.code)).first() is not None:
         raise Conflict(f"Thủ tục {data.code} đã tồn tại; dùng PUT để tạo phiên bản mới.",
                        code="PROCEDURE_EXISTS")
@@ -73,6 +85,7 @@ def publish_new_version(session: Session, code: str, data: ProcedureIn, *, now: 
     if current is None:
         raise procedure_not_found(code)
     get_agency(session, data.agency_code)
+    _check_steps(session, data)
     current.superseded_at = now
     session.add(current)
     session.flush()
@@ -116,6 +129,8 @@ def to_public(procedure: Procedure) -> ProcedureOut:
             "required_documents": procedure.required_documents,
             "supplement_policy": procedure.supplement_policy,
             "legal_basis": procedure.legal_basis,
+            "anywhere_in_province": procedure.anywhere_in_province,
+            "steps": procedure.steps,
             "effective_from": procedure.effective_from,
         }
     )

@@ -95,8 +95,10 @@ class _Names:
     place: str | None = None  # the date line's place (Decree 30/2020 Appendix I)
 
 
-def _names(session: Session, dossier: Dossier) -> _Names:
-    agency = session.get(Agency, dossier.agency_code)
+def _names(session: Session, dossier: Dossier, agency_code: str | None = None) -> _Names:
+    """The names printed on a paper: the agency (``agency_code``, default the competent one), its parent and the
+    procedure."""
+    agency = session.get(Agency, agency_code or dossier.agency_code)
     parent = session.get(Agency, agency.parent_code) if agency and agency.parent_code else None
     grandparent = session.get(Agency, parent.parent_code) if parent and parent.parent_code else None
     procedure = session.get(Procedure, dossier.procedure_id)
@@ -218,7 +220,8 @@ def receipt(session: Session, dossier: Dossier, settings: Settings) -> Receipt:
     if event is None or event.due_at is None:
         raise NotFound(f"Hồ sơ {dossier.code} chưa được tiếp nhận nên chưa có Giấy tiếp nhận.",
                        code="RECEIPT_NOT_FOUND")
-    names = _names(session, dossier)
+    desk = dossier.received_by_agency_code or dossier.agency_code  # the desk that lodged it issues Mẫu 01
+    names = _names(session, dossier, desk)
     documents = session.exec(select(DossierDocument.name).where(DossierDocument.dossier_id == dossier.id)
                              .order_by(col(DossierDocument.id))).all()
     received_at = to_legal_time(event.at)
@@ -233,7 +236,7 @@ def receipt(session: Session, dossier: Dossier, settings: Settings) -> Receipt:
         receiver_name=_full_name(session, event.actor), lookup_url=lookup_url(settings, dossier.code),
         lookup_note=LOOKUP_NOTE, receipt_number=dossier.code.rsplit("-", 1)[-1], place_name=names.place,
     )
-    return Receipt(data=data, agency_code=dossier.agency_code, signed_at=received_at)
+    return Receipt(data=data, agency_code=desk, signed_at=received_at)
 
 
 def signed_receipt(plan: Receipt, desk: x.IssuedCertificate) -> bytes:

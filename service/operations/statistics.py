@@ -28,7 +28,7 @@ All the counting happens in SQL; Python only adds up the aggregated rows per sli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -56,6 +56,7 @@ from service.domain import statistics as stats
 from service.domain.periods import check_period
 from service.domain.roles import STAFF_ROLES, Role
 from service.domain.statistics import GroupBy, ProcessingCounts, Slice, Window
+from service.domain.steps import StepCounts
 from service.errors import ForbiddenRole, NotFound
 from service.models import (
     Agency,
@@ -67,6 +68,7 @@ from service.models import (
     User,
 )
 from service.models.dossier import LONG_RUNNING_DAYS, LONG_RUNNING_WHERE
+from service.operations import interagency
 
 D = Dossier.__table__  # type: ignore[attr-defined]
 E = DossierEvent.__table__  # type: ignore[attr-defined]
@@ -299,6 +301,8 @@ class ReportRow:
     key: str
     label: str
     counts: ProcessingCounts
+    steps: StepCounts | None = None
+    """Inter-agency steps held by this agency (``group_by=agency`` only)."""
 
 
 @dataclass(frozen=True)
@@ -308,6 +312,8 @@ class ProcessingReport:
     agency_code: str | None
     rows: list[ReportRow]
     total: ProcessingCounts
+    step_total: StepCounts | None = None
+    merged: list[Merger] = field(default_factory=list)
 
 
 def processing_report(
@@ -325,10 +331,61 @@ def processing_report(
         total = stats.month_total([r.counts for r in rows])
     else:
         counts = processing_counts(session, stats.whole_period(window), group_by, scope)
+        if group_by == "agency":
+            return _agency_report(session, window, scope, {k: c for (k, _), c in counts.items()})
         labels = _labels(session, group_by, [k for k, _ in counts])
         rows = [ReportRow(k, labels.get(k, k), c) for (k, _), c in sorted(counts.items(), key=_row_order)]
         total = sum((r.counts for r in rows), ProcessingCounts())
     return ProcessingReport(window, group_by, scope, rows, total)
+
+
+@dataclass(frozen=True)
+class Merger:
+    """A unit merged away before the period: its dossiers are counted in its successor's row."""
+
+    agency_code: str
+    agency_name: str
+    succeeded_by: str
+    valid_to: date
+
+
+def _agency_report(session: Session, window: Window, scope: str | None,
+                   counts: dict[str, ProcessingCounts]) -> ProcessingReport:
+    """One row per agency: the official counts at the competent agency, beside them the inter-agency steps
+    each agency held (:func:`service.operations.interagency.step_counts`). Units merged away before the period
+    began (``valid_to`` < ``from``) are rolled up into their successor, and listed in ``merged``."""
+    steps = interagency.step_counts(session, start=window.start, cut=window.cut, as_of=window.as_of,
+                                    agency_code=scope)
+    successors, mergers = _successors(session, window.first)
+    official: dict[str, ProcessingCounts] = {}
+    held: dict[str, StepCounts] = {}
+    for code, value in counts.items():
+        official[successors.get(code, code)] = official.get(successors.get(code, code), ProcessingCounts()) + value
+    for code, value in steps.items():
+        held[successors.get(code, code)] = held.get(successors.get(code, code), StepCounts()) + value
+    keys = sorted(official.keys() | held.keys())
+    labels = _labels(session, "agency", keys)
+    rows = [ReportRow(k, labels.get(k, k), official.get(k, ProcessingCounts()), held.get(k, StepCounts()))
+            for k in keys]
+    total = sum((r.counts for r in rows), ProcessingCounts())
+    step_total = sum((r.steps for r in rows if r.steps), StepCounts())
+    merged = [m for m in mergers if m.agency_code in counts or m.agency_code in steps]
+    return ProcessingReport(window, "agency", scope, rows, total, step_total, merged)
+
+
+def _successors(session: Session, first: date) -> tuple[dict[str, str], list[Merger]]:
+    """Each unit that ceased before ``first`` mapped to its latest successor (merged units can merge again)."""
+    gone = {a.code: a for a in session.scalars(select(Agency).where(col(Agency.valid_to) < first,
+                                                                 col(Agency.succeeded_by).is_not(None)))}
+    successors: dict[str, str] = {}
+    for code in gone:
+        target, seen = code, {code}
+        while target in gone and gone[target].succeeded_by not in seen:
+            target = gone[target].succeeded_by  # type: ignore[assignment]
+            seen.add(target)
+        successors[code] = target
+    mergers = [Merger(a.code, a.name, successors[a.code], a.valid_to) for a in gone.values()]  # type: ignore[arg-type]
+    return successors, sorted(mergers, key=lambda m: m.agency_code)
 
 
 def _row_order(item: tuple[tuple[str, int], ProcessingCounts]) -> tuple[int, str]:

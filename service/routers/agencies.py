@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Response, status
 from service.deps import AdminUser, NowDep, SessionDep
 from service.operations import accounts
 from service.schemas.common import Page, Problem
-from service.schemas.people import AgencyIn, AgencyOut, UserIn, UserOut
+from service.schemas.people import AgencyIn, AgencyOut, MergeIn, UserIn, UserOut
 
 router = APIRouter(tags=["agencies"])
 
@@ -35,6 +35,16 @@ def list_agencies(
 @router.get("/agencies/{code}", responses={404: {"model": Problem}})
 def get_agency(code: str, session: SessionDep) -> AgencyOut:
     return AgencyOut.model_validate(accounts.get_agency(session, code), from_attributes=True)
+
+
+@router.post("/agencies/{code}/merge", responses={403: {"model": Problem}, 404: {"model": Problem},
+                                                  422: {"model": Problem}})
+def merge_agency(code: str, data: MergeIn, session: SessionDep, _: AdminUser) -> AgencyOut:
+    """Record that the unit ceased after ``valid_to`` and was merged into ``succeeded_by`` (e.g. the 2025
+    rearrangement of communes). Its dossiers keep its code; statistics after the merger roll it into the
+    successor."""
+    agency = accounts.merge_agency(session, code, succeeded_by=data.succeeded_by, valid_to=data.valid_to)
+    return AgencyOut.model_validate(agency, from_attributes=True)
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED,

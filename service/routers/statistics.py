@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
@@ -31,8 +32,10 @@ def _report_body(report: ops.ProcessingReport) -> ProcessingReportOut:
     return ProcessingReportOut.model_validate({
         "from": window.first, "to": window.last, "as_of": window.as_of, "complete": window.complete,
         "agency_code": report.agency_code, "group_by": report.group_by,
-        "rows": [{"key": r.key, "label": r.label, **r.counts.as_dict()} for r in report.rows],
-        "total": report.total.as_dict(),
+        "rows": [{"key": r.key, "label": r.label, **r.counts.as_dict(), **(r.steps.as_dict() if r.steps else {})}
+                 for r in report.rows],
+        "total": {**report.total.as_dict(), **(report.step_total.as_dict() if report.step_total else {})},
+        "merged": [asdict(m) for m in report.merged],
     })
 
 

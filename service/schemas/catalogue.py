@@ -28,6 +28,13 @@ class RequiredDocument(ApiModel):
     mandatory: StrictBool = True
 
 
+class StepIn(ApiModel):
+    """One agency's step of an inter-agency procedure and its share of the processing time (same unit)."""
+
+    agency_code: AgencyCode
+    value: Annotated[StrictInt, Field(ge=0, le=3650, description="Share of the processing time, in its unit")]
+
+
 class ProcedureIn(ApiModel):
     code: ProcedureCode
     name: Annotated[str, Field(min_length=1, max_length=500)]
@@ -40,6 +47,11 @@ class ProcedureIn(ApiModel):
     required_documents: Annotated[list[RequiredDocument], Field(max_length=100)] = []  # noqa: RUF012  (pydantic copies defaults)
     supplement_policy: SupplementPolicy = "restart"
     legal_basis: Annotated[str, Field(max_length=1000)] | None = None
+    anywhere_in_province: StrictBool = Field(
+        default=False, description="Any one-stop desk of the province may lodge it (Decree 118/2025)")
+    steps: Annotated[list[StepIn], Field(max_length=20)] | None = Field(
+        default=None, description="Inter-agency steps in order; the shares add up to processing_time.value "
+                                  "(else 422 STEP_TIMES_INVALID)")
 
     @model_validator(mode="after")
     def _unique_document_codes(self) -> ProcedureIn:
@@ -62,4 +74,6 @@ class ProcedureOut(BaseModel):
     required_documents: list[RequiredDocument]
     supplement_policy: SupplementPolicy
     legal_basis: str | None
+    anywhere_in_province: bool = False
+    steps: list[StepIn] | None = None
     effective_from: LocalDateTime

@@ -19,7 +19,8 @@ LocalDateTime = Annotated[
 """A datetime rendered in Vietnamese legal time with its ``+07:00`` offset."""
 
 def _iso_date_only(value: object) -> object:
-    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, (str, date)) or (isinstance(value, str)
+                                              and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
         raise ValueError("expected a date as YYYY-MM-DD")
     return value
 

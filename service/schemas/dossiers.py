@@ -24,6 +24,11 @@ class ApplicantIn(ApiModel):
     address: Annotated[str, Field(max_length=500)] | None = None
 
 
+class ProcessingShare(BaseModel):
+    value: int
+    unit: str
+
+
 class DocumentRef(ApiModel):
     code: Annotated[str, Field(pattern=r"^[0-9A-Za-z._-]{1,32}$")]
 
@@ -98,12 +103,33 @@ class PaperOut(BaseModel):
     uploaded_at: LocalDateTime | None
 
 
+class StepOut(BaseModel):
+    """One agency's step of an inter-agency dossier, with its own due instant (set when the step starts)."""
+
+    seq: int
+    agency_code: str
+    share: ProcessingShare
+    started_at: LocalDateTime | None
+    due_at: LocalDateTime | None
+    finished_at: LocalDateTime | None
+    timeliness: Timeliness | None
+    paused: bool
+    overdue: bool
+    returned_for_correction: bool = Field(description="This step has sent the dossier back once")
+
+
 class DossierOut(BaseModel):
     code: str
     procedure_code: str
     procedure_version: int
     procedure_name: str
     agency_code: str
+    received_by_agency_code: str = Field(
+        description="The one-stop desk that lodged it; equal to agency_code unless lodged elsewhere in the province")
+    rule_set: str | None = Field(description="The rulebook in force when received (GET /rules), null before")
+    current_step: int | None = Field(description="Inter-agency dossiers: the seq of the step that holds it")
+    holding_agency_code: str = Field(description="The agency whose staff process it now")
+    steps: list[StepOut] | None = Field(description="Inter-agency dossiers only")
     channel: Channel
     result_delivery: Delivery
     delivery_address: str | None

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from service.schemas.common import AgencyCode, ApiModel, NationalId
+from service.schemas.common import AgencyCode, ApiModel, IsoDate, NationalId
 
 RoleName = Literal["citizen", "receiver", "processor", "approver", "admin"]
 """The wire names of :data:`service.domain.roles.ACCOUNT_ROLES`."""
@@ -53,6 +53,16 @@ class AgencyIn(ApiModel):
     name: Name
     level: AgencyLevel
     parent_code: AgencyCode | None = None
+    valid_from: IsoDate | None = Field(default=None, description="First day the unit exists (none: always)")
+    valid_to: IsoDate | None = Field(default=None, description="Last day the unit exists (merged away)")
+    succeeded_by: AgencyCode | None = Field(default=None, description="The unit it was merged into")
+
+
+class MergeIn(ApiModel):
+    """The unit is merged into ``succeeded_by`` after ``valid_to`` (administrative-unit rearrangement)."""
+
+    succeeded_by: AgencyCode
+    valid_to: IsoDate
 
 
 class AgencyOut(BaseModel):
@@ -60,3 +70,6 @@ class AgencyOut(BaseModel):
     name: str
     level: AgencyLevel
     parent_code: str | None
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = None
+    succeeded_by: str | None = None

@@ -28,9 +28,30 @@ class Counts(BaseModel):
     online_rate: float | None = Field(description="100·received_online / received_total, 2 decimals")
 
 
-class ProcessingRow(Counts):
+class StepColumns(BaseModel):
+    """Inter-agency steps attributed to the agency that held them (``group_by=agency`` only, else null)."""
+
+    step_resolved_total: int | None = Field(default=None, description="Steps this agency ended in the period "
+                                                                      "(handed over or decided)")
+    step_resolved_late: int | None = Field(default=None, description="Of those, ended after the step's due instant")
+    step_in_progress_total: int | None = Field(default=None, description="Steps this agency held at the end")
+    step_in_progress_overdue: int | None = Field(default=None, description="Of those, past the step's due instant")
+
+
+class ProcessingRow(Counts, StepColumns):
     key: str = Field(description="Agency code, procedure code, YYYY-MM, channel or service level")
     label: str = Field(description="Vietnamese name of the group")
+
+
+class TotalRow(Counts, StepColumns):
+    pass
+
+
+class MergedUnit(BaseModel):
+    agency_code: str
+    agency_name: str
+    succeeded_by: str = Field(description="The row its dossiers are counted in")
+    valid_to: date
 
 
 class ProcessingReportOut(BaseModel):
@@ -41,7 +62,9 @@ class ProcessingReportOut(BaseModel):
     agency_code: str | None
     group_by: str
     rows: list[ProcessingRow]
-    total: Counts
+    total: TotalRow
+    merged: list[MergedUnit] = Field(default_factory=list, description="Units merged away before the period "
+                                                                        "(group_by=agency), rolled into successors")
 
     model_config = {"populate_by_name": True}
 

@@ -124,6 +124,8 @@ class Proc:
     slow: float
     obligation: float
     supplement: float
+    anywhere: bool = False
+    """Flagged ``anywhere_in_province``: may be lodged at another desk (``channels.lodged_elsewhere``)."""
 
 
 class Worker:
@@ -350,7 +352,8 @@ class Simulation:
         query = select(Procedure).where(col(Procedure.superseded_at).is_(None)).order_by(col(Procedure.code))
         if s.agencies:
             query = query.where(col(Procedure.agency_code).in_(s.agencies))
-        rows = [p for p in session.exec(query) if s.weight(p.code) > 0]
+        # Inter-agency procedures are not simulated: the ledger writes no step rows (service/operations/interagency).
+        rows = [p for p in session.exec(query) if s.weight(p.code) > 0 and not p.steps]
         if not rows:
             raise SystemExit(f"scenario {s.name}: no procedure in force for agencies "
                              f"{list(s.agencies) or 'all'}")
@@ -361,7 +364,7 @@ class Simulation:
             optional=tuple(d["code"] for d in p.required_documents if not d.get("mandatory", True)),
             weight=s.weight(p.code), slow=s.behaviour_for(p.code, "slow"),
             obligation=s.behaviour_for(p.code, "financial_obligation") if p.fee_vnd > 0 else 0.0,
-            supplement=s.behaviour_for(p.code, "supplement"),
+            supplement=s.behaviour_for(p.code, "supplement"), anywhere=p.anywhere_in_province,
         ) for i, p in enumerate(rows)]
         password_hash = hashes.get(SIM_PASSWORD) or hash_password(SIM_PASSWORD)
         weights: dict[str, float] = {}
@@ -500,6 +503,16 @@ class Simulation:
 
     # -- handlers -------------------------------------------------------------------------------------------
 
+    def _elsewhere(self, proc: Proc, channel: str) -> str | None:
+        """Another desk of the province that lodges this counter dossier, drawn with the scenario's
+        ``channels.lodged_elsewhere`` share (no draw at all when it is zero, so older scenarios replay as before).
+        The demo catalogue's agencies are all of one province."""
+        share = self.scenario.channels.lodged_elsewhere
+        others = [code for code in sorted(self.desks) if code != proc.agency_code]
+        if share <= 0 or channel != "counter" or not proc.anywhere or not others or self.rng.random() >= share:
+            return None
+        return self.rng.choice(others)
+
     def _submit(self, now: datetime, arrival: Arrival) -> None:
         rng, s = self.rng, self.scenario
         proc = self.procs[arrival.procedure]
@@ -538,9 +551,12 @@ class Simulation:
                          documents=[DocumentRef(code=c) for c in documents], assisted=arrival.assisted,
                          postal_handover=handover)
         submitter = citizen if channel == "online" else desk.receiver()
+        elsewhere = self._elsewhere(proc, channel)
+        if elsewhere is not None:
+            submitter = self.desks[elsewhere].receiver()
         assert submitter is not None
         case = Case(proc, desk, channel, delivery, citizen, documents)
-        case.entry = self.ledger.submit(user=submitter, data=data, now=now)
+        case.entry = self.ledger.submit(user=submitter, data=data, now=now, desk=elsewhere)
         self.result.submitted += 1
         self.result.actions += 1
         self._since_commit += 1

@@ -47,6 +47,7 @@ from service.dossiers.effects import EffectCall, Effects, Outcome, effect_name, 
 from service.dossiers.numbering import DailyNumbers
 from service.dossiers.persist import Change, persist
 from service.dossiers.slip import NO_ROWS, SlipHead, SlipRow, as_tuple
+from service.errors import Unprocessable
 from service.events import outbox
 from service.models import (
     Dossier,
@@ -156,15 +157,19 @@ class Ledger:
 
     # -- submission --------------------------------------------------------------------------------------------
 
-    def submit(self, *, user: User, data: DossierIn, now: datetime) -> Entry:
-        """As :func:`service.dossiers.submission.submit`."""
+    def submit(self, *, user: User, data: DossierIn, now: datetime, desk: str | None = None) -> Entry:
+        """As :func:`service.dossiers.submission.submit`; ``desk``: another desk of the province lodging a
+        procedure flagged ``anywhere_in_province`` (the caller picks it within the province)."""
         procedure = self.procedures.get(data.procedure_code)
         if procedure is None:
             raise catalogue.procedure_not_found(data.procedure_code)
-        handover = submission.check_lodging(procedure, user, data, now)
+        if desk is not None and not procedure.anywhere_in_province:
+            raise Unprocessable("Thủ tục không thuộc thẩm quyền tiếp nhận của đơn vị bạn.",
+                                code="PROCEDURE_OUTSIDE_AGENCY")
+        handover = submission.check_lodging(procedure, user, data, now, desk=desk)
         applicant_user_id, applicant = submission.applicant_of(user, data, self.citizens.get)
         values = submission.lodged_values(procedure, user, data, applicant_user_id=applicant_user_id,
-                                          applicant=applicant, now=now)
+                                          applicant=applicant, now=now, received_by=desk)
         values["code"] = code = self.numbers.next(procedure.agency_code, now)
         values["tracking_secret_hash"] = submission.secret_hash(secrets.token_urlsafe(18))
         values["id"] = dossier_id = self._dossier_ids.next(self.session())

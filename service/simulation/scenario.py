@@ -40,6 +40,10 @@ class Channels:
     số cộng đồng): the dossier's ``assisted`` flag."""
     registered: float = 0.5
     """Share of counter and postal applicants who hold a citizen account (and can therefore rate)."""
+    lodged_elsewhere: float = 0.0
+    """Share of counter dossiers of procedures flagged ``anywhere_in_province`` lodged at another desk of the
+    province (Decree 118/2025, phi địa giới hành chính): the dossier stays the competent agency's and records
+    the receiving desk (``received_by_agency_code``)."""
 
 
 @dataclass(frozen=True)
@@ -305,7 +309,7 @@ def validate(s: Scenario, source: str = "<scenario>") -> None:
             raise ScenarioError("dossiers_per_year must be ≥ 0 and citizens ≥ 1")
         if any(w < 0 for w in s.procedures.values()):
             raise ScenarioError("[procedures] weights must be ≥ 0")
-        _probabilities(s.channels, "channels", ("online", "postal", "assisted", "registered"))
+        _probabilities(s.channels, "channels", ("online", "postal", "assisted", "registered", "lodged_elsewhere"))
         if s.channels.online + s.channels.postal > 1:
             raise ScenarioError("[channels] online + postal must not exceed 1")
         _probabilities(s.results, "results", ("online", "postal", "never_collected"))

@@ -73,6 +73,9 @@ CONTRACT = {
     Action.DISPATCH_POSTAL: ({Role.RECEIVER}, {S.RESULT_READY}, S.IN_TRANSIT),
     Action.CONFIRM_DELIVERY: ({Role.RECEIVER, Role.SYSTEM}, {S.IN_TRANSIT}, S.RETURNED),
     Action.DELIVERY_FAILED: ({Role.RECEIVER, Role.SYSTEM}, {S.IN_TRANSIT}, S.RESULT_READY),
+    # Inter-agency dossiers (README, "Across agencies"): the holding agency changes, the status stays.
+    Action.TRANSFER: ({Role.PROCESSOR}, {S.PROCESSING}, None),
+    Action.RETURN_FOR_CORRECTION: ({Role.PROCESSOR}, {S.PROCESSING}, None),
 }
 
 

@@ -43,6 +43,7 @@ default = 1.0
 online = 0.45
 postal = 0.05
 assisted = 0.3
+lodged_elsewhere = 0.3
 
 [staff]
 receivers = 1
@@ -71,7 +72,8 @@ def run(url: str, seed: int | None = None, *, limit: int | None = None) -> tuple
         with db.transaction(read_only=True) as session:
             dossiers = [
                 (d.code, d.status, d.channel, d.assisted, d.submitted_at, d.received_at, d.due_at,
-                 d.finished_at, d.timeliness, d.supplement_count, d.extension_count)
+                 d.finished_at, d.timeliness, d.supplement_count, d.extension_count, d.agency_code,
+                 d.received_by_agency_code)
                 for d in session.exec(select(Dossier).order_by(Dossier.code))
             ]
             chains = [verify_history(session, d)[0]
@@ -150,6 +152,14 @@ def test_counters_are_closed_at_weekends_and_during_tet(runs: dict[str, Any]) ->
     tet = [d for d in runs["first"]["dossiers"] if date(2025, 1, 25) <= d[4].astimezone(VN_TZ).date()
            <= date(2025, 2, 2)]
     assert all(d[2] == "online" for d in tet)
+
+
+def test_a_share_of_counter_dossiers_is_lodged_at_another_desk(runs: dict[str, Any]) -> None:
+    dossiers = runs["first"]["dossiers"]
+    elsewhere = [d for d in dossiers if d[-1] != d[-2]]
+    assert elsewhere, "the scenario lodges 30 % of the flagged counter dossiers elsewhere"
+    assert all(d[2] == "counter" and d[0].startswith(d[-2]) for d in elsewhere)
+    assert {d[-1] for d in elsewhere} <= {"000.00.61.H49", "000.00.62.H49"}
 
 
 def test_the_online_share_follows_the_scenario(runs: dict[str, Any]) -> None:
