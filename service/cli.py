@@ -35,7 +35,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return cli.run(args)
 
 
-COMMANDS = {"demo": cmd_demo, "openapi": cmd_openapi, "simulate": cmd_simulate}
+def cmd_serve(args: argparse.Namespace) -> int:
+    from service.server import serve
+
+    if args.database_url:
+        os.environ["MOTCUA_DATABASE_URL"] = args.database_url
+    serve(host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "openapi": cmd_openapi, "simulate": cmd_simulate, "serve": cmd_serve}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="load the demo catalogue, agencies and accounts (idempotent)")
     openapi = sub.add_parser("openapi", help="write openapi/openapi.json")
     openapi.add_argument("--check", action="store_true", help="fail if the committed spec is out of date")
+    serve = sub.add_parser("serve", help="serve the API (settings from MOTCUA_* variables; see service.server)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
     from service.simulation.cli import add_parser
 
     add_parser(sub)

@@ -71,7 +71,8 @@ class DossierWriter(Protocol):
 
     def write_notification(self, dossier: Any, values: dict[str, Any]) -> None: ...
 
-    def write_slip_row(self, dossier: Any, row: SlipRow) -> None: ...
+    def write_slip_row(self, dossier: Any, row: SlipRow) -> None:
+        """Store the row, and the dossier's anchor: its row count and last hash (``row.head``)."""
 
     def recorded_at(self) -> datetime:
         """The real instant the rows are recorded at."""
@@ -151,6 +152,8 @@ class SessionWriter:
         self.session.add(Notification(**values))
 
     def write_slip_row(self, dossier: Dossier, row: SlipRow) -> None:
+        dossier.slip_rows, dossier.slip_head = row.head  # the anchor, in the same transaction as the row
+        self.session.add(dossier)
         self.session.add(DossierEvent(**row.__dict__))
         self.session.flush()
 

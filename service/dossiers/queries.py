@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,20 +15,10 @@ from service.domain.lifecycle import Status
 from service.domain.roles import Role
 from service.dossiers.submission import secret_hash
 from service.dossiers.visibility import visibility_filter
-from service.errors import NotFound, Unprocessable
+from service.errors import NotFound
 from service.models import Dossier, Procedure, User
+from service.pagination import keyset_page
 from service.schemas.dossiers import PublicDossier
-
-
-def encode_cursor(dossier_id: int) -> str:
-    return base64.urlsafe_b64encode(str(dossier_id).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (ValueError, UnicodeDecodeError):
-        raise Unprocessable("Con trỏ phân trang không hợp lệ.", code="INVALID_CURSOR") from None
 
 
 def overdue_condition(now: datetime) -> Any:
@@ -74,11 +63,8 @@ def list_page(session: Session, *, user: User, filters: DossierFilter, now: date
         query = query.where(col(Dossier.received_at) < filters.received_to)
     if filters.applicant_national_id and user.role != Role.CITIZEN:
         query = query.where(Dossier.applicant_national_id == filters.applicant_national_id)
-    if cursor:
-        query = query.where(col(Dossier.id) < decode_cursor(cursor))
-    rows = list(session.exec(query.order_by(col(Dossier.id).desc()).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None  # type: ignore[arg-type]
-    return rows[:limit], next_cursor
+    return keyset_page(session, query, list_name="dossiers", keys=[col(Dossier.id)], limit=limit, cursor=cursor,
+                       descending=True)
 
 
 # ---------------------------------------------------------------- public lookup

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from service.domain.roles import STAFF_ROLES, Role
 from service.errors import Conflict, NotFound, Unprocessable
-from service.models import Agency, User
+from service.models import Agency, Dossier, User
 from service.schemas.people import AgencyIn, RegisterIn, UserIn
 from service.security.passwords import hash_password
 
@@ -24,17 +25,18 @@ def get_agency(session: Session, code: str) -> Agency:
     return agency
 
 
-def register_citizen(session: Session, data: RegisterIn, *, now: datetime) -> User:
+def register_citizen(session: Session, data: RegisterIn, *, password_hash: str, now: datetime) -> User:
     if find_user(session, data.national_id) is not None:
         raise Conflict("Số định danh cá nhân này đã được đăng ký.", code="USER_EXISTS")
     user = User(
         username=data.national_id,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         full_name=data.full_name,
         role=Role.CITIZEN,
         national_id=data.national_id,
         phone=data.phone,
         email=data.email,
+        identity_verified=False,  # until a receiver or an admin has seen the person's papers
         created_at=now,
     )
     session.add(user)
@@ -57,6 +59,7 @@ def create_user(session: Session, data: UserIn, *, now: datetime) -> User:
         role=data.role,
         agency_code=data.agency_code if data.role != Role.CITIZEN else None,
         national_id=national_id,
+        identity_verified=True,  # created by an admin, who answers for the person's identity
         created_at=now,
     )
     session.add(user)
@@ -70,7 +73,7 @@ def ensure_admin(session: Session, username: str, password: str, *, now: datetim
         return False
     session.add(
         User(username=username, password_hash=hash_password(password), full_name="Quản trị hệ thống",
-             role=Role.ADMIN, created_at=now)
+             role=Role.ADMIN, identity_verified=True, created_at=now)
     )
     session.flush()
     return True
@@ -86,3 +89,33 @@ def create_agency(session: Session, data: AgencyIn, *, now: datetime) -> Agency:
     session.add(agency)
     session.flush()
     return agency
+
+
+def verify_identity(session: Session, username: str, *, verifier: User, now: datetime) -> User:
+    """Record that ``verifier`` (a receiver or an admin) has checked the citizen's identity papers, and link
+    the dossiers desks lodged earlier under that national id to the account (contract v2, Identity).
+
+    Legal basis: the one-stop desk checks the applicant's identity papers when it receives a dossier (Decree
+    61/2018/NĐ-CP Art. 17(1)(a)); an online account is tied to a person by electronic identification (Decree
+    69/2024/NĐ-CP on electronic identification). Whether a commune receiver may verify a portal account is a
+    policy of this simulator, not a rule found in those texts.
+    """
+    user = find_user(session, username)
+    if user is None:
+        raise NotFound(f"Không tìm thấy tài khoản {username}.", code="USER_NOT_FOUND")
+    if user.role != Role.CITIZEN or not user.national_id:
+        raise Unprocessable("Chỉ xác minh danh tính cho tài khoản công dân có số định danh cá nhân.",
+                            code="NOT_A_CITIZEN")
+    if not user.identity_verified:
+        user.identity_verified = True
+        user.identity_verified_at = now
+        user.identity_verified_by = verifier.username
+        session.add(user)
+        session.execute(
+            update(Dossier)
+            .where(col(Dossier.applicant_national_id) == user.national_id,
+                   col(Dossier.applicant_user_id).is_(None))
+            .values(applicant_user_id=user.id)
+        )
+        session.flush()
+    return user

@@ -1,13 +1,14 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
-from sqlmodel import select
+from fastapi import APIRouter, Body, Path, Query, Response, status
+from sqlmodel import col, select
 
-from service.deps import AdminUser, NowDep, SessionDep
+from service.deps import AdminUser, IdentityVerifier, NowDep, SessionDep
 from service.models import Agency, User
 from service.operations import accounts
-from service.schemas.common import Page, Problem
-from service.schemas.people import AgencyIn, AgencyOut, UserIn, UserOut
+from service.pagination import keyset_page
+from service.schemas.common import CursorParam, Page, Problem
+from service.schemas.people import AgencyIn, AgencyOut, UserIn, UserOut, VerifyIdentityIn
 
 router = APIRouter(tags=["agencies"])
 
@@ -26,18 +27,16 @@ def create_agency(data: AgencyIn, session: SessionDep, now: NowDep, _: AdminUser
 def list_agencies(
     session: SessionDep,
     limit: Limit = 100,
-    cursor: Annotated[str | None, Query(max_length=35)] = None,
+    cursor: CursorParam = None,
     parent_code: Annotated[str | None, Query(max_length=35)] = None,
 ) -> Page[AgencyOut]:
-    """Agencies in code order, keyset-paginated (``cursor`` is the last code of the previous page)."""
-    query = select(Agency).order_by(Agency.code).limit(limit + 1)
-    if cursor:
-        query = query.where(Agency.code > cursor)
+    """Agencies in code order, keyset-paginated."""
+    query = select(Agency)
     if parent_code:
         query = query.where(Agency.parent_code == parent_code)
-    rows = list(session.exec(query))
-    items = [AgencyOut.model_validate(a, from_attributes=True) for a in rows[:limit]]
-    return Page(items=items, next_cursor=rows[limit - 1].code if len(rows) > limit else None)
+    rows, next_cursor = keyset_page(session, query, list_name="agencies", keys=[col(Agency.code)], limit=limit,
+                                    cursor=cursor)
+    return Page(items=[AgencyOut.model_validate(a, from_attributes=True) for a in rows], next_cursor=next_cursor)
 
 
 @router.get("/agencies/{code}", responses={404: {"model": Problem}})
@@ -51,22 +50,31 @@ def create_user(data: UserIn, session: SessionDep, now: NowDep, _: AdminUser) ->
     return UserOut.model_validate(accounts.create_user(session, data, now=now), from_attributes=True)
 
 
+@router.post("/users/{username}/verify-identity",
+             responses={403: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}})
+def verify_identity(username: Annotated[str, Path(max_length=64)], user: IdentityVerifier, session: SessionDep,
+                    now: NowDep, _: Annotated[VerifyIdentityIn | None, Body()] = None) -> UserOut:
+    """A receiver or an admin who has checked the person's identity papers verifies their citizen account: from
+    now on dossiers a desk lodges under that national id are linked to it, and so are the earlier ones."""
+    return UserOut.model_validate(accounts.verify_identity(session, username, verifier=user, now=now),
+                                  from_attributes=True)
+
+
 @router.get("/users", responses={403: {"model": Problem}})
 def list_users(
     session: SessionDep,
     _: AdminUser,
     limit: Limit = 100,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: CursorParam = None,
     agency_code: Annotated[str | None, Query(max_length=35)] = None,
     role: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Page[UserOut]:
-    query = select(User).order_by(User.username).limit(limit + 1)
-    if cursor:
-        query = query.where(User.username > cursor)
+    """Accounts in username order, keyset-paginated."""
+    query = select(User)
     if agency_code:
         query = query.where(User.agency_code == agency_code)
     if role:
         query = query.where(User.role == role)
-    rows = list(session.exec(query))
-    items = [UserOut.model_validate(u, from_attributes=True) for u in rows[:limit]]
-    return Page(items=items, next_cursor=rows[limit - 1].username if len(rows) > limit else None)
+    rows, next_cursor = keyset_page(session, query, list_name="users", keys=[col(User.username)], limit=limit,
+                                    cursor=cursor)
+    return Page(items=[UserOut.model_validate(u, from_attributes=True) for u in rows], next_cursor=next_cursor)

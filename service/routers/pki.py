@@ -22,7 +22,7 @@ from service.deps import AdminUser, ContextDep, NowDep, SessionDep
 from service.errors import PayloadTooLarge, Unprocessable
 from service.models import PkiCertificate
 from service.operations import pki, results
-from service.schemas.common import ApiModel, LocalDateTime, Page, Problem
+from service.schemas.common import ApiModel, CursorParam, LocalDateTime, Page, Problem
 from service.signing.pades import VerificationReport
 from service.signing.pki import IssuedCertificate, certificate_to_pem
 
@@ -67,6 +67,7 @@ class SignatureOut(BaseModel):
     signed_at: LocalDateTime | None
     revoked_at: LocalDateTime | None
     reason: str
+    container_modified: bool = False
 
 
 class VerificationOut(BaseModel):
@@ -81,6 +82,10 @@ class VerificationOut(BaseModel):
     signed_at: LocalDateTime | None
     reason: str
     certificate_serial: str | None = None
+    container_modified: bool = Field(
+        default=False, description="Bytes outside the signed ranges changed: the signature container is not "
+                                   "exactly the signature plus zero padding (then `valid` is false; `intact` "
+                                   "speaks only of the signed bytes)")
     sha256: str | None = Field(default=None, description="SHA-256 of the uploaded file")
     result_code: str | None = Field(default=None,
                                     description="The stored result with exactly these bytes, if any")
@@ -102,12 +107,14 @@ def _verification_out(report: VerificationReport, sha256: str | None,
     return VerificationOut(
         valid=report.valid, intact=report.intact, trusted=report.trusted, revoked=report.revoked,
         signer=report.signer, signed_at=report.signed_at, reason=report.reason,
-        certificate_serial=report.certificate_serial, sha256=sha256, result_code=result_code,
+        certificate_serial=report.certificate_serial, container_modified=report.container_modified,
+        sha256=sha256, result_code=result_code,
         signatures=[SignatureOut(field_name=s.field_name, valid=s.valid, intact=s.intact,
                                  trusted=s.trusted, revoked=s.revoked, signer=s.signer,
                                  signer_organization=s.signer_organization,
                                  certificate_serial=s.certificate_serial, signed_at=s.signed_at,
-                                 revoked_at=s.revoked_at, reason=s.reason) for s in report.signatures],
+                                 revoked_at=s.revoked_at, reason=s.reason,
+                                 container_modified=s.container_modified) for s in report.signatures],
     )
 
 
@@ -245,12 +252,12 @@ def list_certificates(
     owner: Annotated[str | None, Query(max_length=64, description="Username or agency code")] = None,
     revoked: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: CursorParam = None,
 ) -> Page[CertificateOut]:
     """Every certificate of the simulated PKI, in issue order (keyset-paginated)."""
-    rows, next_id = pki.list_certificates(session, kind=kind, owner=owner, revoked=revoked, limit=limit,
-                                          after_id=cursor)
-    return Page(items=[_certificate_out(r) for r in rows], next_cursor=str(next_id) if next_id else None)
+    rows, next_cursor = pki.list_certificates(session, kind=kind, owner=owner, revoked=revoked, limit=limit,
+                                              cursor=cursor)
+    return Page(items=[_certificate_out(r) for r in rows], next_cursor=next_cursor)
 
 
 RevokeBody = Annotated[RevokeIn | None, Body(description="Optional reason")]
