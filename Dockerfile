@@ -22,4 +22,4 @@ RUN pip install --no-cache-dir .
 USER motcua
 EXPOSE 8000
 # Migrations run once per container start, before the workers (they are idempotent: `upgrade head`).
-CMD ["sh", "-c", "alembic upgrade head && exec uvicorn service.main:app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY} --proxy-headers"]
+CMD ["sh", "-c", "alembic upgrade head && exec motcua serve --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY}"]

@@ -40,7 +40,7 @@ run: $(RUN_DEPS)
 	MOTCUA_ENV=dev MOTCUA_SIMULATION=true MOTCUA_ADMIN_USERNAME=admin MOTCUA_ADMIN_PASSWORD=Admin@123456 \
 	MOTCUA_POSTAL_WEBHOOK_SECRET=dev-postal-secret MOTCUA_DATABASE_URL=$(RUN_DATABASE_URL) \
 	MOTCUA_WEBHOOK_ALLOW_PRIVATE=true \
-	$(BIN)/uvicorn service.main:app --host 127.0.0.1 --port $(or $(PORT),8000)
+	$(BIN)/motcua serve --host 127.0.0.1 --port $(or $(PORT),8000)
 
 ## The whole suite: on temporary SQLite files, or on the database named by MOTCUA_DATABASE_URL when set.
 test: install

@@ -144,7 +144,7 @@ def _ensure_user(session: Session, username: str, full_name: str, role: str, age
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
         user = User(username=username, password_hash=password_hash(), full_name=full_name, role=role,
-                    agency_code=agency_code, national_id=national_id, created_at=now)
+                    agency_code=agency_code, national_id=national_id, identity_verified=True, created_at=now)
         session.add(user)
         session.flush()
     assert user.id is not None
@@ -189,7 +189,8 @@ def prepare_world(session: Session, *, at: datetime, rng: random.Random, citizen
                 people.append(_ensure_user(session, f"{prefix}.{suffix}", _name(rng), role, agency_code,
                                            password_hash, at))
         desks[agency_code] = Desk(*people)
-    pool = session.exec(select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None))
+    pool = session.exec(select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None),
+                                           col(User.identity_verified).is_(True))
                         .order_by(col(User.id)).limit(citizens)).all()
     people = [Person(u.id or 0, u.username, u.full_name, u.national_id, u.phone) for u in pool]
     for _ in range(len(people), citizens):
@@ -594,6 +595,7 @@ def _dossier_row(sim: Simulated, dossier_id: int, code: str) -> tuple[Any, ...]:
         assignee_id=sim.assignee.id if sim.assignee else None,
         tracking_secret_hash=secret_hash(f"bulk:{code}:{dossier_id}"), created_by_id=sim.submitter.id,
         version=sim.version, created_at=sim.submitted_at, updated_at=sim.events[-1].at,
+        slip_rows=sim.head[0], slip_head=sim.head[1],
     )
     return tuple(row[c] for c in COLUMNS["dossier"])
 

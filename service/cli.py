@@ -54,8 +54,19 @@ def cmd_webhook_echo(args: argparse.Namespace) -> int:
     return 0
 
 
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from service.server import serve
+
+    if args.database_url:
+        os.environ["MOTCUA_DATABASE_URL"] = args.database_url
+    serve(host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "openapi": cmd_openapi, "simulate": cmd_simulate, "worker": cmd_worker,
-            "webhook-echo": cmd_webhook_echo}
+            "webhook-echo": cmd_webhook_echo, "serve": cmd_serve}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     echo = sub.add_parser("webhook-echo", help="a local webhook receiver that checks signatures and prints events")
     echo.add_argument("--port", type=int, default=8001)
     echo.add_argument("--secret", required=True, help="the subscription's secret")
+    serve = sub.add_parser("serve", help="serve the API (settings from MOTCUA_* variables; see service.server)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
     from service.simulation.cli import add_parser
 
     add_parser(sub)

@@ -11,8 +11,11 @@ from service.bootstrap import compose_effects
 from service.clock import LegalClock
 from service.db import Database
 from service.dossiers.effects import Effects
+from service.security.passwords import AsyncGate, HashingGate
 from service.security.tokens import TokenIssuer
 from service.settings import Settings
+
+LOGIN_BOOKKEEPING_SLOTS = 4
 
 
 @dataclass
@@ -22,6 +25,10 @@ class AppContext:
     clock: LegalClock
     tokens: TokenIssuer
     effects: Effects
+    hashing: HashingGate
+    login_bookkeeping: AsyncGate
+    """Login attempts' rate-limit writes, a few at a time: a flood of logins queues here holding no thread and no
+    database connection, so ``/health`` and every other route keep theirs."""
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -37,4 +44,6 @@ class AppContext:
                 ttl=timedelta(minutes=settings.access_token_minutes),
             ),
             effects=compose_effects(settings),
+            hashing=HashingGate(settings.password_hashing_concurrency),
+            login_bookkeeping=AsyncGate(LOGIN_BOOKKEEPING_SLOTS),
         )

@@ -20,6 +20,7 @@ from service.dossiers.visibility import load_visible
 from service.errors import ForbiddenRole, Unauthorized
 from service.models import Dossier, User
 from service.operations import idempotency
+from service.security.clientaddress import client_address
 from service.security.tokens import InvalidToken
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -32,6 +33,15 @@ def get_context(request: Request) -> AppContext:
 
 
 ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def get_client_address(request: Request, context: ContextDep) -> str:
+    """The client's address for rate limits (``X-Forwarded-For`` only from ``MOTCUA_TRUSTED_PROXIES``)."""
+    return client_address(request.client.host if request.client else None,
+                          request.headers.getlist("x-forwarded-for"), context.settings.trusted_proxy_networks)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
 def get_session(request: Request, context: ContextDep) -> Iterator[Session]:
@@ -145,3 +155,4 @@ def idempotent(session: SessionDep, user: CurrentUser, now: NowDep,
 
 
 IdempotentDep = Annotated[Idempotent, Depends(idempotent)]
+IdentityVerifier = Annotated[User, Depends(require_roles(Role.RECEIVER, Role.ADMIN))]

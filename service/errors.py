@@ -59,13 +59,23 @@ class Unprocessable(AppError, RuleViolation):
     code = "VALIDATION_ERROR"
 
 
+VALIDATION_CODES = {
+    "date_out_of_range": "DATE_OUT_OF_RANGE",
+    "invalid_cursor": "INVALID_CURSOR",
+    "invalid_character": "INVALID_CHARACTER",
+}
+"""Validation error types (raised as pydantic ``PydanticCustomError``) that keep their own stable ``code``."""
+
+
 class InvalidBody(Unprocessable):
     """A body (or form) that does not have the expected shape: ``errors`` lists ``{"loc", "msg"}`` per field,
     rendered like FastAPI's own validation errors."""
 
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
+    def __init__(self, errors: list[dict[str, Any]], *, error_types: list[str] | None = None) -> None:
         first = errors[0] if errors else {"loc": [], "msg": ""}
-        super().__init__(f"Dữ liệu không hợp lệ tại {'.'.join(first['loc'])}: {first['msg']}")
+        codes = [VALIDATION_CODES[kind] for kind in error_types or () if kind in VALIDATION_CODES]
+        super().__init__(f"Dữ liệu không hợp lệ tại {'.'.join(first['loc'])}: {first['msg']}",
+                         code=codes[0] if codes else None)
         self.errors = errors
 
 

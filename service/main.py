@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from service.apidoc import install_openapi
 from service.context import AppContext
 from service.deps import authenticate_if_required
+from service.edge import AnswerUnhandledErrors, EdgeChecks
 from service.events.worker import EventWorker
 from service.operations.accounts import ensure_admin
 from service.problems import install_error_handlers
@@ -38,6 +39,7 @@ from service.routers import (
     statistics,
     worklist,
 )
+from service.security import passwords
 from service.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -47,6 +49,7 @@ log = logging.getLogger("motcua")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     context = AppContext.from_settings(settings)
+    passwords.set_concurrency(settings.password_hashing_concurrency)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = context
     install_error_handlers(app, authenticate=authenticate_if_required)
     install_openapi(app)
+    # Innermost first: an unexpected error is answered inside the app; the edge checks run before any parsing.
+    app.add_middleware(AnswerUnhandledErrors)
+    app.add_middleware(EdgeChecks, max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.max_upload_bytes)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from service.domain.calendar import CalendarRangeError
 from service.domain.errors import DomainError, NotPermitted, RuleConflict, RuleViolation
 from service.errors import (
     AppError,
@@ -73,6 +74,13 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def internal_error_response(request_id: str | None) -> JSONResponse:
+    """The answer to an unexpected exception (see :class:`service.edge.AnswerUnhandledErrors`)."""
+    return problem(500, "INTERNAL_ERROR", "Internal server error",
+                   "Đã xảy ra lỗi hệ thống. Vui lòng thử lại sau hoặc liên hệ quản trị viên.",
+                   headers={"X-Request-ID": request_id or ""}, request_id=request_id)
+
+
 def _request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
@@ -120,8 +128,16 @@ def install_error_handlers(app: FastAPI, *, authenticate: Callable[[Request], No
         invalid = InvalidBody([
             {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
             for err in exc.errors()
-        ])
+        ], error_types=[str(err.get("type", "")) for err in exc.errors()])
         return problem(422, invalid.code, TITLE[422], invalid.detail, errors=invalid.errors,
+                       request_id=_request_id(request))
+
+    @app.exception_handler(CalendarRangeError)
+    async def _outside_calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:
+        # A computed instant (a due date, a period) that falls outside the calendar's years: the input was in
+        # range but what it asks for is not.
+        return problem(422, "DATE_OUT_OF_RANGE", TITLE[422],
+                       "Ngày hoặc thời hạn tính được nằm ngoài khoảng lịch làm việc (năm 2000–2100).",
                        request_id=_request_id(request))
 
     @app.exception_handler(StarletteHTTPException)
@@ -133,11 +149,3 @@ def install_error_handlers(app: FastAPI, *, authenticate: Callable[[Request], No
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else default_detail
         return problem(exc.status_code, code, HTTPStatus(exc.status_code).phrase, detail,
                        headers=headers, request_id=_request_id(request))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = _request_id(request)
-        log.exception("unhandled error request_id=%s path=%s", request_id, request.url.path)
-        return problem(500, "INTERNAL_ERROR", "Internal server error",
-                       "Đã xảy ra lỗi hệ thống. Vui lòng thử lại sau hoặc liên hệ quản trị viên.",
-                       headers={"X-Request-ID": request_id or ""}, request_id=request_id)

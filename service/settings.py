@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.security.clientaddress import IPNetwork, parse_trusted
+
 WEAK_SECRETS = frozenset({"", "secret", "changeme", "change-me", "dev", "password", "motcua"})
 MIN_SECRET_LENGTH = 32
 
@@ -34,12 +36,21 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
     login_failure_limit: int = Field(default=5, ge=1)
+    """Failed logins per (client address, username) in the window; then that pair gets 429."""
+    login_address_failure_limit: int = Field(default=20, ge=1)
+    """Failed logins per client address (any usernames) in the window; then that address gets 429."""
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    password_hashing_concurrency: int = Field(default=2, ge=1, le=64)
+    """Password hashes (Argon2, ~64 MiB each) computed at once per process; more requests wait their turn."""
     public_rate_limit: int = Field(default=30, ge=1)
     public_rate_window_seconds: int = Field(default=60, ge=1)
 
     upload_dir: Path = Path("./data/uploads")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    """Largest JSON or form body; larger is 413 before it is parsed (uploads keep ``max_upload_bytes``)."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses whose ``X-Forwarded-For`` is believed; anyone else's is ignored."""
     public_base_url: str = "http://127.0.0.1:8000"
     due_soon_working_hours: float = Field(default=8.0, ge=0, le=1000)
     """A running dossier is "due soon" with at most this much working time left (contract, Version 2)."""
@@ -80,6 +91,18 @@ class Settings(BaseSettings):
             )
         if not self.ca_key_passphrase:
             self.ca_key_passphrase = self.secret_key
+        return self
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_trusted(address.strip() for address in self.trusted_proxies.split(",") if address.strip())
+
+    @model_validator(mode="after")
+    def _check_trusted_proxies(self) -> Settings:
+        try:
+            self.trusted_proxy_networks  # noqa: B018 - parsed once, at start-up
+        except ValueError as exc:
+            raise ValueError(f"MOTCUA_TRUSTED_PROXIES: {exc}") from exc
         return self
 
     @cached_property

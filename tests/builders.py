@@ -102,6 +102,9 @@ def build_world(client: TestClient, *, now: str = "2026-03-02T08:00:00+07:00") -
                                json={"national_id": national_id, "full_name": name, "password": PASSWORD})
         assert response.status_code == 201, response.text
         world.headers[key] = bearer(client, national_id, PASSWORD)
+        # Their papers were checked at a desk: desk dossiers under their national id are theirs (contract v2).
+        verified = client.post(f"/api/v1/users/{national_id}/verify-identity", json={}, headers=admin)
+        assert verified.status_code == 200, verified.text
     assert client.post("/api/v1/procedures", json=procedure_body(), headers=admin).status_code == 201
     other = procedure_body("1.001193.000.00.62.H49", agency_code=OTHER_COMMUNE)
     assert client.post("/api/v1/procedures", json=other, headers=admin).status_code == 201

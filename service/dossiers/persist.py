@@ -77,7 +77,8 @@ class DossierWriter(Protocol):
 
     def write_notification(self, dossier: Any, values: dict[str, Any]) -> None: ...
 
-    def write_slip_row(self, dossier: Any, row: SlipRow) -> None: ...
+    def write_slip_row(self, dossier: Any, row: SlipRow) -> None:
+        """Store the row, and the dossier's anchor: its row count and last hash (``row.head``)."""
 
     def write_event(self, dossier: Any, values: dict[str, Any]) -> None:
         """Write the slip row's event (:data:`service.events.outbox.EVENT_COLUMNS` values) under the outbox lock
@@ -178,6 +179,8 @@ class SessionWriter:
         self.session.add(Notification(**values))
 
     def write_slip_row(self, dossier: Dossier, row: SlipRow) -> None:
+        dossier.slip_rows, dossier.slip_head = row.head  # the anchor, in the same transaction as the row
+        self.session.add(dossier)
         self.session.add(DossierEvent(**row.__dict__))
         self.session.flush()
 

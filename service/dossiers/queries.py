@@ -19,8 +19,9 @@ from service.domain.roles import Role
 from service.domain.search import search_terms
 from service.dossiers.submission import secret_hash
 from service.dossiers.visibility import visibility_filter
-from service.errors import NotFound, Unprocessable
+from service.errors import NotFound
 from service.models import Dossier, Procedure, User
+from service.pagination import InvalidCursor
 from service.schemas.dossiers import PublicDossier
 
 SORTS = ("-received_at", "due_at")
@@ -47,7 +48,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[datetime | None, int]:
             raise ValueError
         return instant, dossier_id
     except (ValueError, TypeError, KeyError, UnicodeDecodeError, binascii.Error):
-        raise Unprocessable("Con trỏ phân trang không hợp lệ.", code="INVALID_CURSOR") from None
+        raise InvalidCursor() from None
 
 
 def keyset_order(column: Any, *, descending: bool) -> tuple[Any, ...]:
@@ -140,13 +141,15 @@ def list_page(session: Session, *, user: User, filters: DossierFilter, now: date
     if filters.due_before:
         query = query.where(col(Dossier.due_at) < filters.due_before)
     column, descending = (Dossier.due_at, False) if filters.sort == "due_at" else (Dossier.received_at, True)
-    return keyset_page(session, query, column=column, descending=descending, sort=filters.sort, limit=limit,
+    return dossier_page(session, query, column=column, descending=descending, sort=filters.sort, limit=limit,
                        cursor=cursor)
 
 
-def keyset_page(session: Session, query: Any, *, column: Any, descending: bool, sort: str, limit: int,
+def dossier_page(session: Session, query: Any, *, column: Any, descending: bool, sort: str, limit: int,
                 cursor: str | None) -> tuple[list[Dossier], str | None]:
-    """``limit`` rows of ``query`` ordered by ``column`` then id, after ``cursor``; and the next cursor."""
+    """``limit`` rows of ``query`` ordered by ``column`` (which may be NULL: NULLs last) then id, after ``cursor``;
+    and the next cursor. Dossier lists sort on nullable instants, which :func:`service.pagination.keyset_page`
+    (unique, never-NULL keys) does not cover; the cursor is as opaque and as strictly validated."""
     if cursor:
         value, last_id = decode_cursor(cursor, sort)
         query = query.where(keyset_after(column, descending=descending, value=value, dossier_id=last_id))

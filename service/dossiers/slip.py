@@ -99,7 +99,20 @@ def history(session: Session, dossier: Dossier) -> list[DossierEvent]:
 
 
 def verify_history(session: Session, dossier: Dossier) -> tuple[bool, int]:
-    """Whether every link of the dossier's chain holds, and how many rows it has."""
+    """Whether the control slip is the one the service wrote, and how many rows it has: every row's hash chains
+    to the previous one (a changed, removed or reordered row breaks it); the rows are numbered 1…n with n and the
+    last hash equal to the anchor the dossier keeps (written by every writer with each row, so a removed last
+    row, a truncated or emptied slip, or a row moved to another dossier is caught); and the last row leads to
+    the dossier's current status.
+
+    What it cannot prove: someone able to write to the database who recomputes every hash *and* rewrites the
+    anchor (or restores an older, consistent copy of both) is not caught — the chain is unkeyed, because the
+    offline writers (simulator, bulk generator) hold no server key. Nor does it vouch for the facts a row
+    states, only that the rows are unchanged since they were written."""
     events = history(session, dossier)
-    valid = audit.verify_chain((slip_content(dossier.code, e), e.prev_hash, e.hash) for e in events)
-    return valid, len(events)
+    chained = audit.verify_chain((slip_content(dossier.code, e), e.prev_hash, e.hash) for e in events)
+    numbered = [e.seq for e in events] == list(range(1, len(events) + 1))
+    last_hash = events[-1].hash if events else audit.GENESIS
+    anchored = (len(events), last_hash) == (dossier.slip_rows, dossier.slip_head)
+    current = not events or events[-1].to_status == dossier.status
+    return chained and numbered and anchored and current, len(events)

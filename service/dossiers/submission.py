@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from service.domain import lifecycle, postal
 from service.domain.calendar import WorkingCalendar
@@ -50,7 +50,8 @@ def submit(session: Session, *, user: User, data: DossierIn, now: datetime) -> S
     desk = interagency.receiving_desk(session, procedure, user, now)
     handover = check_lodging(procedure, user, data, now, desk=desk)
     applicant_user_id, applicant = applicant_of(user, data, lambda national_id: session.exec(
-        select(User.id).where(User.national_id == national_id, User.role == Role.CITIZEN)).first())
+        select(User.id).where(User.national_id == national_id, User.role == Role.CITIZEN,
+                              col(User.identity_verified).is_(True))).first())
     secret = secrets.token_urlsafe(18)
     dossier = Dossier(
         code=next_code(session, procedure.agency_code, now),
@@ -99,7 +100,8 @@ def check_lodging(procedure: Procedure, user: User, data: DossierIn, now: dateti
 def applicant_of(user: User, data: DossierIn,
                  find_citizen: Callable[[str], int | None]) -> tuple[int | None, Applicant]:
     """The applicant and their account: a citizen lodges for themselves; a desk officer declares the applicant,
-    linked to a citizen account with the same national id when there is one (``find_citizen``)."""
+    linked to a citizen account with the same national id when there is an identity-verified one
+    (``find_citizen`` finds only those: contract v2, Identity)."""
     if user.role == Role.CITIZEN:
         if data.applicant and data.applicant.national_id != user.national_id:
             raise Unprocessable("Công dân chỉ nộp hồ sơ cho chính mình.", code="APPLICANT_MISMATCH")

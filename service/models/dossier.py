@@ -94,6 +94,11 @@ class Dossier(SQLModel, table=True):
     """At least one paper was uploaded (scanned): Decision 766 indicator 4.2 counts such dossiers. Papers can only
     be uploaded before the decision, so for a resolved dossier this holds as of any later instant."""
     assignee_id: int | None = Field(default=None, foreign_key="user_account.id")
+    slip_rows: int = 0
+    """How many control-slip rows the dossier has: written with each row, in the same transaction."""
+    slip_head: str = Field(default="0" * 64, max_length=64)
+    """The hash of the last control-slip row (the genesis value before the first): the anchor that makes a
+    removed last row, a truncated slip or a row moved away detectable (``verify_history``)."""
     processing_value: int
     processing_unit: str = Field(max_length=16)
     supplement_policy: str = Field(max_length=16)

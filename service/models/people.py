@@ -39,4 +39,9 @@ class User(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=255)
     active: bool = True
+    identity_verified: bool = False
+    """Whether a receiver or an admin has checked this person's identity papers (contract v2, Identity); only a
+    verified citizen account is linked to the dossiers a desk lodges under its national id."""
+    identity_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    identity_verified_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from service.domain.roles import STAFF_ROLES, Role
 from service.errors import Conflict, NotFound, Unprocessable
-from service.models import Agency, User
+from service.models import Agency, Dossier, User
+from service.pagination import keyset_page
 from service.schemas.people import AgencyIn, RegisterIn, UserIn
 from service.security.passwords import hash_password
 
@@ -24,17 +26,18 @@ def get_agency(session: Session, code: str) -> Agency:
     return agency
 
 
-def register_citizen(session: Session, data: RegisterIn, *, now: datetime) -> User:
+def register_citizen(session: Session, data: RegisterIn, *, password_hash: str, now: datetime) -> User:
     if find_user(session, data.national_id) is not None:
         raise Conflict("Số định danh cá nhân này đã được đăng ký.", code="USER_EXISTS")
     user = User(
         username=data.national_id,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         full_name=data.full_name,
         role=Role.CITIZEN,
         national_id=data.national_id,
         phone=data.phone,
         email=data.email,
+        identity_verified=False,  # until a receiver or an admin has seen the person's papers
         created_at=now,
     )
     session.add(user)
@@ -57,6 +60,7 @@ def create_user(session: Session, data: UserIn, *, now: datetime) -> User:
         role=data.role,
         agency_code=data.agency_code if data.role != Role.CITIZEN else None,
         national_id=national_id,
+        identity_verified=True,  # created by an admin, who answers for the person's identity
         created_at=now,
     )
     session.add(user)
@@ -70,7 +74,7 @@ def ensure_admin(session: Session, username: str, password: str, *, now: datetim
         return False
     session.add(
         User(username=username, password_hash=hash_password(password), full_name="Quản trị hệ thống",
-             role=Role.ADMIN, created_at=now)
+             role=Role.ADMIN, identity_verified=True, created_at=now)
     )
     session.flush()
     return True
@@ -92,30 +96,24 @@ def create_agency(session: Session, data: AgencyIn, *, now: datetime) -> Agency:
     return agency
 
 
-def list_agencies(session: Session, *, limit: int, after_code: str | None,
+def list_agencies(session: Session, *, limit: int, cursor: str | None,
                   parent_code: str | None) -> tuple[list[Agency], str | None]:
-    """Agencies in code order, after ``after_code``; the next page's cursor is the last code shown."""
-    query = select(Agency).order_by(col(Agency.code)).limit(limit + 1)
-    if after_code:
-        query = query.where(Agency.code > after_code)
+    """Agencies in code order, keyset-paginated (:func:`service.pagination.keyset_page`)."""
+    query = select(Agency)
     if parent_code:
         query = query.where(Agency.parent_code == parent_code)
-    rows = list(session.exec(query))
-    return rows[:limit], rows[limit - 1].code if len(rows) > limit else None
+    return keyset_page(session, query, list_name="agencies", keys=[col(Agency.code)], limit=limit, cursor=cursor)
 
 
-def list_users(session: Session, *, limit: int, after_username: str | None, agency_code: str | None,
+def list_users(session: Session, *, limit: int, cursor: str | None, agency_code: str | None,
                role: str | None) -> tuple[list[User], str | None]:
-    """Accounts in username order, after ``after_username``; the next page's cursor is the last username."""
-    query = select(User).order_by(col(User.username)).limit(limit + 1)
-    if after_username:
-        query = query.where(User.username > after_username)
+    """Accounts in username order, keyset-paginated (:func:`service.pagination.keyset_page`)."""
+    query = select(User)
     if agency_code:
         query = query.where(User.agency_code == agency_code)
     if role:
         query = query.where(User.role == role)
-    rows = list(session.exec(query))
-    return rows[:limit], rows[limit - 1].username if len(rows) > limit else None
+    return keyset_page(session, query, list_name="users", keys=[col(User.username)], limit=limit, cursor=cursor)
 
 
 def check_validity(valid_from: date | None, valid_to: date | None) -> None:
@@ -135,3 +133,33 @@ def merge_agency(session: Session, code: str, *, succeeded_by: str, valid_to: da
     session.add(agency)
     session.flush()
     return agency
+
+
+def verify_identity(session: Session, username: str, *, verifier: User, now: datetime) -> User:
+    """Record that ``verifier`` (a receiver or an admin) has checked the citizen's identity papers, and link
+    the dossiers desks lodged earlier under that national id to the account (contract v2, Identity).
+
+    Legal basis: the one-stop desk checks the applicant's identity papers when it receives a dossier (Decree
+    61/2018/NĐ-CP Art. 17(1)(a)); an online account is tied to a person by electronic identification (Decree
+    69/2024/NĐ-CP on electronic identification). Whether a commune receiver may verify a portal account is a
+    policy of this simulator, not a rule found in those texts.
+    """
+    user = find_user(session, username)
+    if user is None:
+        raise NotFound(f"Không tìm thấy tài khoản {username}.", code="USER_NOT_FOUND")
+    if user.role != Role.CITIZEN or not user.national_id:
+        raise Unprocessable("Chỉ xác minh danh tính cho tài khoản công dân có số định danh cá nhân.",
+                            code="NOT_A_CITIZEN")
+    if not user.identity_verified:
+        user.identity_verified = True
+        user.identity_verified_at = now
+        user.identity_verified_by = verifier.username
+        session.add(user)
+        session.execute(
+            update(Dossier)
+            .where(col(Dossier.applicant_national_id) == user.national_id,
+                   col(Dossier.applicant_user_id).is_(None))
+            .values(applicant_user_id=user.id)
+        )
+        session.flush()
+    return user

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from service.errors import Conflict, NotFound
 from service.models import Procedure
 from service.operations.accounts import get_agency
+from service.pagination import keyset_page
 from service.schemas.catalogue import ProcedureIn, ProcedureOut
 
 
@@ -107,11 +108,8 @@ def search(
         query = query.where(Procedure.service_level == service_level)
     if agency_code:
         query = query.where(Procedure.agency_code == agency_code)
-    if cursor:
-        query = query.where(Procedure.code > cursor)
-    rows = list(session.exec(query.order_by(col(Procedure.code)).limit(limit + 1)))
-    next_cursor = rows[limit - 1].code if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return keyset_page(session, query, list_name="procedures", keys=[col(Procedure.code)], limit=limit,
+                       cursor=cursor)
 
 
 def to_public(procedure: Procedure) -> ProcedureOut:

@@ -38,6 +38,7 @@ from service.db import Database
 from service.domain.legal_time import utc_now
 from service.errors import Conflict, NotFound, ServiceUnavailable
 from service.models import Agency, PkiCertificate, User
+from service.pagination import keyset_page
 from service.settings import Settings
 from service.signing import pades
 from service.signing import pki as x
@@ -310,7 +311,7 @@ def revoke_user_certificate(session: Session, username: str, *, reason: str | No
 
 
 def list_certificates(session: Session, *, kind: str | None, owner: str | None, revoked: bool | None,
-                      limit: int, after_id: int | None) -> tuple[list[PkiCertificate], int | None]:
+                      limit: int, cursor: str | None) -> tuple[list[PkiCertificate], str | None]:
     """Certificates in issue order (keyset-paginated on id)."""
     query = select(PkiCertificate)
     if kind:
@@ -320,10 +321,8 @@ def list_certificates(session: Session, *, kind: str | None, owner: str | None, 
     if revoked is not None:
         revoked_at = col(PkiCertificate.revoked_at)
         query = query.where(revoked_at.is_not(None) if revoked else revoked_at.is_(None))
-    if after_id is not None:
-        query = query.where(col(PkiCertificate.id) > after_id)
-    rows = list(session.exec(query.order_by(col(PkiCertificate.id)).limit(limit + 1)))
-    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+    return keyset_page(session, query, list_name="certificates", keys=[col(PkiCertificate.id)], limit=limit,
+                       cursor=cursor)
 
 
 # ---------------------------------------------------------------- verification

@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, func
 from sqlmodel import Session, col, select
 
 from service.domain.deadlines_ahead import RUNNING_STATUSES, DueSoonWindow, due_soon_window
-from service.dossiers.queries import keyset_page
+from service.dossiers.queries import dossier_page
 from service.models import Dossier, User
 from service.operations.calendars import calendar_for
 
@@ -73,6 +73,6 @@ def worklist(session: Session, *, user: User, now: datetime, bucket: str | None,
     query = select(Dossier).where(scope)
     if bucket is not None:
         query = query.where(bucket_condition(bucket, user, window))
-    rows, next_cursor = keyset_page(session, query, column=Dossier.due_at, descending=False,
+    rows, next_cursor = dossier_page(session, query, column=Dossier.due_at, descending=False,
                                     sort=f"worklist:{bucket or ''}", limit=limit, cursor=cursor)
     return Worklist(counts, rows, next_cursor)

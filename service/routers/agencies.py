@@ -1,11 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 
-from service.deps import AdminUser, NowDep, SessionDep
+from service.deps import AdminUser, IdentityVerifier, NowDep, SessionDep
 from service.operations import accounts
-from service.schemas.common import Page, Problem
-from service.schemas.people import AgencyIn, AgencyOut, MergeIn, UserIn, UserOut
+from service.schemas.common import CursorParam, Page, Problem
+from service.schemas.people import AgencyIn, AgencyOut, MergeIn, UserIn, UserOut, VerifyIdentityIn
 
 router = APIRouter(tags=["agencies"])
 
@@ -24,11 +24,11 @@ def create_agency(data: AgencyIn, session: SessionDep, now: NowDep, _: AdminUser
 def list_agencies(
     session: SessionDep,
     limit: Limit = 100,
-    cursor: Annotated[str | None, Query(max_length=35)] = None,
+    cursor: CursorParam = None,
     parent_code: Annotated[str | None, Query(max_length=35)] = None,
 ) -> Page[AgencyOut]:
-    """Agencies in code order, keyset-paginated (``cursor`` is the last code of the previous page)."""
-    rows, next_cursor = accounts.list_agencies(session, limit=limit, after_code=cursor, parent_code=parent_code)
+    """Agencies in code order, keyset-paginated."""
+    rows, next_cursor = accounts.list_agencies(session, limit=limit, cursor=cursor, parent_code=parent_code)
     return Page(items=[AgencyOut.model_validate(a, from_attributes=True) for a in rows], next_cursor=next_cursor)
 
 
@@ -53,15 +53,25 @@ def create_user(data: UserIn, session: SessionDep, now: NowDep, _: AdminUser) ->
     return UserOut.model_validate(accounts.create_user(session, data, now=now), from_attributes=True)
 
 
+@router.post("/users/{username}/verify-identity",
+             responses={403: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}})
+def verify_identity(username: Annotated[str, Path(max_length=64)], user: IdentityVerifier, session: SessionDep,
+                    now: NowDep, _: Annotated[VerifyIdentityIn | None, Body()] = None) -> UserOut:
+    """A receiver or an admin who has checked the person's identity papers verifies their citizen account: from
+    now on dossiers a desk lodges under that national id are linked to it, and so are the earlier ones."""
+    return UserOut.model_validate(accounts.verify_identity(session, username, verifier=user, now=now),
+                                  from_attributes=True)
+
+
 @router.get("/users", responses={403: {"model": Problem}})
 def list_users(
     session: SessionDep,
     _: AdminUser,
     limit: Limit = 100,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: CursorParam = None,
     agency_code: Annotated[str | None, Query(max_length=35)] = None,
     role: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Page[UserOut]:
-    rows, next_cursor = accounts.list_users(session, limit=limit, after_username=cursor, agency_code=agency_code,
-                                            role=role)
+    """Accounts in username order, keyset-paginated."""
+    rows, next_cursor = accounts.list_users(session, limit=limit, cursor=cursor, agency_code=agency_code, role=role)
     return Page(items=[UserOut.model_validate(u, from_attributes=True) for u in rows], next_cursor=next_cursor)

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from service.deps import AdminUser, NowDep, SessionDep
+from service.domain.calendar import CalendarRangeError
 from service.domain.deadlines import compute_due
 from service.domain.periods import check_period
 from service.errors import Unprocessable
@@ -41,6 +42,8 @@ def due_date(
     calendar = calendars.calendar_for(session, agency_code)
     try:
         due = compute_due(calendar, start, value, unit)
+    except CalendarRangeError:
+        raise
     except ValueError as exc:
         raise Unprocessable(f"Không tính được hạn giải quyết: {exc}", code="DUE_DATE_NOT_COMPUTABLE") from exc
     return DueDateOut(start=due.start, effective_start=due.effective_start, due_at=due.due_at,

@@ -24,7 +24,7 @@ from service.dossiers import actions, presenter, queries, slip, submission
 from service.models import User
 from service.operations import uploads
 from service.operations.idempotency import StoredAnswer
-from service.schemas.common import Page, Problem, RequestDateTime
+from service.schemas.common import CursorParam, Page, Problem, RequestDateTime
 from service.schemas.dossiers import (
     ChainCheck,
     DocumentOut,
@@ -45,7 +45,18 @@ DossierSort = Literal["-received_at", "due_at"]
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 412, 422)}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=DossierCreated, responses=ERRORS)
+def _links(*operation_ids: str) -> dict[str, dict[str, Any]]:
+    """OpenAPI links from a dossier in a response body to the operations on it (what a stateful fuzzer follows:
+    lodge → act → read the history → verify it)."""
+    return {operation_id: {"operationId": operation_id, "parameters": {"code": "$response.body#/code"}}
+            for operation_id in operation_ids}
+
+
+DOSSIER_LINKS = _links("get_dossier", "perform_action", "get_history", "verify_history")
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DossierCreated,
+             responses={**ERRORS, 201: {"links": DOSSIER_LINKS}})
 def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: NowDep,
                    idempotent: IdempotentDep, context: ContextDep) -> Response:
     """Lodge a dossier: online by a citizen, at the counter or by post by a receiver."""
@@ -81,7 +92,7 @@ def list_dossiers(
                                                    "last); due_at: soonest due first (no due date last)")]
     = "-received_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: CursorParam = None,
 ) -> Page[DossierOut]:
     """Dossiers visible to the caller (visibility is part of the query), keyset-paginated."""
     filters = queries.DossierFilter(status_, procedure_code, agency_code, overdue, received_from, received_to,
@@ -93,7 +104,7 @@ def list_dossiers(
                 next_cursor=next_cursor)
 
 
-@router.get("/{code}", responses=ERRORS)
+@router.get("/{code}", responses={**ERRORS, 200: {"links": DOSSIER_LINKS}}, operation_id="get_dossier")
 def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, response: Response,
                 context: ContextDep) -> DossierOut:
     view = presenter.present(session, [dossier], now=now, due_soon_hours=context.settings.due_soon_working_hours)[0]
@@ -101,7 +112,8 @@ def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, respo
     return view
 
 
-@router.post("/{code}/actions/{action}", response_model=DossierOut, responses=ERRORS)
+@router.post("/{code}/actions/{action}", response_model=DossierOut,
+             responses={**ERRORS, 200: {"links": DOSSIER_LINKS}}, operation_id="perform_action")
 def perform_action(
     dossier: LockedDossier, action: str, user: CurrentUser, session: SessionDep, now: NowDep,
     context: ContextDep, idempotent: IdempotentDep,
@@ -123,13 +135,13 @@ def perform_action(
     return idempotent.answer(f"POST /dossiers/{dossier.code}/actions/{parsed.value}", payload or {}, apply)
 
 
-@router.get("/{code}/history", responses=ERRORS)
+@router.get("/{code}/history", responses=ERRORS, operation_id="get_history")
 def get_history(dossier: VisibleDossier, session: SessionDep) -> list[HistoryEntry]:
     """The control slip (Phiếu kiểm soát quá trình giải quyết hồ sơ), oldest first."""
     return [HistoryEntry.model_validate(e, from_attributes=True) for e in slip.history(session, dossier)]
 
 
-@router.get("/{code}/history/verify", responses=ERRORS)
+@router.get("/{code}/history/verify", responses=ERRORS, operation_id="verify_history")
 def verify_history(dossier: VisibleDossier, session: SessionDep) -> ChainCheck:
     valid, entries = slip.verify_history(session, dossier)
     return ChainCheck(valid=valid, entries=entries)

@@ -16,7 +16,7 @@ from service.domain.legal_time import utc_now
 from service.events import feed, subscriptions
 from service.events.outbox import cloud_event
 from service.models import User
-from service.schemas.common import AgencyCode, Problem
+from service.schemas.common import AgencyCode, CursorParam, Problem
 from service.schemas.events import (
     DeliveryPage,
     EventPage,
@@ -127,7 +127,7 @@ def delete_subscription(subscription_id: SubscriptionId, user: CurrentUser, sess
 @router.get("/subscriptions/{subscription_id}/deliveries", response_model=DeliveryPage, responses=ERRORS)
 def list_deliveries(subscription_id: SubscriptionId, user: CurrentUser, session: SessionDep,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                    cursor: Annotated[str | None, Query(max_length=200)] = None) -> DeliveryPage:
+                    cursor: CursorParam = None) -> DeliveryPage:
     """The delivery log, newest first: one row per attempt, with the receiver's status code or the error."""
     items, next_cursor = subscriptions.deliveries(session, user, subscription_id, limit=limit, cursor=cursor)
     return DeliveryPage(items=items, next_cursor=next_cursor)

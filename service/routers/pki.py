@@ -17,7 +17,7 @@ from service.deps import AdminUser, ContextDep, NowDep, ReadSessionDep, SessionD
 from service.models import PkiCertificate
 from service.multipart import uploaded_file
 from service.operations import pki, results
-from service.schemas.common import Page, Problem
+from service.schemas.common import CursorParam, Page, Problem
 from service.schemas.pki import CertificateKind, CertificateOut, RevokeIn, SignatureOut, VerificationOut
 from service.signing.pades import VerificationReport
 from service.signing.pki import certificate_to_pem
@@ -43,12 +43,14 @@ def _verification_out(report: VerificationReport, sha256: str | None,
     return VerificationOut(
         valid=report.valid, intact=report.intact, trusted=report.trusted, revoked=report.revoked,
         signer=report.signer, signed_at=report.signed_at, reason=report.reason,
-        certificate_serial=report.certificate_serial, sha256=sha256, result_code=result_code,
+        certificate_serial=report.certificate_serial, container_modified=report.container_modified,
+        sha256=sha256, result_code=result_code,
         signatures=[SignatureOut(field_name=s.field_name, valid=s.valid, intact=s.intact,
                                  trusted=s.trusted, revoked=s.revoked, signer=s.signer,
                                  signer_organization=s.signer_organization,
                                  certificate_serial=s.certificate_serial, signed_at=s.signed_at,
-                                 revoked_at=s.revoked_at, reason=s.reason) for s in report.signatures],
+                                 revoked_at=s.revoked_at, reason=s.reason,
+                                 container_modified=s.container_modified) for s in report.signatures],
     )
 
 
@@ -124,12 +126,12 @@ def list_certificates(
     owner: Annotated[str | None, Query(max_length=64, description="Username or agency code")] = None,
     revoked: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 100,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: CursorParam = None,
 ) -> Page[CertificateOut]:
     """Every certificate of the simulated PKI, in issue order (keyset-paginated)."""
-    rows, next_id = pki.list_certificates(session, kind=kind, owner=owner, revoked=revoked, limit=limit,
-                                          after_id=cursor)
-    return Page(items=[_certificate_out(r) for r in rows], next_cursor=str(next_id) if next_id else None)
+    rows, next_cursor = pki.list_certificates(session, kind=kind, owner=owner, revoked=revoked, limit=limit,
+                                              cursor=cursor)
+    return Page(items=[_certificate_out(r) for r in rows], next_cursor=next_cursor)
 
 
 RevokeBody = Annotated[RevokeIn | None, Body(description="Optional reason")]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -14,7 +13,7 @@ from service.domain.postal import verify_signature
 from service.errors import ServiceUnavailable, Unauthorized
 from service.operations import postal
 from service.operations.statistics import scope_for
-from service.schemas.common import AgencyCode, ApiModel, LocalDateTime, Problem, RequestDateTime
+from service.schemas.common import AgencyCode, ApiModel, IsoDate, LocalDateTime, Problem, RequestDateTime
 from service.validation import parse_body
 
 router = APIRouter(tags=["postal"])
@@ -123,7 +122,7 @@ NOTES = [
             responses={code: {"model": Problem} for code in (401, 403, 404, 422)})
 def postal_statistics(
     user: StaffUser, session: SessionDep, now: NowDep,
-    from_: Annotated[date, Query(alias="from")], to: date,
+    from_: Annotated[IsoDate, Query(alias="from")], to: IsoDate,
     agency_code: Annotated[AgencyCode | None, Query()] = None,
 ) -> PostalStatsOut:
     """The carrier's punctuality against its J+n levels, by zone (admin: any agency or all; staff: their

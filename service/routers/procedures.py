@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Response, status
 from service.deps import AdminUser, NowDep, SessionDep
 from service.operations import catalogue
 from service.schemas.catalogue import ProcedureIn, ProcedureOut
-from service.schemas.common import Page, Problem
+from service.schemas.common import CursorParam, Page, Problem
 
 router = APIRouter(prefix="/procedures", tags=["procedures"])
 
@@ -32,7 +32,7 @@ def search_procedures(
     service_level: Annotated[int | None, Query(ge=2, le=4)] = None,
     agency_code: Annotated[str | None, Query(max_length=35)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: CursorParam = None,
 ) -> Page[ProcedureOut]:
     rows, next_cursor = catalogue.search(session, q=q, service_level=service_level, agency_code=agency_code,
                                          limit=limit, cursor=cursor)

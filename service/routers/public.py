@@ -7,9 +7,9 @@ submission) keeps the status of someone else's dossier out of reach of anyone wh
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from service.deps import ContextDep, SessionDep
+from service.deps import ClientAddress, ContextDep, SessionDep
 from service.dossiers import queries
 from service.errors import RateLimited
 from service.ratelimit import RateLimiter
@@ -19,24 +19,20 @@ from service.schemas.dossiers import PublicDossier
 router = APIRouter(prefix="/public", tags=["public"])
 
 
-def _client_key(request: Request) -> str:
-    host = request.client.host if request.client else "unknown"
-    return f"public:{host}"
-
-
 @router.get("/dossiers/{code}", responses={404: {"model": Problem}, 429: {"model": Problem}})
 def track_dossier(
     code: str,
     secret: Annotated[str, Query(min_length=1, max_length=200)],
-    request: Request,
+    address: ClientAddress,
     context: ContextDep,
     session: SessionDep,
 ) -> PublicDossier:
     """The status of a dossier for whoever holds its code and tracking secret. An unknown code and a wrong
-    secret get the same 404; requests are limited per client address (real time, shared by all workers)."""
+    secret get the same 404; requests are limited per client address (a sliding window in real time, shared by
+    all workers; ``X-Forwarded-For`` counts only from ``MOTCUA_TRUSTED_PROXIES``)."""
     settings = context.settings
     window = settings.public_rate_window_seconds
-    if RateLimiter(context.db).hit(_client_key(request), window_seconds=window) > settings.public_rate_limit:
+    if RateLimiter(context.db).hit(f"public:{address}", window_seconds=window) > settings.public_rate_limit:
         raise RateLimited(
             "Tra cứu quá nhiều lần. Vui lòng thử lại sau.", headers={"Retry-After": str(window)}
         )

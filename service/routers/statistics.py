@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -13,14 +12,14 @@ from service.deps import NowDep, SessionDep, StaffUser
 from service.domain import statistics as stats
 from service.domain.statistics import GroupBy
 from service.operations import statistics as ops
-from service.schemas.common import AGENCY_CODE_PATTERN, Problem
+from service.schemas.common import AGENCY_CODE_PATTERN, IsoDate, Problem
 from service.schemas.statistics import ProcessingReportOut, ServiceIndexOut
 
 router = APIRouter(prefix="/stats", tags=["statistics"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 422)}
-From = Annotated[date, Query(alias="from", description="First day of the period (local date, YYYY-MM-DD)")]
-To = Annotated[date, Query(alias="to", description="Last day of the period, included (YYYY-MM-DD)")]
+From = Annotated[IsoDate, Query(alias="from", description="First day of the period (local date, YYYY-MM-DD)")]
+To = Annotated[IsoDate, Query(alias="to", description="Last day of the period, included (YYYY-MM-DD)")]
 AgencyFilter = Annotated[str | None, Query(pattern=AGENCY_CODE_PATTERN, max_length=35,
                                            description="One agency; staff may only ask for their own")]
 GroupByParam = Annotated[GroupBy, Query(description="One row per agency, procedure, local calendar month, "

@@ -11,7 +11,7 @@ from service.domain.roles import Role
 from service.dossiers import presenter
 from service.models import User
 from service.operations import worklist
-from service.schemas.common import Problem
+from service.schemas.common import CursorParam, Problem
 from service.schemas.dossiers import WorklistOut
 
 router = APIRouter(tags=["worklist"])
@@ -28,7 +28,7 @@ def get_worklist(
     user: Staff, session: SessionDep, now: NowDep, context: ContextDep,
     bucket: Annotated[Bucket | None, Query(description="Only the items of this bucket")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: CursorParam = None,
 ) -> WorklistOut:
     """The desk's day for the caller's agency, as of the legal clock: counts per step (``to_receive``
     submitted online, ``to_assign`` received, ``processing``, ``awaiting_supplement``, ``awaiting_payment``,

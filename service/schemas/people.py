@@ -28,6 +28,10 @@ class RegisterIn(ApiModel):
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=255)] | None = None
 
 
+class VerifyIdentityIn(ApiModel):
+    """An empty body: the call itself records that the papers were checked."""
+
+
 class UserIn(ApiModel):
     username: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{3,64}$")]
     password: Password
@@ -41,6 +45,7 @@ class UserOut(BaseModel):
     full_name: str
     role: RoleName
     agency_code: str | None
+    identity_verified: bool
 
 
 class OfficeSession(BaseModel):

@@ -41,6 +41,7 @@ class SignatureOut(BaseModel):
     signed_at: LocalDateTime | None
     revoked_at: LocalDateTime | None
     reason: str
+    container_modified: bool = False
 
 
 class VerificationOut(BaseModel):
@@ -55,6 +56,10 @@ class VerificationOut(BaseModel):
     signed_at: LocalDateTime | None
     reason: str
     certificate_serial: str | None = None
+    container_modified: bool = Field(
+        default=False, description="Bytes outside the signed ranges changed: the signature container is not "
+                                   "exactly the signature plus zero padding (then `valid` is false; `intact` "
+                                   "speaks only of the signed bytes)")
     sha256: str | None = Field(default=None, description="SHA-256 of the uploaded file")
     result_code: str | None = Field(default=None,
                                     description="The stored result with exactly these bytes, if any")

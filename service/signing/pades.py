@@ -84,6 +84,8 @@ REASON_NOT_INTACT = "Nội dung tệp đã bị thay đổi sau khi ký (dữ li
 REASON_BAD_SIGNATURE = "Giá trị chữ ký số không hợp lệ"
 REASON_NOT_WHOLE_FILE = "Tệp đã bị bổ sung nội dung sau khi ký (chữ ký số không bao phủ toàn bộ tệp)"
 REASON_UNTRUSTED = "Chứng thư số của người ký không được cấp bởi tổ chức chứng thực tin cậy của hệ thống"
+REASON_CONTAINER_MODIFIED = ("Vùng chứa chữ ký số đã bị sửa (ngoài phần được ký chỉ được phép có đệm số 0): "
+                             "tệp không còn đúng từng byte như khi ký")
 REASON_BAD_CRL = "Không đọc được danh sách chứng thư số bị thu hồi (CRL)"
 REASON_INTERNAL = "Không kiểm tra được chữ ký số"
 
@@ -113,6 +115,7 @@ class SignatureDetail:
     signed_at: datetime | None
     revoked_at: datetime | None
     reason: str
+    container_modified: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,9 @@ class VerificationReport:
     ``POST /signatures/verify``.
 
     * ``intact`` — every byte covered by every signature is unchanged.
+    * ``container_modified`` — a byte *outside* the signed ranges changed: the signature container (the
+      ``/Contents`` hex string the signature excludes from what it signs) is no longer exactly the signature's
+      DER encoding followed by zero padding. Such a file is not ``valid`` even though ``intact`` holds.
     * ``trusted`` — every signer certificate chains to one of the given trust roots.
     * ``revoked`` — the (latest) signer's certificate, or a CA above it, is revoked *now*.
     * ``valid`` — intact, cryptographically sound, trusted, not revoked at or before its signing time,
@@ -139,6 +145,7 @@ class VerificationReport:
     reason: str
     certificate_serial: str | None = None
     signatures: tuple[SignatureDetail, ...] = field(default=())
+    container_modified: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (datetimes as ISO 8601 with +07:00) for the REST layer."""
@@ -151,6 +158,7 @@ class VerificationReport:
             "signed_at": self.signed_at.isoformat() if self.signed_at else None,
             "reason": self.reason,
             "certificate_serial": self.certificate_serial,
+            "container_modified": self.container_modified,
         }
 
 
@@ -356,12 +364,41 @@ def _name_cn(name: x509.Name) -> str:
     return str(attrs[0].value) if attrs else name.rfc4514_string()
 
 
+def _der_length(data: bytes) -> int | None:
+    """The length of the DER value at the start of ``data`` (tag, length and content), or ``None``."""
+    if len(data) < 2:
+        return None
+    first = data[1]
+    if first < 0x80:
+        return 2 + first
+    count = first & 0x7F
+    if count == 0 or count > 4 or len(data) < 2 + count:
+        return None
+    return 2 + count + int.from_bytes(data[2:2 + count], "big")
+
+
+def container_modified(pdf: bytes, embedded: EmbeddedPdfSignature) -> bool:
+    """Whether the bytes the signature leaves unsigned (its ``/Contents`` hex string) are anything other than
+    ``<`` + the hex of the signature's DER encoding + zero padding + ``>``, as the signer wrote them."""
+    try:
+        _, len1, start2, _ = (int(x) for x in embedded.byte_range)
+    except (TypeError, ValueError):
+        return True
+    content = bytes(embedded.pkcs7_content)
+    der_length = _der_length(content)
+    if der_length is None or der_length > len(content) or content[der_length:].strip(b"\0"):
+        return True
+    gap = bytes(pdf[len1:start2])
+    return gap not in (b"<" + content.hex().encode() + b">", b"<" + content.hex().upper().encode() + b">")
+
+
 async def _validate_one(
     embedded: EmbeddedPdfSignature,
     *,
     trust_roots: Sequence[asn1_x509.Certificate],
     revocation: _RevocationSource,
     is_latest: bool,
+    pdf: bytes,
 ) -> SignatureDetail:
     claimed = embedded.self_reported_timestamp
     signed_at = _local(claimed) if claimed is not None and claimed.tzinfo is not None else None
@@ -383,6 +420,7 @@ async def _validate_one(
 
     intact = bool(status.intact)
     sound = bool(status.valid)
+    modified = container_modified(pdf, embedded)
     covers_whole_file = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     # An earlier signature of a multi-signature file is followed by allowed updates (later signatures).
     coverage_ok = covers_whole_file or (
@@ -394,6 +432,8 @@ async def _validate_one(
         reason = REASON_NOT_INTACT
     elif not sound:
         reason = REASON_BAD_SIGNATURE
+    elif modified:
+        reason = REASON_CONTAINER_MODIFIED
     elif not coverage_ok:
         reason = REASON_NOT_WHOLE_FILE
     elif not trusted:
@@ -413,7 +453,7 @@ async def _validate_one(
     org = signer_cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     return SignatureDetail(
         field_name=str(embedded.field_name),
-        valid=intact and sound and coverage_ok and trusted and not revoked_before_signing,
+        valid=intact and sound and not modified and coverage_ok and trusted and not revoked_before_signing,
         intact=intact,
         trusted=trusted,
         revoked=revoked_at is not None,
@@ -425,6 +465,7 @@ async def _validate_one(
         signed_at=signed_at,
         revoked_at=_local(revoked_at) if revoked_at is not None else None,
         reason=reason,
+        container_modified=modified,
     )
 
 
@@ -457,7 +498,8 @@ async def async_verify_pdf(
     for index, sig in enumerate(embedded):
         try:
             detail = await _validate_one(
-                sig, trust_roots=roots, revocation=revocation, is_latest=index == len(embedded) - 1
+                sig, trust_roots=roots, revocation=revocation, is_latest=index == len(embedded) - 1,
+                pdf=bytes(pdf),
             )
         except Exception:
             log.info("signature %d could not be validated", index, exc_info=True)
@@ -476,6 +518,7 @@ async def async_verify_pdf(
         reason=first_problem.reason if first_problem is not None else latest.reason,
         certificate_serial=latest.certificate_serial,
         signatures=tuple(details),
+        container_modified=any(d.container_modified for d in details),
     )
 
 

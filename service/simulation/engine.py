@@ -347,6 +347,7 @@ class Simulation:
                                  full_name=account["full_name"], role=account["role"],
                                  agency_code=account.get("agency_code"),
                                  national_id=account.get("national_id"), phone=account.get("phone"),
+                                 identity_verified=True,
                                  created_at=catalogue_at))
         session.flush()
         query = select(Procedure).where(col(Procedure.superseded_at).is_(None)).order_by(col(Procedure.code))
@@ -388,7 +389,8 @@ class Simulation:
 
         staff = {w.user.username: w.user for desk in self.desks.values() for w in desk.processors}
         citizens = {u.national_id: u.id for u in session.exec(
-            select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None)))
+            select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None),
+                               col(User.identity_verified).is_(True)))
             if u.national_id and u.id is not None}
         return Ledger(lambda: self._require_session(), procedures={p.code: p for p in procedures}, staff=staff,
                       calendars={code: desk.calendar for code, desk in self.desks.items()},
@@ -433,7 +435,7 @@ class Simulation:
             for i in range(len(found), counts[role]):
                 user = User(username=f"{prefix}{i + 1}.{code.lower()}", password_hash=password_hash,
                             full_name=people.full_name(self.rng_people), role=role, agency_code=code,
-                            phone=people.phone(self.rng_people), created_at=at)
+                            phone=people.phone(self.rng_people), identity_verified=True, created_at=at)
                 session.add(user)
                 found.append(user)
             session.flush()
@@ -464,7 +466,7 @@ class Simulation:
             session.execute(insert(User), [
                 {"username": p.national_id, "password_hash": password_hash, "full_name": p.full_name,
                  "role": Role.CITIZEN.value, "national_id": p.national_id, "phone": p.phone, "active": True,
-                 "created_at": at} for p in fresh])
+                 "identity_verified": True, "created_at": at} for p in fresh])
             pool = list(session.exec(citizens))
         return pool
 

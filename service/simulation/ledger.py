@@ -72,7 +72,7 @@ COLUMNS = {name: tuple(c.name for c in table.columns if not (c.name == "id" and 
 in the same batch); the other tables number their own rows."""
 assert COLUMNS["dossier_event"] == slip.COLUMNS
 STATE_FIELDS = tuple(DossierState.__dataclass_fields__)
-UPDATED_DOSSIER = (*STATE_FIELDS, "version", "updated_at", "assignee_id")
+UPDATED_DOSSIER = (*STATE_FIELDS, "version", "updated_at", "assignee_id", "slip_rows", "slip_head")
 UPDATED_SHIPMENT = ("status", "delivered_at", "failed_at", "carrier_late")
 NATIVE_EFFECTS = {Action.DISPATCH_POSTAL: postal.create_shipment,
                   Action.CONFIRM_DELIVERY: postal.close_shipment_delivered,
@@ -273,7 +273,9 @@ class Ledger:
         self._rows["notification"].append(self._row("notification", values))
 
     def write_slip_row(self, entry: Entry, row: SlipRow) -> None:
-        entry.head = row.head
+        entry.head = row.head  # the dossier's anchor (slip_rows, slip_head), written with the dossier row
+        if entry.values is None:  # already written: update it at the next flush
+            self._dirty[entry.id] = entry
         self._rows["dossier_event"].append(as_tuple(row))
         self.events += 1
 
@@ -335,13 +337,13 @@ class Ledger:
             assert values is not None
             values.update({name: getattr(entry.state, name) for name in STATE_FIELDS},
                           status=entry.state.status.value, version=entry.version, updated_at=entry.updated_at,
-                          assignee_id=entry.assignee_id)
+                          assignee_id=entry.assignee_id, slip_rows=entry.head[0], slip_head=entry.head[1])
             new.append(self._row("dossier", values))
             entry.values = None
         tablewriter.insert_rows(session, TABLE["dossier"], COLUMNS["dossier"], new)
         tablewriter.update_rows(session, TABLE["dossier"], "id", UPDATED_DOSSIER, [
             (*(_plain(getattr(e.state, name)) for name in STATE_FIELDS), e.version, e.updated_at, e.assignee_id,
-             e.id) for e in self._dirty.values()])
+             *e.head, e.id) for e in self._dirty.values()])
         tablewriter.insert_rows(session, TABLE["dossier_document"], COLUMNS["dossier_document"],
                                 self._rows["dossier_document"])
         tablewriter.insert_rows(session, TABLE["shipment"], COLUMNS["shipment"],

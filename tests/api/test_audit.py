@@ -196,3 +196,43 @@ def test_state_change_and_row_commit_together_or_not_at_all(
     monkeypatch.setitem(effects, Action.ASSIGN, ())
     assert world.act(code, "assign", "receiver", {"assignee": "chuyenvien"})["status"] == "processing"
     assert verify(world, code) == {"valid": True, "entries": 3}
+
+
+def _dossier_id(session: Any, code: str) -> int:
+    return session.exec(select(Dossier.id).where(Dossier.code == code)).one()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("how", ["last row", "all rows", "moved away", "status changed"])
+def test_a_truncated_or_detached_slip_is_caught_by_the_anchor(world: World, how: str) -> None:
+    """Before the anchor, each of these still verified as valid: a shorter chain is still a valid chain."""
+    code = full_life(world)
+    other = world.submit()["code"]
+    assert verify(world, code)["valid"] is True
+    db = world.client.app.state.context.db  # type: ignore[attr-defined]
+    with db.transaction() as session:
+        dossier_id, other_id = _dossier_id(session, code), _dossier_id(session, other)
+        rows = select(DossierEvent).where(DossierEvent.dossier_id == dossier_id)
+        last = session.exec(rows.order_by(DossierEvent.seq.desc())).first()  # type: ignore[union-attr]
+        if how == "last row":
+            session.execute(delete(DossierEvent).where(DossierEvent.id == last.id))
+        elif how == "all rows":
+            session.execute(delete(DossierEvent).where(DossierEvent.dossier_id == dossier_id))
+        elif how == "moved away":
+            session.execute(update(DossierEvent).where(DossierEvent.id == last.id)
+                            .values(dossier_id=other_id, seq=100))
+        else:  # the dossier says "processing" but its slip ends elsewhere
+            session.execute(update(Dossier).where(Dossier.id == dossier_id).values(status="processing"))
+    assert verify(world, code, who="admin")["valid"] is False
+    if how == "moved away":
+        assert verify(world, other)["valid"] is False
+    else:
+        assert verify(world, other)["valid"] is True
+
+
+def test_the_anchor_follows_every_row(world: World) -> None:
+    code = full_life(world)
+    db = world.client.app.state.context.db  # type: ignore[attr-defined]
+    with db.transaction(read_only=True) as session:
+        dossier = session.exec(select(Dossier).where(Dossier.code == code)).one()
+        rows = history(world, code)
+        assert (dossier.slip_rows, dossier.slip_head) == (len(rows), rows[-1]["hash"])

@@ -10,7 +10,7 @@ def test_register_then_login_then_me(client: TestClient) -> None:
     headers = bearer(client, "001090001234", "matkhau123")
     me = client.get("/api/v1/auth/me", headers=headers).json()
     assert me == {"username": "001090001234", "full_name": "Nguyễn Văn An", "role": "citizen",
-                  "agency_code": None}
+                  "agency_code": None, "identity_verified": False}
 
 
 def test_duplicate_registration_is_user_exists(client: TestClient) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from service.pagination import encode_cursor
 from tests.builders import COMMUNE, OTHER_CITIZEN_ID, OTHER_COMMUNE, World, build_world, procedure_body
 
 TEN_DAYS = "1.000010.000.00.61.H49"
@@ -106,13 +107,36 @@ def test_received_range_and_applicant_filters(world: World, scene: dict[str, str
         {"limit": 0},
         {"limit": 201},
         {"applicant_national_id": "123"},
-        {"cursor": "!!not-a-cursor!!"},
-        {"cursor": "bm90LWFuLWlk"},
     ],
 )
 def test_bad_list_parameters_are_422(world: World, params: dict[str, Any]) -> None:
     response = world.client.get("/api/v1/dossiers", params=params, headers=world.as_("receiver"))
     assert response.status_code == 422, response.text
+
+
+FORGED_CURSORS = [
+    "!!not-a-cursor!!",
+    "bm90LWFuLWlk",
+    "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5",  # base64 of a 57-digit number
+    "9999999999999999999999999999",
+    encode_cursor("dossiers", [2**70]),
+    encode_cursor("dossiers", [-1]),
+    encode_cursor("dossiers", ["1"]),
+    encode_cursor("agencies", ["000"]),  # a cursor of another list
+    "x" * 600,
+]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/dossiers", "/api/v1/pki/certificates", "/api/v1/agencies",
+                                  "/api/v1/users", "/api/v1/procedures"])
+@pytest.mark.parametrize("cursor", FORGED_CURSORS)
+def test_malformed_or_forged_cursors_are_invalid_cursor_on_every_list(world: World, path: str,
+                                                                       cursor: str) -> None:
+    if path == "/api/v1/agencies" and cursor == FORGED_CURSORS[7]:
+        cursor = encode_cursor("dossiers", [1])
+    response = world.client.get(path, params={"cursor": cursor}, headers=world.as_("admin"))
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "INVALID_CURSOR"
 
 
 def walk(world: World, who: str, limit: int, **params: Any) -> list[list[str]]:

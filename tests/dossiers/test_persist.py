@@ -23,6 +23,8 @@ STATE = DossierState(status=Status.RECEIVED, channel="counter", result_delivery=
 class Dossier:
     id: int = 7
     code: str = "000.00.61.H49-260302-0001"
+    agency_code: str = "000.00.61.H49"
+    procedure_code: str = "1.001612.000.00.00.H49"
     applicant_phone: str | None = "0912345678"
     applicant_national_id: str = "022090001234"
     state: DossierState = STATE
@@ -35,6 +37,7 @@ class MemoryWriter:
     def __init__(self) -> None:
         self.slip: list[SlipRow] = []
         self.notifications: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
 
     def head(self, dossier: Dossier) -> SlipHead:
         return dossier.head
@@ -53,6 +56,12 @@ class MemoryWriter:
 
     def recorded_at(self) -> datetime:
         return RECORDED
+
+    def applicant_email(self, dossier: Dossier) -> str | None:
+        return None
+
+    def write_event(self, dossier: Dossier, values: dict[str, Any]) -> None:
+        self.events.append(values)
 
 
 def change(action: str, state: DossierState, **more: Any) -> Change:
@@ -73,6 +82,8 @@ def test_rows_are_chained_and_hash_what_the_verifier_reads() -> None:
     assert (second.from_status, second.to_status, second.due_at) == ("received", "processing", STATE.due_at)
     assert second.recorded_at == RECORDED and second.data == {"assignee": "chuyenvien"}
     assert dossier.version == 2 and dossier.columns == {"assignee_id": 3} and dossier.state == processing
+    # one event per slip row, written by the same call
+    assert len(writer.events) == len(writer.slip) == 2
 
 
 def test_a_changed_row_no_longer_verifies() -> None:

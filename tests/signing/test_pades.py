@@ -174,6 +174,42 @@ def test_changed_signature_value_is_not_valid(signed: bytes, root: pki.IssuedCer
     assert report.reason
 
 
+def _padding_span(signed: bytes) -> tuple[int, int]:
+    """Where the zero padding after the DER signature lies inside /Contents <…> (file offsets)."""
+    _, b, c, _ = _byte_range(signed)
+    blob = signed[b + 1 : c - 1]
+    der_len = 4 + int(blob[4:8], 16)
+    return b + 1 + 2 * der_len, c - 1
+
+
+def test_changed_padding_of_the_signature_container_is_not_valid(signed: bytes,
+                                                                 root: pki.IssuedCertificate) -> None:
+    """The padding is outside the signed bytes, so the signature still verifies; the file is not what was signed."""
+    start, end = _padding_span(signed)
+    assert end - start > 16 and set(signed[start:end]) == {ord("0")}
+    tampered = bytearray(signed)
+    tampered[start + 4 : start + 12] = b"deadbeef"
+    report = _verify(bytes(tampered), root)
+    assert report.intact  # the signed bytes are untouched …
+    assert report.container_modified and not report.valid  # … but the file is not byte-for-byte the signed one
+    assert "đệm số 0" in report.reason
+
+
+def test_hex_case_changed_in_the_signature_container_is_not_valid(signed: bytes,
+                                                                  root: pki.IssuedCertificate) -> None:
+    _, b, c, _ = _byte_range(signed)
+    tampered = bytearray(signed)
+    hex_letter = next(i for i in range(b + 1, c - 1) if chr(tampered[i]) in "abcdefABCDEF")
+    tampered[hex_letter] = ord(chr(tampered[hex_letter]).swapcase())  # the same byte, written differently
+    report = _verify(bytes(tampered), root)
+    assert report.container_modified and not report.valid
+
+
+def test_an_untouched_file_has_an_unmodified_container(signed: bytes, root: pki.IssuedCertificate) -> None:
+    report = _verify(signed, root)
+    assert report.valid and not report.container_modified
+
+
 def test_incremental_update_after_signing_is_not_valid(signed: bytes, root: pki.IssuedCertificate) -> None:
     writer = IncrementalPdfFileWriter(io.BytesIO(signed))
     writer.root["/Sneaky"] = generic.NameObject("/Edit")

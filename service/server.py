@@ -1,0 +1,83 @@
+"""How the service is served: ``motcua serve`` (``make run`` and the container use it).
+
+uvicorn's defaults are tuned for convenience, not for a hostile network; these are not:
+
+- ``proxy_headers`` off: uvicorn would otherwise rewrite the client address from ``X-Forwarded-For`` for any
+  connection from 127.0.0.1, so a client on the same host bypassed every per-address limit by rotating the
+  header. The application decides whom to believe (``MOTCUA_TRUSTED_PROXIES``, see
+  ``service.security.clientaddress``).
+- A request head must arrive whole within :data:`HEADER_TIMEOUT_SECONDS` of the connection opening (or of the
+  previous response): a client that sends half a header and stops used to hold its connection forever.
+- Idle keep-alive connections close after :data:`KEEP_ALIVE_SECONDS`; a request head larger than
+  :data:`MAX_HEAD_BYTES` is refused by h11 (400).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+HEADER_TIMEOUT_SECONDS = 10.0
+KEEP_ALIVE_SECONDS = 5
+MAX_HEAD_BYTES = 16 * 1024
+GRACEFUL_SHUTDOWN_SECONDS = 15
+
+
+class HeadTimeoutH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request head does not complete in time."""
+
+    header_timeout: float = HEADER_TIMEOUT_SECONDS
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def _arm_head_timer(self) -> None:
+        self._cancel_head_timer()
+        self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.logger.info("closing a connection whose request head did not arrive in %.0f s",
+                             self.header_timeout)
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the head is complete: the request is being served
+            self._cancel_head_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+
+def server_options() -> dict[str, object]:
+    """The uvicorn options every way of serving the app uses."""
+    return {
+        "proxy_headers": False,
+        "server_header": False,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+        "http": HeadTimeoutH11Protocol,
+    }
+
+
+def serve(*, host: str, port: int, workers: int) -> None:
+    uvicorn.run("service.main:app", host=host, port=port, workers=workers, **server_options())  # type: ignore[arg-type]
