@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from service.domain.errors import DomainError, NotPermitted, RuleConflict, RuleViolation
+from service.validation_messages import detail as validation_detail
+from service.validation_messages import message
 
 
 class AppError(DomainError):
@@ -60,12 +62,11 @@ class Unprocessable(AppError, RuleViolation):
 
 
 class InvalidBody(Unprocessable):
-    """A body (or form) that does not have the expected shape: ``errors`` lists ``{"loc", "msg"}`` per field,
-    rendered like FastAPI's own validation errors."""
+    """A body (or form) that does not have the expected shape: ``errors`` are Pydantic's (``loc``, ``type``,
+    ``ctx``), worded for the reader by :mod:`service.validation_messages` when the answer is rendered."""
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
-        first = errors[0] if errors else {"loc": [], "msg": ""}
-        super().__init__(f"Dữ liệu không hợp lệ tại {'.'.join(first['loc'])}: {first['msg']}")
+        super().__init__(validation_detail([message(e, "vi") for e in errors], "vi"))
         self.errors = errors
 
 

@@ -28,6 +28,8 @@ from service.errors import (
     UnsupportedMediaType,
     VersionMismatch,
 )
+from service.validation_messages import detail as validation_detail
+from service.validation_messages import message, preferred_language
 
 log = logging.getLogger("motcua.errors")
 
@@ -103,11 +105,22 @@ def install_error_handlers(app: FastAPI, *, authenticate: Callable[[Request], No
     for a body that is not JSON at all: FastAPI decodes the body before it runs a route's dependencies, so such
     a request would get 422 before the missing or bad credentials were noticed; it gets 401 instead."""
 
+    def _invalid(request: Request, raw_errors: list[dict[str, Any]]) -> JSONResponse:
+        """422 in the reader's language (Vietnamese unless ``Accept-Language`` prefers English); ``loc`` and
+        ``type`` as Pydantic gives them, stable for clients."""
+        language = preferred_language(request.headers.get("Accept-Language"))
+        errors = [{"loc": [str(part) for part in err.get("loc", ())], "msg": message(err, language),
+                   "type": str(err.get("type", ""))} for err in raw_errors]
+        return problem(422, InvalidBody.code, TITLE[422], validation_detail([e["msg"] for e in errors], language),
+                       errors=errors, headers={"Content-Language": language, "Vary": "Accept-Language"},
+                       request_id=_request_id(request))
+
     @app.exception_handler(DomainError)
     async def _service_error(request: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, InvalidBody):
+            return _invalid(request, exc.errors)
         status = status_of(exc)
         return problem(status, exc.code, TITLE[status], exc.detail, headers=getattr(exc, "headers", None),
-                       errors=exc.errors if isinstance(exc, InvalidBody) else None,
                        request_id=_request_id(request))
 
     @app.exception_handler(RequestValidationError)
@@ -117,12 +130,7 @@ def install_error_handlers(app: FastAPI, *, authenticate: Callable[[Request], No
                 await run_in_threadpool(authenticate, request)
             except AppError as auth_error:
                 return await _service_error(request, auth_error)
-        invalid = InvalidBody([
-            {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
-            for err in exc.errors()
-        ])
-        return problem(422, invalid.code, TITLE[422], invalid.detail, errors=invalid.errors,
-                       request_id=_request_id(request))
+        return _invalid(request, [dict(err) for err in exc.errors()])
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     upload_dir: Path = Path("./data/uploads")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     public_base_url: str = "http://127.0.0.1:8000"
+    due_soon_working_hours: float = Field(default=8, gt=0, le=1000)
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Settings:

@@ -3,7 +3,7 @@
 from service.models.calendar import CalendarOverrideRow
 from service.models.catalogue import Procedure
 from service.models.dossier import DailySequence, Dossier, DossierDocument, DossierEvent, Notification, Rating
-from service.models.infra import Blob, IdempotencyRecord, RateLimitBucket, SimClock
+from service.models.infra import Blob, IdempotencyRecord, RateLimitBucket, RefreshToken, SimClock
 from service.models.outputs import ResultDocument, Shipment
 from service.models.people import Agency, User
 from service.models.pki import PkiCertificate
@@ -24,6 +24,7 @@ __all__ = [
     "Procedure",
     "RateLimitBucket",
     "Rating",
+    "RefreshToken",
     "ResultDocument",
     "Shipment",
     "SimClock",

@@ -1,46 +1,87 @@
+"""``/auth``: sign-in (OAuth2 form or JSON), rotating refresh tokens, password change, registration, me.
+
+Auth flow: ``POST /auth/token`` (form) or ``POST /auth/login`` (JSON) → an access token (Bearer, short-lived)
+and a refresh token; ``POST /auth/refresh`` spends the refresh token for a new pair; ``POST /auth/password``
+changes the password and revokes every refresh token.
+"""
+
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from service.deps import ContextDep, CurrentUser, NowDep, SessionDep
 from service.domain.legal_time import utc_now
-from service.errors import RateLimited, Unauthorized
-from service.operations import accounts
-from service.ratelimit import RateLimiter
+from service.models import User
+from service.operations import accounts, refresh, signin
 from service.schemas.common import Problem
-from service.schemas.people import RegisterIn, TokenOut, UserOut
-from service.security.passwords import verify_password
+from service.schemas.people import LoginIn, PasswordChangeIn, RefreshIn, RegisterIn, TokenOut, UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+SIGN_IN_ERRORS: dict[int | str, dict[str, object]] = {401: {"model": Problem}, 429: {"model": Problem}}
 
 
-@router.post("/token", responses={401: {"model": Problem}, 429: {"model": Problem}})
+def _token_pair(context: ContextDep, user: User) -> TokenOut:
+    now = utc_now()
+    access = context.tokens.issue(user.username, now=now, role=user.role)
+    with context.db.transaction() as session:
+        issued = refresh.issue(session, user, now=now)
+    return TokenOut(access_token=access, expires_in=int(context.tokens.ttl.total_seconds()),
+                    refresh_token=issued.token, refresh_expires_in=int((issued.expires_at - now).total_seconds()))
+
+
+@router.post("/token", responses=SIGN_IN_ERRORS, summary="Sign in (OAuth2 password form)")
 def issue_token(context: ContextDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
-    """OAuth2 password flow. Failed attempts are limited per username (real time, shared by all workers)."""
-    settings = context.settings
-    limiter = RateLimiter(context.db)
-    key = f"login:{form.username.lower()}"
-    window = settings.login_failure_window_seconds
-    if limiter.count(key, window_seconds=window) >= settings.login_failure_limit:
-        raise RateLimited("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau.",
-                          headers={"Retry-After": str(window)})
-    with context.db.transaction(read_only=True) as session:
-        user = accounts.find_user(session, form.username)
-        ok = verify_password(form.password, user.password_hash if user else None)
-    if user is None or not ok or not user.active:
-        limiter.hit(key, window_seconds=window)
-        raise Unauthorized("Tên đăng nhập hoặc mật khẩu không đúng.", code="INVALID_CREDENTIALS")
-    token = context.tokens.issue(user.username, now=utc_now(), role=user.role)
-    return TokenOut(access_token=token, expires_in=int(context.tokens.ttl.total_seconds()))
+    """OAuth2 password flow (``application/x-www-form-urlencoded``: ``username``, ``password``). Failed attempts
+    are limited per username (real time, shared by all workers): 401 ``INVALID_CREDENTIALS``, then 429."""
+    user = signin.sign_in(context.db, context.settings, form.username, form.password)
+    return _token_pair(context, user)
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, responses={409: {"model": Problem}})
+@router.post("/login", responses=SIGN_IN_ERRORS, summary="Sign in (JSON body)")
+def login(context: ContextDep, data: LoginIn) -> TokenOut:
+    """The same as ``POST /auth/token`` with a JSON body, for clients that do not send forms; the same failure
+    limit."""
+    user = signin.sign_in(context.db, context.settings, data.username, data.password)
+    return _token_pair(context, user)
+
+
+@router.post("/refresh", responses={401: {"model": Problem}}, summary="Exchange a refresh token for a new pair")
+def refresh_tokens(context: ContextDep, data: RefreshIn) -> TokenOut:
+    """Each refresh token works once and is replaced by the one returned. A token presented again (stolen and
+    replayed, or a client bug) revokes every token of its sign-in: 401 ``INVALID_REFRESH_TOKEN``."""
+    now = utc_now()
+    try:
+        with context.db.transaction() as session:
+            user, issued = refresh.rotate(session, data.refresh_token, now=now)
+            username, role = user.username, user.role
+    except refresh.ReusedToken as reused:
+        with context.db.transaction() as session:
+            refresh.revoke_family(session, reused.family, now=now)
+        raise refresh.invalid_refresh_token() from None
+    access = context.tokens.issue(username, now=now, role=role)
+    return TokenOut(access_token=access, expires_in=int(context.tokens.ttl.total_seconds()),
+                    refresh_token=issued.token, refresh_expires_in=int((issued.expires_at - now).total_seconds()))
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+             responses={401: {"model": Problem}, 422: {"model": Problem}}, summary="Change my password")
+def change_password(data: PasswordChangeIn, user: CurrentUser, session: SessionDep) -> Response:
+    """Check the current password and store the new one; every refresh token of the account is revoked (sign in
+    again on other devices). 401 ``INVALID_CREDENTIALS`` for a wrong current password."""
+    refresh.change_password(session, user, data.current_password, data.new_password, now=utc_now())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, responses={409: {"model": Problem}},
+             summary="Register as a citizen")
 def register(data: RegisterIn, session: SessionDep, now: NowDep) -> UserOut:
+    """Citizen self-registration; the username is the national id. 409 ``USER_EXISTS`` for a taken id."""
     user = accounts.register_citizen(session, data, now=now)
     return UserOut.model_validate(user, from_attributes=True)
 
 
-@router.get("/me", responses={401: {"model": Problem}})
+@router.get("/me", responses={401: {"model": Problem}}, summary="Who am I")
 def me(user: CurrentUser) -> UserOut:
+    """The signed-in user."""
     return UserOut.model_validate(user, from_attributes=True)

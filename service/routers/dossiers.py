@@ -2,6 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Header, Query, Response, UploadFile, status
 
+from service import http_cache
 from service.deps import (
     ContextDep,
     CurrentUser,
@@ -32,6 +33,8 @@ from service.schemas.dossiers import (
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=200)]
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified (If-None-Match)"}}
 Submitter = Annotated[User, Depends(require_roles(Role.CITIZEN, Role.RECEIVER))]
 """Checked before the body is validated (the contract's order: role 403 before body 422)."""
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 412, 422)}
@@ -39,11 +42,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DossierCreated, responses=ERRORS)
 def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: NowDep,
-                   idempotent: IdempotentDep) -> Response:
+                   idempotent: IdempotentDep, context: ContextDep) -> Response:
     """Lodge a dossier: online by a citizen, at the counter or by post by a receiver."""
 
     def lodge() -> StoredAnswer:
-        submitted = submission.submit(session, user=user, data=data, now=now)
+        submitted = submission.submit(session, user=user, data=data, now=now,
+                                      secret_key=context.settings.secret_key)
         view = presenter.present(session, [submitted.dossier], now=now)[0]
         body = DossierCreated(**view.model_dump(), tracking_secret=submitted.tracking_secret)
         return StoredAnswer(201, body.model_dump(mode="json"), {"Location": f"/api/v1/dossiers/{view.code}",
@@ -52,7 +56,7 @@ def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: N
     return idempotent.answer("POST /dossiers", data.model_dump(mode="json"), lodge)
 
 
-@router.get("", responses=ERRORS)
+@router.get("", responses={**ERRORS, **NOT_MODIFIED})
 def list_dossiers(
     user: CurrentUser, session: SessionDep, now: NowDep,
     status_: Annotated[StatusName | None, Query(alias="status")] = None,
@@ -65,22 +69,32 @@ def list_dossiers(
     applicant_national_id: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Page[DossierOut]:
-    """Dossiers visible to the caller, newest first, keyset-paginated."""
+    """Dossiers visible to the caller, newest first, keyset-paginated. The page carries an ETag (a hash of its
+    content): ``If-None-Match`` with it gives 304 while nothing on the page changed."""
     filters = queries.DossierFilter(status_, procedure_code, agency_code, overdue, received_from, received_to,
                                     applicant_national_id, channel)
     rows, next_cursor = queries.list_page(session, user=user, filters=filters, now=now, limit=limit, cursor=cursor)
-    return Page(items=presenter.present(session, rows, now=now), next_cursor=next_cursor)
+    page = Page[DossierOut](items=presenter.present(session, rows, now=now), next_cursor=next_cursor)
+    return http_cache.json_with_etag(page.model_dump_json().encode(), if_none_match)  # type: ignore[return-value]
 
 
-@router.get("/{code}", responses=ERRORS)
-def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, response: Response) -> DossierOut:
+@router.get("/{code}", responses={**ERRORS, **NOT_MODIFIED})
+def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, response: Response,
+                if_none_match: IfNoneMatch = None) -> DossierOut:
+    """One dossier, with ``ETag: "<version>"``; ``If-None-Match`` with the current version gives 304 (the
+    representation also holds ``overdue``, which turns as the legal clock passes ``due_at`` without a new
+    version: a client polling for it should re-read once the due date has passed)."""
+    etag = http_cache.strong_etag(dossier.version)
+    if http_cache.matches(if_none_match, etag):
+        return http_cache.not_modified(etag)  # type: ignore[return-value]
     view = presenter.present(session, [dossier], now=now)[0]
-    response.headers["ETag"] = f'"{view.version}"'
+    response.headers["ETag"] = etag
     return view
 
 
-@router.post("/{code}/actions/{action}", response_model=DossierOut, responses=ERRORS)
+@router.post("/{code}/actions/{action}", response_model=DossierOut, responses=ERRORS, include_in_schema=False)
 def perform_action(
     dossier: LockedDossier, action: str, user: CurrentUser, session: SessionDep, now: NowDep,
     context: ContextDep, idempotent: IdempotentDep,
@@ -88,7 +102,8 @@ def perform_action(
     payload: Annotated[Any, Body(description="Action fields, see ActionIn")] = None,
     if_match: IfMatch = None,
 ) -> Response:
-    """Move the dossier through its lifecycle (see the contract's action table)."""
+    """Move the dossier through its lifecycle (see the contract's action table). Documented once per action by
+    :mod:`service.routers.dossier_actions`; this route answers the same paths (and 404 for unknown actions)."""
     parsed = actions.parse_action(action)
     authorize(parsed, user.role)
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from service.context import AppContext
 from service.deps import ContextDep, SessionDep
 from service.dossiers import queries
 from service.errors import RateLimited
@@ -24,6 +25,17 @@ def _client_key(request: Request) -> str:
     return f"public:{host}"
 
 
+def enforce_public_rate_limit(request: Request, context: AppContext) -> None:
+    """Count one public lookup for the client's address; 429 past ``public_rate_limit`` in the window. The API
+    lookup and the ``/tra-cuu`` page share the count."""
+    settings = context.settings
+    window = settings.public_rate_window_seconds
+    if RateLimiter(context.db).hit(_client_key(request), window_seconds=window) > settings.public_rate_limit:
+        raise RateLimited(
+            "Tra cứu quá nhiều lần. Vui lòng thử lại sau.", headers={"Retry-After": str(window)}
+        )
+
+
 @router.get("/dossiers/{code}", responses={404: {"model": Problem}, 429: {"model": Problem}})
 def track_dossier(
     code: str,
@@ -34,10 +46,5 @@ def track_dossier(
 ) -> PublicDossier:
     """The status of a dossier for whoever holds its code and tracking secret. An unknown code and a wrong
     secret get the same 404; requests are limited per client address (real time, shared by all workers)."""
-    settings = context.settings
-    window = settings.public_rate_window_seconds
-    if RateLimiter(context.db).hit(_client_key(request), window_seconds=window) > settings.public_rate_limit:
-        raise RateLimited(
-            "Tra cứu quá nhiều lần. Vui lòng thử lại sau.", headers={"Retry-After": str(window)}
-        )
+    enforce_public_rate_limit(request, context)
     return queries.public_lookup(session, code, secret)
