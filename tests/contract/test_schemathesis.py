@@ -26,6 +26,7 @@ warnings.filterwarnings("ignore", message=".*httpx2.*")
 # The schema is read at import time, before the test database exists: the app is built with a placeholder
 # context that the fixture below swaps for the real one (handlers read ``app.state.context`` per request).
 app = create_app(Settings(env="test", secret_key="s" * 40, simulation=True, database_url="sqlite://"))
+app.openapi()  # built once here: schemathesis fetches it with a 10-second timeout, which a loaded machine can miss
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
