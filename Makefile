@@ -9,6 +9,8 @@ SIM_SCENARIO ?= commune
 SIM_SEED ?= 1
 SIM_DATABASE := data/motcua-sim-$(SIM_SCENARIO)-$(SIM_SEED).db
 SIM_DATABASE_URL := sqlite:///./$(SIM_DATABASE)
+## Local frontends (Vite's and Create React App's / Next.js's dev servers) may call the API under `make run`.
+RUN_CORS_ORIGINS ?= http://localhost:5173,http://localhost:3000,http://127.0.0.1:5173,http://127.0.0.1:3000
 ifeq ($(SIM),1)
 RUN_DATABASE_URL := $(SIM_DATABASE_URL)
 RUN_DEPS := demo-sim
@@ -17,7 +19,7 @@ RUN_DATABASE_URL := $(DEMO_DATABASE_URL)
 RUN_DEPS := demo
 endif
 
-.PHONY: run test test-postgres install migrate demo demo-sim openapi lint bench clean bulk bench-stats bench-events
+.PHONY: run test test-postgres browser client-ts install migrate demo demo-sim openapi lint bench clean bulk bench-stats bench-events
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,18 +41,36 @@ demo: migrate
 run: $(RUN_DEPS)
 	MOTCUA_ENV=dev MOTCUA_SIMULATION=true MOTCUA_ADMIN_USERNAME=admin MOTCUA_ADMIN_PASSWORD=Admin@123456 \
 	MOTCUA_POSTAL_WEBHOOK_SECRET=dev-postal-secret MOTCUA_DATABASE_URL=$(RUN_DATABASE_URL) \
-	MOTCUA_WEBHOOK_ALLOW_PRIVATE=true \
+	MOTCUA_WEBHOOK_ALLOW_PRIVATE=true MOTCUA_CORS_ORIGINS=$(RUN_CORS_ORIGINS) \
 	$(BIN)/motcua serve --host 127.0.0.1 --port $(or $(PORT),8000)
 
+## Debian's Chromium for the browser tests (tests/e2e); installed with apt-get when missing and possible, else
+## those tests are skipped with a message saying so. Playwright never downloads a browser of its own.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is missing and apt-get is not usable here: the browser tests will be skipped"; fi; \
+	fi
+
+## The TypeScript client: generated from openapi/openapi.json by the pinned generator (clients/typescript), then
+## type-checked; tests/e2e/test_typescript_client.py runs its flow against a served copy.
+client-ts:
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd clients/typescript && \
+	  { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && \
+	  npm run --silent generate >/dev/null && npm run --silent typecheck && echo "TypeScript client generated and type-checked"; \
+	else echo "npm is missing: the TypeScript client is not generated (its test will be skipped)"; fi
+
 ## The whole suite: on temporary SQLite files, or on the database named by MOTCUA_DATABASE_URL when set.
-test: install
+test: install browser client-ts
 	$(BIN)/ruff check service tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m service.openapi --check
 	$(BIN)/pytest -n 2 --dist loadfile
 
 ## The same suite on PostgreSQL (each pytest worker gets its own database next to the one named here).
-test-postgres: install
+test-postgres: install browser client-ts
 	MOTCUA_DATABASE_URL=$${MOTCUA_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	$(BIN)/pytest -n 2 --dist loadfile
 
@@ -88,4 +108,4 @@ $(SIM_DATABASE): | $(STAMP)
 	mv $@.partial $@
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .hypothesis
+	rm -rf $(VENV) data .pytest_cache .hypothesis test-artefacts clients/typescript/node_modules clients/typescript/generated clients/typescript/dist

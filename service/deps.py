@@ -70,9 +70,8 @@ def get_now(context: ContextDep, session: SessionDep) -> datetime:
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-def get_current_user(
-    context: ContextDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> User:
+def get_current_user_from_token(context: AppContext, session: Session, token: str | None) -> User:
+    """The active user an access token names; else :class:`Unauthorized`."""
     if not token:
         raise Unauthorized()
     try:
@@ -83,6 +82,12 @@ def get_current_user(
     if user is None or not user.active:
         raise Unauthorized()
     return user
+
+
+def get_current_user(
+    context: ContextDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    return get_current_user_from_token(context, session, token)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -112,6 +117,7 @@ def require_roles(*roles: str) -> Callable[[User], User]:
             raise ForbiddenRole()
         return user
 
+    _check.forbids_other_roles = True  # type: ignore[attr-defined]  # read by service.apidoc: the route may 403
     return _check
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from service.domain.errors import DomainError, NotPermitted, RuleConflict, RuleViolation
+from service.validation_messages import detail as validation_detail
+from service.validation_messages import message
 
 
 class AppError(DomainError):
@@ -67,15 +69,21 @@ VALIDATION_CODES = {
 """Validation error types (raised as pydantic ``PydanticCustomError``) that keep their own stable ``code``."""
 
 
-class InvalidBody(Unprocessable):
-    """A body (or form) that does not have the expected shape: ``errors`` lists ``{"loc", "msg"}`` per field,
-    rendered like FastAPI's own validation errors."""
+def validation_code(errors: list[dict[str, Any]]) -> str | None:
+    """The stable code of the first error whose type keeps one (:data:`VALIDATION_CODES`), else ``None``."""
+    for error in errors:
+        code = VALIDATION_CODES.get(str(error.get("type", "")))
+        if code is not None:
+            return code
+    return None
 
-    def __init__(self, errors: list[dict[str, Any]], *, error_types: list[str] | None = None) -> None:
-        first = errors[0] if errors else {"loc": [], "msg": ""}
-        codes = [VALIDATION_CODES[kind] for kind in error_types or () if kind in VALIDATION_CODES]
-        super().__init__(f"Dữ liệu không hợp lệ tại {'.'.join(first['loc'])}: {first['msg']}",
-                         code=codes[0] if codes else None)
+
+class InvalidBody(Unprocessable):
+    """A body (or form) that does not have the expected shape: ``errors`` are Pydantic's (``loc``, ``type``,
+    ``ctx``), worded for the reader by :mod:`service.validation_messages` when the answer is rendered."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(validation_detail([message(e, "vi") for e in errors], "vi"), code=validation_code(errors))
         self.errors = errors
 
 

@@ -8,9 +8,11 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from service.apidoc import install_openapi
 from service.context import AppContext
@@ -23,11 +25,14 @@ from service.routers import (
     agencies,
     auth,
     calendar,
+    docs,
+    dossier_actions,
     dossiers,
     events,
     forms,
     health,
     notifications,
+    pages,
     pki,
     postal,
     procedures,
@@ -43,6 +48,7 @@ from service.security import passwords
 from service.settings import Settings
 
 API_PREFIX = "/api/v1"
+WEB_STATIC = Path(__file__).resolve().parent / "web" / "static"
 log = logging.getLogger("motcua")
 
 
@@ -70,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         summary="A simulator of Vietnam's one-stop-shop (cơ chế một cửa) for administrative procedures.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.context = context
     install_error_handlers(app, authenticate=authenticate_if_required)
@@ -93,12 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origin_list,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Location", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Content-Disposition", "Retry-After"],
         )
 
     app.include_router(health.router)
-    for module in (auth, agencies, procedures, calendar, dossiers, notifications, public, ratings, rules, statistics,
-                   worklist, events):
+    for module in (auth, agencies, procedures, calendar, dossier_actions, dossiers, notifications, public, ratings,
+                   rules, statistics, worklist, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(postal.router, prefix=API_PREFIX)
     app.include_router(results.router, prefix=API_PREFIX)
@@ -106,6 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pki.router, prefix=API_PREFIX)
     if settings.simulation:
         app.include_router(sim.router, prefix=API_PREFIX)
+    app.include_router(docs.router)
+    app.include_router(pages.router)
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.DOCS_ASSETS), name="docs-assets")
+    app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
     return app
 
 

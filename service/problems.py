@@ -28,7 +28,10 @@ from service.errors import (
     Unauthorized,
     UnsupportedMediaType,
     VersionMismatch,
+    validation_code,
 )
+from service.validation_messages import detail as validation_detail
+from service.validation_messages import message, preferred_language
 
 log = logging.getLogger("motcua.errors")
 
@@ -111,11 +114,25 @@ def install_error_handlers(app: FastAPI, *, authenticate: Callable[[Request], No
     for a body that is not JSON at all: FastAPI decodes the body before it runs a route's dependencies, so such
     a request would get 422 before the missing or bad credentials were noticed; it gets 401 instead."""
 
+    def _invalid(request: Request, raw_errors: list[dict[str, Any]]) -> JSONResponse:
+        """422 in the reader's language (Vietnamese unless ``Accept-Language`` prefers English); ``loc`` and
+        ``type`` as Pydantic gives them, stable for clients."""
+        language = preferred_language(request.headers.get("Accept-Language"))
+        # a body model read by a dependency and by the handler is validated twice: report each error once
+        unique = list({(tuple(map(str, e.get("loc", ()))), str(e.get("type", ""))): e for e in raw_errors}.values())
+        errors = [{"loc": [str(part) for part in err.get("loc", ())], "msg": message(err, language),
+                   "type": str(err.get("type", ""))} for err in unique]
+        code = validation_code(raw_errors) or InvalidBody.code
+        return problem(422, code, TITLE[422], validation_detail([e["msg"] for e in errors], language),
+                       errors=errors, headers={"Content-Language": language, "Vary": "Accept-Language"},
+                       request_id=_request_id(request))
+
     @app.exception_handler(DomainError)
     async def _service_error(request: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, InvalidBody):
+            return _invalid(request, exc.errors)
         status = status_of(exc)
         return problem(status, exc.code, TITLE[status], exc.detail, headers=getattr(exc, "headers", None),
-                       errors=exc.errors if isinstance(exc, InvalidBody) else None,
                        request_id=_request_id(request))
 
     @app.exception_handler(RequestValidationError)
@@ -125,12 +142,7 @@ def install_error_handlers(app: FastAPI, *, authenticate: Callable[[Request], No
                 await run_in_threadpool(authenticate, request)
             except AppError as auth_error:
                 return await _service_error(request, auth_error)
-        invalid = InvalidBody([
-            {"loc": [str(part) for part in err.get("loc", ())], "msg": str(err.get("msg", ""))}
-            for err in exc.errors()
-        ], error_types=[str(err.get("type", "")) for err in exc.errors()])
-        return problem(422, invalid.code, TITLE[422], invalid.detail, errors=invalid.errors,
-                       request_id=_request_id(request))
+        return _invalid(request, [dict(err) for err in exc.errors()])
 
     @app.exception_handler(CalendarRangeError)
     async def _outside_calendar(request: Request, exc: CalendarRangeError) -> JSONResponse:

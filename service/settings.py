@@ -63,7 +63,6 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(default=10, gt=0, le=86_400)
     webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
     webhook_concurrency: int = Field(default=16, ge=1, le=256)
-    due_soon_working_hours: float = Field(default=8, ge=0, le=1000)
     worker_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     scan_interval_seconds: float = Field(default=2, gt=0, le=60)
     sse_heartbeat_seconds: float = Field(default=15, gt=0, le=300)

@@ -21,6 +21,5 @@ def parse_body(model: type[M], payload: Any, *, raw_json: bool = False) -> M:
             return model.model_validate_json(payload)
         return model.model_validate({} if payload is None else payload)
     except ValidationError as exc:
-        raise InvalidBody([{"loc": ["body", *(str(part) for part in err.get("loc", ()))], "msg": err["msg"]}
-                           for err in exc.errors(include_url=False)],
-                          error_types=[err["type"] for err in exc.errors(include_url=False)]) from None
+        raise InvalidBody([{**err, "loc": ["body", *err.get("loc", ())]}
+                           for err in exc.errors(include_url=False)]) from None

@@ -7,3 +7,55 @@ def test_committed_openapi_matches_the_app() -> None:
     assert SPEC_PATH.read_text(encoding="utf-8") == render(build_spec()), (
         "openapi/openapi.json is stale: run `python -m service.openapi`"
     )
+
+
+def _operations() -> list[tuple[str, str, dict]]:  # type: ignore[type-arg]
+    spec = build_spec()
+    return [(method, path, op) for path, item in spec["paths"].items() for method, op in item.items()]
+
+
+def test_every_operation_has_a_written_summary_and_a_description() -> None:
+    for method, path, operation in _operations():
+        assert operation.get("description"), (method, path)
+        summary = operation.get("summary", "")
+        generated = operation["operationId"].split("_api_v1")[0].replace("_", " ").title()
+        assert summary and summary != generated, (method, path, summary)
+
+
+def test_each_action_has_its_own_path_and_request_schema_in_components() -> None:
+    spec = build_spec()
+    schemas = spec["components"]["schemas"]
+    assert "ActionIn" in schemas
+    actions = {path.rsplit("/", 1)[1]: item["post"] for path, item in spec["paths"].items()
+               if path.startswith("/api/v1/dossiers/{code}/actions/")}
+    assert "{action}" not in actions and len(actions) == 17  # 15 of the contract, transfer, return_for_correction
+    body = actions["assign"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/AssignIn"}
+    assert schemas["AssignIn"]["required"] == ["assignee"]
+    assert schemas["ExtendIn"]["required"] == ["new_due_at", "reason"]
+
+
+def test_only_csv_is_declared_as_csv_and_the_info_explains_the_auth_flow() -> None:
+    spec = build_spec()
+    csv = spec["paths"]["/api/v1/stats/processing.csv"]["get"]["responses"]["200"]["content"]
+    assert list(csv) == ["text/csv"]
+    assert "POST /api/v1/auth/refresh" in spec["info"]["description"]
+    assert "## Glossary" in spec["info"]["description"]
+    for method, path, operation in _operations():
+        if not path.endswith(".csv"):
+            for answer in operation["responses"].values():
+                assert "text/csv" not in answer.get("content", {}), (method, path)
+
+
+def test_operations_list_only_the_errors_they_can_answer() -> None:
+    spec = build_spec()
+
+    def errors(method: str, path: str) -> set[str]:
+        return {code for code in spec["paths"][path][method]["responses"] if code[:1] in "45"}
+
+    assert errors("get", "/api/v1/auth/me") == {"401", "500"}
+    assert errors("get", "/health") == {"500", "503"}  # 503: the database does not answer
+    assert errors("get", "/api/v1/procedures") == {"422", "500"}  # public: no token, no role, no path id
+    assert errors("get", "/api/v1/users") - {"422"} == {"401", "403", "500"}
+    assert errors("post", "/api/v1/dossiers/{code}/actions/extend") == {
+        "400", "401", "403", "404", "409", "412", "422", "500"}

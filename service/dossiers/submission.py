@@ -26,7 +26,7 @@ from service.dossiers.numbering import next_code
 from service.dossiers.persist import Change, SessionWriter, persist, state_of
 from service.errors import Unprocessable
 from service.models import Dossier, DossierDocument, Procedure, User
-from service.operations import catalogue, interagency
+from service.operations import catalogue, interagency, tracking
 from service.operations.calendars import calendar_for
 from service.schemas.dossiers import Applicant, DossierIn
 
@@ -44,17 +44,21 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def submit(session: Session, *, user: User, data: DossierIn, now: datetime) -> Submitted:
-    """Lodge a dossier (see the module docstring). Never commits."""
+def submit(session: Session, *, user: User, data: DossierIn, now: datetime,
+           secret_key: str | None = None) -> Submitted:
+    """Lodge a dossier (see the module docstring). Never commits. With ``secret_key`` the tracking secret is
+    derived from the code (:func:`service.operations.tracking.tracking_secret`, so the receipt's QR code can
+    carry it); without, it is random."""
     procedure = catalogue.current_version(session, data.procedure_code)
     desk = interagency.receiving_desk(session, procedure, user, now)
     handover = check_lodging(procedure, user, data, now, desk=desk)
     applicant_user_id, applicant = applicant_of(user, data, lambda national_id: session.exec(
         select(User.id).where(User.national_id == national_id, User.role == Role.CITIZEN,
                               col(User.identity_verified).is_(True))).first())
-    secret = secrets.token_urlsafe(18)
+    code = next_code(session, procedure.agency_code, now)
+    secret = tracking.tracking_secret(secret_key, code) if secret_key else secrets.token_urlsafe(18)
     dossier = Dossier(
-        code=next_code(session, procedure.agency_code, now),
+        code=code,
         tracking_secret_hash=secret_hash(secret),
         **lodged_values(procedure, user, data, applicant_user_id=applicant_user_id, applicant=applicant, now=now,
                         received_by=desk),

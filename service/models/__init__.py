@@ -12,7 +12,7 @@ from service.models.dossier import (
     Rating,
 )
 from service.models.events import Delivery, DeliveryAttempt, OutboxEvent, Subscription, WorkerPosition
-from service.models.infra import Blob, IdempotencyRecord, RateLimitBucket, SimClock
+from service.models.infra import Blob, IdempotencyRecord, RateLimitBucket, RefreshToken, SimClock
 from service.models.outputs import ResultDocument, Shipment
 from service.models.people import Agency, User
 from service.models.pki import PkiCertificate
@@ -37,6 +37,7 @@ __all__ = [
     "Procedure",
     "RateLimitBucket",
     "Rating",
+    "RefreshToken",
     "ResultDocument",
     "Shipment",
     "SimClock",

@@ -54,3 +54,19 @@ class Blob(SQLModel, table=True):
     size_bytes: int
     content: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RefreshToken(SQLModel, table=True):
+    """A refresh token (only its SHA-256 is kept). Each use rotates it: the token is marked used and a new one of
+    the same family is issued; presenting a used token again revokes the whole family (RFC 9700 §4.14.2)."""
+
+    __tablename__ = "refresh_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    family: str = Field(max_length=32, index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    issued_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -32,7 +32,7 @@ from service.domain.place_names import place_name
 from service.dossiers.effects import EffectCall, Outcome
 from service.errors import AppError, NotFound
 from service.models import Agency, Blob, Dossier, DossierDocument, DossierEvent, Procedure, ResultDocument, User
-from service.operations import pki
+from service.operations import pki, tracking
 from service.operations.uploads import store_blob
 from service.settings import Settings
 from service.signing import pades
@@ -54,14 +54,15 @@ RESULT_FIELD, RECEIPT_FIELD, APOLOGY_FIELD = "KetQua", "TiepNhan", "XinLoi"
 RESULT_REASON = "Phê duyệt kết quả giải quyết thủ tục hành chính"
 RECEIPT_REASON = "Tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)"
 APOLOGY_REASON = "Xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)"
-LOOKUP_NOTE = ("Mã QR chỉ chứa mã hồ sơ, không chứa mã tra cứu bí mật: khi tra cứu, Ông/Bà nhập thêm "
-               "mã tra cứu được cấp lúc nộp hồ sơ.")
+LOOKUP_NOTE = ("Mã QR mở trang tra cứu hồ sơ kèm mã tra cứu: Ông/Bà giữ kín giấy này như giữ mã tra cứu "
+               "được cấp lúc nộp hồ sơ.")
 UNIT_TEXT = {"working_days": "ngày làm việc", "working_hours": "giờ làm việc", "calendar_days": "ngày"}
 DESK_NAME = "Bộ phận Tiếp nhận và Trả kết quả"
 
 
 def lookup_url(settings: Settings, code: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/api/v1/public/dossiers/{code}"
+    """The lookup page with the dossier's code and tracking secret (see :mod:`service.operations.tracking`)."""
+    return tracking.lookup_url(settings.public_base_url, code, tracking.tracking_secret(settings.secret_key, code))
 
 
 def sign(pdf: bytes, signer: x.IssuedCertificate, *, field_name: str, reason: str, location: str,

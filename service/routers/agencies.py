@@ -38,7 +38,8 @@ def get_agency(code: str, session: SessionDep) -> AgencyOut:
 
 
 @router.post("/agencies/{code}/merge", responses={403: {"model": Problem}, 404: {"model": Problem},
-                                                  422: {"model": Problem}})
+                                                  422: {"model": Problem}},
+             summary="Merge an administrative unit into its successor (admin)")
 def merge_agency(code: str, data: MergeIn, session: SessionDep, _: AdminUser) -> AgencyOut:
     """Record that the unit ceased after ``valid_to`` and was merged into ``succeeded_by`` (e.g. the 2025
     rearrangement of communes). Its dossiers keep its code; statistics after the merger roll it into the
@@ -54,7 +55,8 @@ def create_user(data: UserIn, session: SessionDep, now: NowDep, _: AdminUser) ->
 
 
 @router.post("/users/{username}/verify-identity",
-             responses={403: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}})
+             responses={403: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}},
+             summary="Record a citizen's verified identity (receiver or admin)")
 def verify_identity(username: Annotated[str, Path(max_length=64)], user: IdentityVerifier, session: SessionDep,
                     now: NowDep, _: Annotated[VerifyIdentityIn | None, Body()] = None) -> UserOut:
     """A receiver or an admin who has checked the person's identity papers verifies their citizen account: from

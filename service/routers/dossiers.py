@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Header, Query, Response, UploadFile, status
 
+from service import http_cache
 from service.deps import (
     ContextDep,
     CurrentUser,
@@ -39,6 +40,8 @@ from service.schemas.dossiers import (
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=200)]
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified (If-None-Match)"}}
 Submitter = Annotated[User, Depends(require_roles(Role.CITIZEN, Role.RECEIVER))]
 """Checked before the body is validated (the contract's order: role 403 before body 422)."""
 DossierSort = Literal["-received_at", "due_at"]
@@ -62,7 +65,8 @@ def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: N
     """Lodge a dossier: online by a citizen, at the counter or by post by a receiver."""
 
     def lodge() -> StoredAnswer:
-        submitted = submission.submit(session, user=user, data=data, now=now)
+        submitted = submission.submit(session, user=user, data=data, now=now,
+                                      secret_key=context.settings.secret_key)
         view = presenter.present(session, [submitted.dossier], now=now,
                                  due_soon_hours=context.settings.due_soon_working_hours)[0]
         body = DossierCreated(**view.model_dump(), tracking_secret=submitted.tracking_secret)
@@ -72,7 +76,7 @@ def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: N
     return idempotent.answer("POST /dossiers", data.model_dump(mode="json"), lodge)
 
 
-@router.get("", responses=ERRORS)
+@router.get("", responses={**ERRORS, **NOT_MODIFIED})
 def list_dossiers(
     user: CurrentUser, session: SessionDep, now: NowDep, context: ContextDep,
     status_: Annotated[StatusName | None, Query(alias="status")] = None,
@@ -93,27 +97,35 @@ def list_dossiers(
     = "-received_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: CursorParam = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Page[DossierOut]:
-    """Dossiers visible to the caller (visibility is part of the query), keyset-paginated."""
+    """Dossiers visible to the caller (visibility is part of the query), keyset-paginated. The page carries an
+    ETag (a hash of its content): ``If-None-Match`` with it gives 304 while nothing on the page changed."""
     filters = queries.DossierFilter(status_, procedure_code, agency_code, overdue, received_from, received_to,
                                     applicant_national_id, channel, q=q, due_before=due_before,
                                     due_after=due_after, sort=sort)
     rows, next_cursor = queries.list_page(session, user=user, filters=filters, now=now, limit=limit, cursor=cursor)
-    return Page(items=presenter.present(session, rows, now=now,
-                                        due_soon_hours=context.settings.due_soon_working_hours),
-                next_cursor=next_cursor)
+    page = Page[DossierOut](items=presenter.present(session, rows, now=now,
+                                                    due_soon_hours=context.settings.due_soon_working_hours),
+                            next_cursor=next_cursor)
+    return http_cache.json_with_etag(page.model_dump_json().encode(), if_none_match)  # type: ignore[return-value]
 
 
-@router.get("/{code}", responses={**ERRORS, 200: {"links": DOSSIER_LINKS}}, operation_id="get_dossier")
-def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, response: Response,
-                context: ContextDep) -> DossierOut:
+@router.get("/{code}", responses={**ERRORS, **NOT_MODIFIED, 200: {"links": DOSSIER_LINKS}}, operation_id="get_dossier")
+def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, response: Response, context: ContextDep,
+                if_none_match: IfNoneMatch = None) -> DossierOut:
+    """One dossier, with ``ETag: "<version>"``; ``If-None-Match`` with the current version gives 304 (the
+    representation also holds ``overdue``, ``due_soon`` and ``working_hours_left``, which change as the legal
+    clock runs without a new version: a client polling for them should re-read without the header)."""
+    etag = http_cache.strong_etag(dossier.version)
+    if http_cache.matches(if_none_match, etag):
+        return http_cache.not_modified(etag)  # type: ignore[return-value]
     view = presenter.present(session, [dossier], now=now, due_soon_hours=context.settings.due_soon_working_hours)[0]
-    response.headers["ETag"] = f'"{view.version}"'
+    response.headers["ETag"] = etag
     return view
 
 
-@router.post("/{code}/actions/{action}", response_model=DossierOut,
-             responses={**ERRORS, 200: {"links": DOSSIER_LINKS}}, operation_id="perform_action")
+@router.post("/{code}/actions/{action}", response_model=DossierOut, responses=ERRORS, include_in_schema=False)
 def perform_action(
     dossier: LockedDossier, action: str, user: CurrentUser, session: SessionDep, now: NowDep,
     context: ContextDep, idempotent: IdempotentDep,
@@ -121,7 +133,8 @@ def perform_action(
     payload: Annotated[Any, Body(description="Action fields, see ActionIn")] = None,
     if_match: IfMatch = None,
 ) -> Response:
-    """Move the dossier through its lifecycle (see the contract's action table)."""
+    """Move the dossier through its lifecycle (see the contract's action table). Documented once per action by
+    :mod:`service.routers.dossier_actions`; this route answers the same paths (and 404 for unknown actions)."""
     parsed = actions.parse_action(action)
     authorize(parsed, user.role)
 
@@ -159,7 +172,7 @@ def upload_document(dossier: LockedDossier, document_code: str, file: Annotated[
     return DocumentOut.model_validate(document, from_attributes=True)
 
 
-@router.get("/{code}/documents", responses=ERRORS)
+@router.get("/{code}/documents", responses=ERRORS, summary="List the dossier's papers and their uploaded files")
 def list_documents(dossier: VisibleDossier, session: SessionDep) -> list[PaperOut]:
     """The papers of the dossier's procedure version, each with the file uploaded for it (null fields when
     none); the same visibility as the dossier."""
@@ -175,7 +188,7 @@ def list_documents(dossier: VisibleDossier, session: SessionDep) -> list[PaperOu
 @router.get("/{code}/documents/{document_code}", response_class=Response, responses={
     200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in uploads.ALLOWED_TYPES},
           "description": "The uploaded file, with its content type and file name (RFC 6266)"},
-    **ERRORS})
+    **ERRORS}, summary="Download the uploaded file of one paper")
 def download_document(dossier: VisibleDossier, document_code: str, session: SessionDep) -> Response:
     """The file uploaded for one paper; 404 ``DOCUMENT_NOT_FOUND`` when the procedure has no such paper,
     ``DOCUMENT_FILE_NOT_FOUND`` when nothing was uploaded for it."""

@@ -42,7 +42,7 @@ def _filters(types: list[str] | None, agency_code: str | None, subject: str | No
                             agency_code=agency_code, subject=subject)
 
 
-@router.get("/events", response_model=EventPage, responses=ERRORS)
+@router.get("/events", response_model=EventPage, responses=ERRORS, summary="Read the event feed (CloudEvents)")
 def list_events(user: CurrentUser, session: SessionDep, after: After = None, type_: Types = None,
                 agency_code: AgencyFilter = None, subject: Subject = None,
                 limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT)] = 100) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def list_events(user: CurrentUser, session: SessionDep, after: After = None, typ
 
 @router.get("/events/stream", responses={200: {"content": {"text/event-stream": {}},
                                                "description": "Server-Sent Events"}, **ERRORS},
-            response_class=StreamingResponse)
+            response_class=StreamingResponse, summary="Follow the event feed as Server-Sent Events")
 async def stream_events(request: Request, user: CurrentUser, context: ContextDep, after: After = None,
                         type_: Types = None, agency_code: AgencyFilter = None, subject: Subject = None,
                         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=200)] = None,
@@ -97,7 +97,7 @@ async def _sse(request: Request, context: Any, user: User, position: feed.Positi
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut,
-             responses=ERRORS)
+             responses=ERRORS, summary="Subscribe a webhook to events")
 def create_subscription(data: SubscriptionIn, user: CurrentUser, session: SessionDep,
                         context: ContextDep) -> SubscriptionOut:
     """Subscribe a webhook (admin: any agency or all; staff: their own agency). The URL must be http(s) and, unless
@@ -107,24 +107,32 @@ def create_subscription(data: SubscriptionIn, user: CurrentUser, session: Sessio
         session, user=user, data=data, allow_private=context.settings.webhook_allow_private, now=utc_now()))
 
 
-@router.get("/subscriptions", response_model=list[SubscriptionOut], responses=ERRORS)
+@router.get("/subscriptions", response_model=list[SubscriptionOut], responses=ERRORS,
+            summary="List webhook subscriptions")
 def list_subscriptions(user: CurrentUser, session: SessionDep) -> list[SubscriptionOut]:
+    """Webhook subscriptions the caller may see: an admin's all, staff their agency's. The secret is never
+    returned."""
     return [subscriptions.present(s) for s in subscriptions.listed(session, user)]
 
 
-@router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut, responses=ERRORS)
+@router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut, responses=ERRORS,
+            summary="Read one webhook subscription")
 def read_subscription(subscription_id: SubscriptionId, user: CurrentUser, session: SessionDep) -> SubscriptionOut:
+    """One webhook subscription (an admin's any, staff their agency's; else 404). The secret is never
+    returned."""
     return subscriptions.present(subscriptions.get(session, user, subscription_id))
 
 
-@router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+@router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS,
+               summary="Delete a webhook subscription")
 def delete_subscription(subscription_id: SubscriptionId, user: CurrentUser, session: SessionDep) -> Response:
     """Stop the webhook; its pending deliveries are dropped, its delivery log stays readable by nobody."""
     subscriptions.delete(session, user, subscription_id, utc_now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/subscriptions/{subscription_id}/deliveries", response_model=DeliveryPage, responses=ERRORS)
+@router.get("/subscriptions/{subscription_id}/deliveries", response_model=DeliveryPage, responses=ERRORS,
+            summary="List a subscription's delivery attempts")
 def list_deliveries(subscription_id: SubscriptionId, user: CurrentUser, session: SessionDep,
                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
                     cursor: CursorParam = None) -> DeliveryPage:
@@ -134,7 +142,7 @@ def list_deliveries(subscription_id: SubscriptionId, user: CurrentUser, session:
 
 
 @router.post("/subscriptions/{subscription_id}/deliveries/{event_id}/redeliver", response_model=RedeliveryOut,
-             status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
+             status_code=status.HTTP_202_ACCEPTED, responses=ERRORS, summary="Deliver a given-up event again (admin)")
 def redeliver(subscription_id: SubscriptionId, event_id: Annotated[str, Path(max_length=36)], user: CurrentUser,
               session: SessionDep) -> RedeliveryOut:
     """An admin sends a given-up event again (up to 8 new tries; 409 `DELIVERY_NOT_GIVEN_UP` otherwise)."""

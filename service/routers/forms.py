@@ -34,7 +34,7 @@ class FormOut(BaseModel):
     href: str
 
 
-@router.get("/dossiers/{code}/forms", responses=ERRORS)
+@router.get("/dossiers/{code}/forms", responses=ERRORS, summary="List the dossier's signed documents (forms)")
 def list_forms(dossier: VisibleDossier, session: SessionDep) -> list[FormOut]:
     """The dossier's documents, oldest first: the receipt (Mẫu 01), the supplement request (02), the refusal to
     receive (03), the apology letter (04), the notice to stop processing (05), the result, and the control slip
@@ -55,7 +55,8 @@ def _pdf(content: bytes, filename: str) -> Response:
     return Response(content, media_type=results.PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
-@router.get("/dossiers/{code}/forms/{form}", response_class=Response, responses=PDF_RESPONSES)
+@router.get("/dossiers/{code}/forms/{form}", response_class=Response, responses=PDF_RESPONSES,
+            summary="Download a signed form (Mẫu 02, 03, 05 or 06)")
 def get_form(dossier: VisibleDossier, form: Literal["02", "03", "05", "06"], session: SessionDep,
              context: ContextDep) -> Response:
     """Mẫu 02 (issued with ``request_supplement``), 03 (``reject``), 05 (``withdraw``) or 06 (the control
@@ -66,7 +67,8 @@ def get_form(dossier: VisibleDossier, form: Literal["02", "03", "05", "06"], ses
     return _pdf(_signed(context, session, issued), issued.filename)
 
 
-@router.get("/register", response_class=Response, responses=PDF_RESPONSES)
+@router.get("/register", response_class=Response, responses=PDF_RESPONSES,
+            summary="Download the desk's register (Mẫu 07) as a signed PDF")
 def get_register(user: StaffUser, session: SessionDep, now: NowDep, context: ContextDep, first: From, last: To,
                  agency_code: AgencyFilter = None) -> Response:
     """Mẫu 07 — Sổ theo dõi hồ sơ: every dossier the desk received in the period (local days, at most a year),
@@ -77,7 +79,8 @@ def get_register(user: StaffUser, session: SessionDep, now: NowDep, context: Con
 
 
 @router.get("/register.csv", responses={**ERRORS, 200: {"content": {"text/csv": {}},
-                                                        "description": "UTF-8 CSV with BOM"}})
+                                                        "description": "UTF-8 CSV with BOM"}},
+             summary="Download the desk's register (Mẫu 07) as CSV")
 def get_register_csv(user: StaffUser, session: SessionDep, first: From, last: To,
                      agency_code: AgencyFilter = None) -> Response:
     """The same register as CSV (UTF-8 with BOM, one header row with the form's Vietnamese column names)."""

@@ -15,7 +15,8 @@ router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 404)}
 
 
-@router.get("/{code}/notifications", response_model=list[NotificationOut], responses=ERRORS)
+@router.get("/{code}/notifications", response_model=list[NotificationOut], responses=ERRORS,
+            summary="List the notices sent to the applicant")
 def list_notifications(code: str, user: CurrentUser, session: SessionDep) -> list[NotificationOut]:
     """The notices recorded for the applicant, oldest first, in Vietnamese, per channel (`sms`, `email`,
     `portal`); `sent_at` is set once a sender (SMTP, the SMS gateway) accepted one."""

@@ -13,7 +13,7 @@ from service.schemas.rules import RuleOut, RuleSetOut
 router = APIRouter(tags=["rules"])
 
 
-@router.get("/rules", responses={422: {"model": Problem}})
+@router.get("/rules", responses={422: {"model": Problem}}, summary="List the rule set in force on a date")
 def rules_in_force(now: NowDep, on: Annotated[IsoDate | None, Query(description="YYYY-MM-DD; default today")] = None,
                    ) -> RuleSetOut:
     """The one-stop rule set in force on a date, each rule with its legal basis and how sure we are of it.

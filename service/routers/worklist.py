@@ -23,7 +23,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in 
 assert set(Bucket.__args__) == set(worklist.BUCKETS)  # type: ignore[attr-defined]
 
 
-@router.get("/worklist", responses=ERRORS)
+@router.get("/worklist", responses=ERRORS,
+            summary="The desk's worklist: counts per bucket and the most urgent dossiers")
 def get_worklist(
     user: Staff, session: SessionDep, now: NowDep, context: ContextDep,
     bucket: Annotated[Bucket | None, Query(description="Only the items of this bucket")] = None,

@@ -106,6 +106,15 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+class ValidationIssue(BaseModel):
+    """One invalid field: where (``loc``, as Pydantic names it: ``["body", "national_id"]``), what a person reads
+    (``msg``, Vietnamese, or English with ``Accept-Language: en``) and the stable kind of error (``type``)."""
+
+    loc: list[str]
+    msg: str
+    type: str
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details, with a stable machine ``code``."""
 
@@ -114,4 +123,4 @@ class Problem(BaseModel):
     status: int
     detail: str
     code: str
-    errors: list[dict[str, object]] | None = None
+    errors: list[ValidationIssue] | None = None

@@ -17,7 +17,26 @@ Name = Annotated[str, Field(min_length=1, max_length=255)]
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
-    expires_in: int
+    expires_in: int = Field(description="Seconds until the access token expires")
+    refresh_token: str | None = Field(default=None, description="Spend it at POST /auth/refresh for a new pair "
+                                                                "(each refresh token works once)")
+    refresh_expires_in: int | None = Field(default=None, description="Seconds until the refresh token expires")
+
+
+class LoginIn(ApiModel):
+    """Sign-in with a JSON body (the same check and failure limit as the OAuth2 form of ``POST /auth/token``)."""
+
+    username: Annotated[str, Field(min_length=1, max_length=64, examples=["tiepnhan"])]
+    password: Annotated[str, Field(min_length=1, max_length=128, examples=["Demo@123456"])]
+
+
+class RefreshIn(ApiModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class PasswordChangeIn(ApiModel):
+    current_password: Annotated[str, Field(min_length=1, max_length=128)]
+    new_password: Password
 
 
 class RegisterIn(ApiModel):

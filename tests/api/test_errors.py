@@ -67,3 +67,28 @@ def test_a_body_that_is_not_json_is_401_before_422_without_credentials(
     assert signed_in.json()["code"] == "VALIDATION_ERROR"
     # Routes open to anyone still answer 422 for such a body.
     assert client.post("/api/v1/auth/register", **broken).status_code == 422  # type: ignore[arg-type]
+
+
+BAD_REGISTRATION = {"national_id": "123", "full_name": "A", "password": "x"}
+
+
+@pytest.mark.parametrize("language", [None, "vi-VN", "fr-FR, de;q=0.8"])
+def test_validation_details_are_vietnamese_unless_english_is_asked_for(client: TestClient,
+                                                                      language: str | None) -> None:
+    headers = {"Accept-Language": language} if language else {}
+    body = client.post("/api/v1/auth/register", json=BAD_REGISTRATION, headers=headers).json()
+    assert body["detail"] == ("Dữ liệu không hợp lệ: Số định danh cá nhân không đúng định dạng "
+                              "(và 1 lỗi khác).")
+    assert [e["msg"] for e in body["errors"]] == ["Số định danh cá nhân không đúng định dạng",
+                                                  "Mật khẩu phải có ít nhất 8 ký tự"]
+    assert "should" not in str(body) and "String" not in str(body)
+
+
+def test_validation_details_are_english_with_accept_language_en(client: TestClient) -> None:
+    response = client.post("/api/v1/auth/register", json=BAD_REGISTRATION,
+                           headers={"Accept-Language": "en-GB,en;q=0.9,vi;q=0.5"})
+    body = response.json()
+    assert response.headers["Content-Language"] == "en"
+    assert body["detail"] == "Invalid input: Personal identification number has an invalid format (and 1 more)."
+    assert [(e["loc"], e["type"]) for e in body["errors"]] == [
+        (["body", "national_id"], "string_pattern_mismatch"), (["body", "password"], "string_too_short")]

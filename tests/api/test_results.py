@@ -128,8 +128,8 @@ def test_result_pdf_reads_in_vietnamese_with_code_and_lookup(world: World) -> No
         "Lê Văn Hùng",
         APPROVER_NAME,
         "Tiên Yên, ngày 03 tháng 03 năm 2026",  # the place in the date line (Decree 30/2020)
-        f"/api/v1/public/dossiers/{code}",
-        "Mã QR chỉ chứa mã hồ sơ",
+        f"/tra-cuu?code={code}&secret=",
+        "Mã QR mở trang tra cứu hồ sơ kèm mã tra cứu",
         "SIMULATION — NOT FOR LEGAL USE",
     ):
         assert expected in text, expected
@@ -266,8 +266,8 @@ def test_the_receipt_is_signed_by_the_desk_at_reception(world: World) -> None:
         "Hẹn trả kết quả giải quyết hồ sơ: 08 giờ 00 phút, ngày 05 tháng 03 năm 2026",
         "Đăng ký nhận kết quả tại: Bộ phận Tiếp nhận và Trả kết quả — Ủy ban nhân dân xã Tiên Yên",
         "Cán bộ tiepnhan",
-        f"/api/v1/public/dossiers/{code}",
-        "Mã QR chỉ chứa mã hồ sơ",
+        f"/tra-cuu?code={code}&secret=",
+        "Mã QR mở trang tra cứu hồ sơ kèm mã tra cứu",
     ):
         assert expected in text, expected
     report = verify(world.client, pdf)

@@ -29,6 +29,7 @@ warnings.filterwarnings("ignore", message=".*httpx2.*")
 # context that the fixture below swaps for the real one (handlers read ``app.state.context`` per request).
 app = create_app(Settings(env="test", secret_key="s" * 40, simulation=True, database_url="sqlite://",
                           worker=False))
+app.openapi()  # built once here: schemathesis fetches it with a 10-second timeout, which a loaded machine can miss
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 WORLD_NOW = "2026-03-02T08:00:00+07:00"
 
