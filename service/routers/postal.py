@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -13,6 +12,7 @@ from service.domain.postal import verify_signature
 from service.domain.roles import Role
 from service.errors import ForbiddenRole, ServiceUnavailable, Unauthorized, Unprocessable
 from service.operations import postal
+from service.routers.statistics import PeriodDep
 from service.schemas.common import AgencyCode, ApiModel, LocalDateTime, Problem, RequestDateTime
 from service.validation import parse_body
 
@@ -121,12 +121,13 @@ NOTES = [
 @router.get("/stats/postal", tags=["statistics"],
             responses={code: {"model": Problem} for code in (401, 403, 422)})
 def postal_statistics(
-    user: StaffUser, session: SessionDep, now: NowDep,
-    from_: Annotated[date, Query(alias="from")], to: date,
+    user: StaffUser, session: SessionDep, now: NowDep, span: PeriodDep,
     agency_code: Annotated[AgencyCode | None, Query()] = None,
 ) -> PostalStatsOut:
     """The carrier's punctuality against its J+n levels, by zone (admin: any agency or all; staff: their
-    agency). A report for a past period never changes when later events happen."""
+    agency). A report for a past period never changes when later events happen. The period is ``from``/``to``
+    or ``period`` + ``year`` (+ ``quarter``/``month``), as on every statistics path."""
+    from_, to = span.first, span.last
     if to < from_:
         raise Unprocessable("Ngày kết thúc kỳ báo cáo phải không trước ngày bắt đầu.", code="PERIOD_INVALID")
     if user.role != Role.ADMIN:

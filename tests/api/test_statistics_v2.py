@@ -22,7 +22,7 @@ from tests.api.test_statistics import (
 )
 from tests.builders import COMMUNE, OTHER_COMMUNE, PROVINCE
 
-STATS_PATHS = ("processing", "processing.csv", "processing.xlsx", "index", "ranking")
+STATS_PATHS = ("processing", "processing.csv", "processing.xlsx", "index", "ranking", "postal")
 
 
 @pytest.fixture
