@@ -438,11 +438,16 @@ def index_inputs(session: Session, window: Window, agencies: AgencyScope) -> dic
     def total(value: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(value), 0)
 
+    # Only results and ratings of the period can matter: a result is signed in the approve transaction
+    # (signed_at = finished_at to the second, so not before the start for a dossier resolved in the period) and a
+    # rating follows the return; bounding both keeps the hash tables to one period's rows in a database of
+    # many years.
     joined = (
         flags
-        .outerjoin(results, and_(results.c.dossier_id == flags.c.id, results.c.signed_at < c))
+        .outerjoin(results, and_(results.c.dossier_id == flags.c.id, results.c.signed_at >= s,
+                                 results.c.signed_at < c))
         .outerjoin(ratings, and_(ratings.c.dossier_id == flags.c.id, ratings.c.satisfied == false(),
-                                 ratings.c.at < c))
+                                 ratings.c.at >= s, ratings.c.at < c))
     )
     main = select(
         flags.c.agency, literal("main").label("part"), func.count(), total(flags.c.late),
