@@ -181,7 +181,7 @@ def measure(url: str, repeat: int) -> dict[str, tuple[float, float]]:
                     elapsed = time.perf_counter() - started
                 if attempt:
                     times.append(elapsed)
-                if attempt == 0 and hasattr(result, "rows"):
+                if attempt == 0 and isinstance(result, ops.ProcessingReport):
                     assert all(r.counts.invariant_holds() for r in result.rows)
                     assert result.total.invariant_holds()
             out[label] = (pystats.median(times), min(times))

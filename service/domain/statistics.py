@@ -10,9 +10,8 @@ Legal basis
   ``received + carried over = resolved + in progress + paused + withdrawn``.
 * Timeliness of a resolved dossier: :mod:`service.domain.timeliness` (Circular 01/2018 Art. 13; Decision 766
   indicator 2.1).
-* Decision 766/QĐ-TTg (23/06/2022): the real-time service index (0–100) of ministries and provinces, in five
-  groups; see :data:`INDEX_GROUPS` for the indicators this system computes, their formulas, thresholds and the
-  sub-weights assumed where the decision publishes none.
+* The real-time service index (Decision 766/QĐ-TTg and the national portal's scheme) is in
+  :mod:`service.domain.service_index`.
 
 The reporting period runs from ``from`` 00:00 to the start of the day after ``to``, local time
 (Asia/Ho_Chi_Minh). Every figure is computed *as of the end of the period*, or as of now when the period has
@@ -23,8 +22,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Literal
@@ -33,15 +32,17 @@ from service.domain.calendar import VN_TZ, to_legal_time
 
 __all__ = [
     "CHANNELS",
+    "COLUMN_DEFINITIONS",
     "COUNT_FIELDS",
     "CSV_COLUMNS",
-    "INDEX_GROUPS",
     "MAX_PERIOD_DAYS",
+    "PERIOD_KINDS",
+    "REPORT_COLUMNS",
     "Cell",
     "GroupBy",
-    "IndexInputs",
-    "IndicatorSpec",
     "Marginal",
+    "Period",
+    "PeriodError",
     "ProcessingCounts",
     "Slice",
     "StateCount",
@@ -50,10 +51,10 @@ __all__ = [
     "assemble_period",
     "month_slices",
     "percentage",
+    "previous_period",
     "render_csv",
     "report_window",
-    "score_index",
-    "threshold_points",
+    "resolve_period",
 ]
 
 GroupBy = Literal["agency", "procedure", "month", "channel", "service_level"]
@@ -144,11 +145,17 @@ class ProcessingCounts:
         return ProcessingCounts(**{f.name: getattr(self, f.name) + getattr(other, f.name)
                                    for f in fields(self)})
 
+    @property
+    def total_to_handle(self) -> int:
+        """The form's "Số hồ sơ nhận giải quyết – Tổng số": new in the period plus carried over."""
+        return self.received_total + self.carried_over
+
     def as_dict(self) -> dict[str, int | float | None]:
-        """The contract's counts and rates, in the contract's order."""
+        """The contract's counts and rates, in the contract's order, then the form's total to handle."""
         out: dict[str, int | float | None] = {name: getattr(self, name) for name in COUNT_FIELDS}
         out["on_time_rate"] = self.on_time_rate
         out["online_rate"] = self.online_rate
+        out["total_to_handle"] = self.total_to_handle
         return out
 
 
@@ -211,6 +218,105 @@ def report_window(first: date, last: date, now: datetime) -> Window:
     else:
         as_of, cut = now, now + timedelta(microseconds=1)
     return Window(first, last, min(start, cut), end, cut, min(as_of, end))
+
+
+PeriodKind = Literal["month", "quarter", "year"]
+PERIOD_KINDS: Final = ("month", "quarter", "year")
+FIRST_YEAR: Final = 2000
+LAST_YEAR: Final = 2100
+"""The calendar's range (CONTRACT, Version 2: dates outside 2000–2100 are 422 ``DATE_OUT_OF_RANGE``)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: its first and last day (both included) and, when it is one, the calendar month,
+    quarter or year it is (``kind``; ``None`` for any other span)."""
+
+    first: date
+    last: date
+    kind: PeriodKind | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+class PeriodError(ValueError):
+    """A period that cannot be reported: ``code`` is the problem code, the message the Vietnamese detail."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+def _in_range(day: date) -> bool:
+    return FIRST_YEAR <= day.year <= LAST_YEAR
+
+
+def _month_end(year: int, month: int) -> date:
+    return (date(year, month, 1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def calendar_period(kind: PeriodKind, year: int, number: int | None = None) -> Period:
+    """The ``number``-th month (1–12) or quarter (1–4) of ``year``, or the whole year."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise PeriodError("DATE_OUT_OF_RANGE", f"Năm phải trong khoảng {FIRST_YEAR}–{LAST_YEAR}.")
+    if kind == "year":
+        return Period(date(year, 1, 1), date(year, 12, 31), "year")
+    limit = 12 if kind == "month" else 4
+    name = "tháng" if kind == "month" else "quý"
+    if number is None or not 1 <= number <= limit:
+        raise PeriodError("PERIOD_INVALID", f"Kỳ theo {name} cần tham số {kind} từ 1 đến {limit}.")
+    if kind == "month":
+        return Period(date(year, number, 1), _month_end(year, number), "month")
+    return Period(date(year, 3 * number - 2, 1), _month_end(year, 3 * number), "quarter")
+
+
+def classify(first: date, last: date) -> Period:
+    """``first``..``last`` as a :class:`Period`, recognising a whole calendar month, quarter or year."""
+    if first.day == 1 and last == _month_end(last.year, last.month) and first.year == last.year:
+        months = last.month - first.month + 1
+        if months == 1:
+            return Period(first, last, "month")
+        if months == 3 and first.month % 3 == 1:
+            return Period(first, last, "quarter")
+        if months == 12:
+            return Period(first, last, "year")
+    return Period(first, last)
+
+
+def resolve_period(first: date | None, last: date | None, kind: PeriodKind | None, year: int | None,
+                   quarter: int | None, month: int | None) -> Period:
+    """The period named either by ``from``/``to`` or by ``period`` (+ ``year`` and ``quarter``/``month``).
+    Raises :class:`PeriodError`: ``DATE_OUT_OF_RANGE`` outside 2000–2100, ``PERIOD_INVALID`` for a period
+    named both ways, neither way or incompletely."""
+    if kind is not None:
+        if first is not None or last is not None:
+            raise PeriodError("PERIOD_INVALID", "Chỉ dùng một cách chọn kỳ: from/to hoặc period.")
+        if year is None:
+            raise PeriodError("PERIOD_INVALID", "Kỳ theo tháng, quý hoặc năm cần tham số year.")
+        return calendar_period(kind, year, month if kind == "month" else quarter if kind == "quarter" else None)
+    if first is None or last is None:
+        raise PeriodError("PERIOD_INVALID",
+                          "Cần chọn kỳ báo cáo: from và to, hoặc period (month, quarter, year) cùng year.")
+    if not (_in_range(first) and _in_range(last)):
+        raise PeriodError("DATE_OUT_OF_RANGE", f"Ngày phải trong khoảng năm {FIRST_YEAR}–{LAST_YEAR}.")
+    return classify(first, last)
+
+
+def previous_period(period: Period) -> Period:
+    """The period of the same length just before: the previous month, quarter or year for a calendar period,
+    else the same number of days ending the day before ``first``."""
+    if period.kind == "month":
+        last = period.first - timedelta(days=1)
+        return Period(last.replace(day=1), last, "month")
+    if period.kind == "quarter":
+        last = period.first - timedelta(days=1)
+        return Period(date(last.year, last.month - 2, 1), last, "quarter")
+    if period.kind == "year":
+        return Period(date(period.first.year - 1, 1, 1), date(period.first.year - 1, 12, 31), "year")
+    last = period.first - timedelta(days=1)
+    return Period(last - timedelta(days=period.days - 1), last)
 
 
 def whole_period(window: Window) -> list[Slice]:
@@ -391,27 +497,77 @@ GROUP_COLUMN: Final[dict[str, str]] = {
     "service_level": "Mức độ dịch vụ công trực tuyến",
 }
 
-CSV_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
-    ("total_to_handle", "Số hồ sơ nhận giải quyết - Tổng số"),
-    ("received_total", "Số hồ sơ nhận giải quyết - Số mới tiếp nhận"),
-    ("received_online", "Số hồ sơ nhận giải quyết - Số mới tiếp nhận trực tuyến"),
-    ("received_counter", "Số hồ sơ nhận giải quyết - Số mới tiếp nhận trực tiếp"),
-    ("received_postal", "Số hồ sơ nhận giải quyết - Số mới tiếp nhận qua dịch vụ bưu chính công ích"),
-    ("carried_over", "Số hồ sơ nhận giải quyết - Số kỳ trước chuyển qua"),
-    ("resolved_total", "Số hồ sơ đã giải quyết - Tổng số"),
-    ("resolved_early", "Số hồ sơ đã giải quyết - Trả trước hạn"),
-    ("resolved_on_time", "Số hồ sơ đã giải quyết - Trả đúng thời hạn"),
-    ("resolved_late", "Số hồ sơ đã giải quyết - Trả quá hạn"),
-    ("in_progress_total", "Số hồ sơ đang giải quyết - Tổng số"),
-    ("in_progress_on_track", "Số hồ sơ đang giải quyết - Chưa đến hạn"),
-    ("in_progress_overdue", "Số hồ sơ đang giải quyết - Quá hạn"),
-    ("paused", "Số hồ sơ tạm dừng (chờ bổ sung, thực hiện nghĩa vụ tài chính)"),
-    ("withdrawn", "Số hồ sơ rút"),
-    ("on_time_rate", "Tỷ lệ giải quyết đúng hạn (%)"),
-    ("online_rate", "Tỷ lệ tiếp nhận trực tuyến (%)"),
+@dataclass(frozen=True)
+class ReportColumn:
+    """One column of the report form: the JSON field, the form's group and column headings, and what it
+    counts. JSON, CSV and XLSX all take their columns from :data:`REPORT_COLUMNS`."""
+
+    field: str
+    group: str
+    """The form's upper heading (merged over its columns in the XLSX); equal to ``heading`` for a column
+    without one."""
+    heading: str
+    definition: str
+
+    @property
+    def csv_header(self) -> str:
+        return self.heading if self.group == self.heading else f"{self.group} - {self.heading}"
+
+
+RECEIVED = "Số hồ sơ nhận giải quyết"
+RESOLVED = "Số hồ sơ đã giải quyết"
+IN_PROGRESS = "Số hồ sơ đang giải quyết"
+PAUSED_HEADING = "Số hồ sơ tạm dừng (chờ bổ sung, thực hiện nghĩa vụ tài chính)"
+WITHDRAWN_HEADING = "Số hồ sơ rút"
+ON_TIME_HEADING = "Tỷ lệ giải quyết đúng hạn (%)"
+ONLINE_HEADING = "Tỷ lệ tiếp nhận trực tuyến (%)"
+
+REPORT_COLUMNS: Final[tuple[ReportColumn, ...]] = (
+    ReportColumn("total_to_handle", RECEIVED, "Tổng số",
+                 "Số mới tiếp nhận trong kỳ + số kỳ trước chuyển qua (received_total + carried_over)."),
+    ReportColumn("received_total", RECEIVED, "Số mới tiếp nhận",
+                 "Hồ sơ có thời điểm tiếp nhận trong kỳ, mọi kênh; hồ sơ bị từ chối tiếp nhận không tính."),
+    ReportColumn("received_online", RECEIVED, "Số mới tiếp nhận trực tuyến",
+                 "Trong số mới tiếp nhận: nộp trực tuyến (kênh online)."),
+    ReportColumn("received_counter", RECEIVED, "Số mới tiếp nhận trực tiếp",
+                 "Trong số mới tiếp nhận: nộp trực tiếp tại Bộ phận Một cửa."),
+    ReportColumn("received_postal", RECEIVED, "Số mới tiếp nhận qua dịch vụ bưu chính công ích",
+                 "Trong số mới tiếp nhận: nộp qua dịch vụ bưu chính công ích."),
+    ReportColumn("carried_over", RECEIVED, "Số kỳ trước chuyển qua",
+                 "Hồ sơ tiếp nhận trước kỳ, chưa giải quyết xong và chưa rút khi bắt đầu kỳ."),
+    ReportColumn("resolved_total", RESOLVED, "Tổng số",
+                 "Hồ sơ có kết quả (phê duyệt hoặc từ chối giải quyết) trong kỳ = trước hạn + đúng hạn + quá "
+                 "hạn."),
+    ReportColumn("resolved_early", RESOLVED, "Trả trước hạn",
+                 "Ngày có kết quả (giờ Việt Nam) trước ngày hẹn trả."),
+    ReportColumn("resolved_on_time", RESOLVED, "Trả đúng thời hạn",
+                 "Có kết quả trong ngày hẹn trả, không muộn hơn thời điểm hẹn trả."),
+    ReportColumn("resolved_late", RESOLVED, "Trả quá hạn", "Có kết quả sau thời điểm hẹn trả."),
+    ReportColumn("in_progress_total", IN_PROGRESS, "Tổng số",
+                 "Hồ sơ chưa có kết quả, chưa rút, không tạm dừng tại thời điểm cuối kỳ = chưa đến hạn + quá "
+                 "hạn."),
+    ReportColumn("in_progress_on_track", IN_PROGRESS, "Chưa đến hạn",
+                 "Đang giải quyết, thời điểm hẹn trả chưa qua tại thời điểm cuối kỳ."),
+    ReportColumn("in_progress_overdue", IN_PROGRESS, "Quá hạn",
+                 "Đang giải quyết, thời điểm hẹn trả đã qua tại thời điểm cuối kỳ."),
+    ReportColumn("paused", PAUSED_HEADING, PAUSED_HEADING,
+                 "Hồ sơ đang chờ bổ sung hoặc chờ thực hiện nghĩa vụ tài chính tại thời điểm cuối kỳ."),
+    ReportColumn("withdrawn", WITHDRAWN_HEADING, WITHDRAWN_HEADING, "Hồ sơ được rút trong kỳ."),
+    ReportColumn("on_time_rate", ON_TIME_HEADING, ON_TIME_HEADING,
+                 "100 × (trả trước hạn + trả đúng thời hạn) / số đã giải quyết, 2 chữ số thập phân; trống khi "
+                 "không có hồ sơ đã giải quyết."),
+    ReportColumn("online_rate", ONLINE_HEADING, ONLINE_HEADING,
+                 "100 × số mới tiếp nhận trực tuyến / số mới tiếp nhận, 2 chữ số thập phân; trống khi không "
+                 "có hồ sơ mới tiếp nhận."),
 )
-"""The report form's columns (Circular 01/2018 Art. 11 report table; domain reference §7.1), one header row:
-"group - column". Rates use a decimal point so the file reads the same in every spreadsheet locale."""
+"""The report form's columns (Circular 01/2018/TT-VPCP Art. 11 report table, domain reference §7.1; the form
+number in the current reporting circular is not verified). Invariant per row: "Tổng số" nhận giải quyết =
+đã giải quyết + đang giải quyết + tạm dừng + rút."""
+
+COLUMN_DEFINITIONS: Final[dict[str, str]] = {c.field: f"{c.csv_header}: {c.definition}" for c in REPORT_COLUMNS}
+CSV_COLUMNS: Final[tuple[tuple[str, str], ...]] = tuple((c.field, c.csv_header) for c in REPORT_COLUMNS)
+"""``(field, CSV header)``: one header row, "group - column". Rates use a decimal point so the file reads the
+same in every spreadsheet locale."""
 
 
 def _cell(value: int | float | None) -> str:
@@ -434,242 +590,9 @@ def render_csv(group_by: str, rows: Sequence[tuple[str, str, ProcessingCounts]],
 
     def values(counts: ProcessingCounts) -> list[str]:
         data = counts.as_dict()
-        data["total_to_handle"] = counts.received_total + counts.carried_over
         return [_cell(data[name]) for name, _ in CSV_COLUMNS]
 
     for number, (key, label, counts) in enumerate(rows, start=1):
         writer.writerow([str(number), key, label, *values(counts)])
     writer.writerow(["", "", "Tổng cộng", *values(total)])
     return out.getvalue()
-
-
-# ----------------------------------------------------------------------------------------------- Decision 766
-
-
-@dataclass(frozen=True)
-class IndicatorSpec:
-    """One indicator of Decision 766/QĐ-TTg as computed here."""
-
-    code: str
-    name: str
-    max_points: float
-    formula: str
-    threshold: float | None = None
-    """The rate (in %) at or above which the indicator earns full points; below it, points are proportional
-    (``rate × max / threshold``). ``None``: proportional up to 100 %."""
-    weight: Literal["published", "assumed"] = "assumed"
-    unit: str = "%"
-
-
-@dataclass(frozen=True)
-class GroupSpec:
-    code: str
-    name: str
-    max_points: float
-    indicators: tuple[IndicatorSpec, ...]
-    not_assessed: tuple[tuple[str, str, str], ...] = ()
-    """(code, name, reason) of the decision's indicators that the dossier data cannot support."""
-
-
-NO_DATA_TRANSPARENCY = ("Hệ thống không quản lý quyết định công bố thủ tục hành chính và Cơ sở dữ liệu "
-                        "quốc gia.")
-NO_DATA_PAKN = "Hệ thống chưa có phân hệ tiếp nhận phản ánh, kiến nghị (PAKN)."
-
-INDEX_GROUPS: Final[tuple[GroupSpec, ...]] = (
-    GroupSpec("1", "Công khai, minh bạch", 18, (), (
-        ("1.1", "Tỷ lệ TTHC được công bố đúng hạn", NO_DATA_TRANSPARENCY),
-        ("1.2", "Tỷ lệ TTHC được công khai đúng hạn trên Cơ sở dữ liệu quốc gia", NO_DATA_TRANSPARENCY),
-        ("1.3", "Tỷ lệ TTHC được công khai đầy đủ các bộ phận", NO_DATA_TRANSPARENCY),
-        ("1.4", "Tỷ lệ đồng bộ hồ sơ lên Cổng Dịch vụ công quốc gia",
-         "Mọi hồ sơ đều nằm trong hệ thống; chưa có kết nối đồng bộ với Cổng Dịch vụ công quốc gia."),
-    )),
-    GroupSpec("2", "Tiến độ, kết quả giải quyết", 20, (
-        IndicatorSpec(
-            "2.1", "Tỷ lệ hồ sơ giải quyết đúng hạn", 15,
-            "Số hồ sơ giải quyết, đang giải quyết trong hạn / Tổng số hồ sơ tiếp nhận và kỳ trước chuyển "
-            "qua × 100 %. Đúng hạn khi thời điểm kết thúc xử lý ≤ ngày hẹn trả; hồ sơ chưa kết thúc lấy "
-            "thời điểm cuối kỳ; hồ sơ tạm dừng (chờ bổ sung, nghĩa vụ tài chính) không tính thời gian chờ; "
-            "hồ sơ rút lấy thời điểm rút; hồ sơ có từ 02 lần yêu cầu bổ sung trở lên tính là quá hạn."),
-        IndicatorSpec(
-            "2.2", "Thời gian giải quyết trung bình", 5,
-            "Tổng thời gian giải quyết (từ tiếp nhận đến khi có kết quả) của hồ sơ đã giải quyết trong kỳ "
-            "/ số hồ sơ đó, tính theo ngày. Điểm = điểm tối đa × min(1, thời hạn trung bình được phép / "
-            "thời gian trung bình thực tế); thời hạn được phép tính đến ngày hẹn trả ban đầu (trước gia "
-            "hạn).",
-            unit="ngày"),
-    )),
-    GroupSpec("3", "Cung cấp dịch vụ trực tuyến", 22, (
-        IndicatorSpec(
-            "3.1", "Tỷ lệ TTHC cung cấp dịch vụ công trực tuyến", 6,
-            "Số TTHC có hiệu lực cuối kỳ được cung cấp trực tuyến (mức độ 3, 4) / Tổng số TTHC có hiệu lực "
-            "thuộc thẩm quyền × 100 %. Đạt điểm tối đa khi ≥ 80 %.", threshold=80),
-        IndicatorSpec(
-            "3.3", "Tỷ lệ hồ sơ nộp trực tuyến", 10,
-            "Số hồ sơ tiếp nhận trực tuyến trong kỳ / Tổng số hồ sơ tiếp nhận trong kỳ × 100 % (tỷ lệ đồng "
-            "bộ = 100 %). Đạt điểm tối đa khi ≥ 50 %.", threshold=50),
-        IndicatorSpec(
-            "3.6", "Tỷ lệ hồ sơ thanh toán trực tuyến", 6,
-            "Số hồ sơ đã giải quyết trong kỳ được thanh toán phí, lệ phí trực tuyến / Số hồ sơ đã giải quyết "
-            "trong kỳ thuộc TTHC có thu phí, lệ phí × 100 %."),
-    ), (
-        ("3.2", "Tỷ lệ dịch vụ công trực tuyến phát sinh hồ sơ", "Chưa tính trong phiên bản này."),
-        ("3.5", "Tỷ lệ TTHC tích hợp thanh toán trực tuyến", "Chưa tính trong phiên bản này."),
-    )),
-    GroupSpec("4", "Số hóa hồ sơ", 22, (
-        IndicatorSpec(
-            "4.1", "Tỷ lệ cấp kết quả giải quyết điện tử", 11,
-            "Số hồ sơ được phê duyệt trong kỳ có kết quả điện tử (ký số) / Số hồ sơ được phê duyệt trong kỳ "
-            "× 100 %."),
-        IndicatorSpec(
-            "4.2", "Tỷ lệ số hóa hồ sơ", 11,
-            "Số hồ sơ đã giải quyết trong kỳ có thành phần hồ sơ được số hóa (tệp đính kèm) và có kết quả "
-            "điện tử / Số hồ sơ đã giải quyết trong kỳ × 100 %. Đạt điểm tối đa khi ≥ 80 %.", threshold=80),
-    ), (
-        ("4.3", "Tỷ lệ khai thác, sử dụng lại dữ liệu số hóa",
-         "Chưa có dữ liệu tái sử dụng thành phần số hóa."),
-        ("4.4", "Tỷ lệ hồ sơ liên kết kho dữ liệu công dân", "Chưa kết nối kho dữ liệu của công dân."),
-        ("4.5", "Tỷ lệ sử dụng dữ liệu dân cư (VNeID)", "Chưa kết nối Cơ sở dữ liệu quốc gia về dân cư."),
-    )),
-    GroupSpec("5", "Mức độ hài lòng", 18, (
-        IndicatorSpec(
-            "5.4", "Mức độ hài lòng trong tiếp nhận, giải quyết TTHC", 6,
-            "100 % − (tỷ lệ hồ sơ quá hạn theo chỉ số 2.1 + tỷ lệ hồ sơ đã giải quyết trong kỳ bị đánh giá "
-            "không hài lòng). Đạt điểm tối đa khi ≥ 90 %.", threshold=90, weight="published"),
-    ), (
-        ("5.1", "Phản ánh, kiến nghị theo loại", NO_DATA_PAKN),
-        ("5.2", "Tỷ lệ xử lý phản ánh, kiến nghị đúng hạn", NO_DATA_PAKN),
-        ("5.3", "Mức độ hài lòng trong xử lý phản ánh, kiến nghị", NO_DATA_PAKN),
-    )),
-)
-"""Decision 766/QĐ-TTg groups and the indicators computed here. Group maxima are the decision's
-(18/20/22/22/18). Indicator numbering follows the VPCP formula description (3.x online services,
-4.x digitisation); the Nam Định summary of §8.1 lists digitisation as group 3 — both groups are worth 22."""
-
-INDEX_ASSUMPTIONS: Final = (
-    "Điểm tối đa của từng nhóm theo Quyết định 766/QĐ-TTg: công khai 18, tiến độ 20, dịch vụ trực tuyến 22, "
-    "số hóa 22, hài lòng 18.",
-    "Quyết định chỉ công bố điểm thành phần của chỉ số 5.4 (6/18); điểm thành phần còn lại là giả định của "
-    "hệ thống: 2.1 = 15, 2.2 = 5; 3.1 = 6, 3.3 = 10, 3.6 = 6; 4.1 = 11, 4.2 = 11.",
-    "Chỉ số không tính được từ dữ liệu hồ sơ (nhóm 1, các chỉ số 3.2, 3.5, 4.3–4.5, 5.1–5.3) không được "
-    "chấm; chỉ số có mẫu số bằng 0 cũng không được chấm.",
-    "score_total = 100 × tổng điểm đạt được / tổng điểm tối đa của các chỉ số được chấm (thang 0–100).",
-    "Chỉ số 2.1: hồ sơ rút được tính đúng hạn nếu rút trước hạn hoặc khi đang tạm dừng; hồ sơ chờ nghĩa "
-    "vụ tài chính được coi như tạm dừng tính thời gian.",
-    "Chỉ số 3.3: mọi hồ sơ đều có trong hệ thống nên tỷ lệ đồng bộ là 100 %; điều kiện kết quả điện tử được "
-    "đánh giá riêng ở chỉ số 4.1.",
-)
-
-
-@dataclass(frozen=True)
-class IndexInputs:
-    """What the index needs from the database, all as of the period end."""
-
-    population: int = 0
-    """Dossiers received in the period plus those carried over (the report's left-hand side)."""
-    late: int = 0
-    """Of ``population``: late by the 2.1 rules (resolved late; in progress and overdue at period end;
-    withdrawn after the due instant while running; any dossier with more than one supplementation request)."""
-    resolved: int = 0
-    resolution_seconds: float = 0.0
-    allowed_seconds: float = 0.0
-    procedures: int = 0
-    procedures_online: int = 0
-    received: int = 0
-    received_online: int = 0
-    fee_resolved: int = 0
-    fee_paid_online: int = 0
-    approved: int = 0
-    approved_e_result: int = 0
-    digitised: int = 0
-    dissatisfied: int = 0
-
-
-def threshold_points(rate: float | None, max_points: float, threshold: float | None) -> float | None:
-    """Points of a rate indicator: full at or above ``threshold`` (%), else ``rate × max / threshold``;
-    without a threshold, ``rate × max / 100``. ``None`` when the rate is undefined."""
-    if rate is None:
-        return None
-    bar = threshold if threshold is not None else 100.0
-    return _round2(max_points * min(max(rate, 0.0), bar) / bar)
-
-
-@dataclass(frozen=True)
-class IndicatorResult:
-    spec: IndicatorSpec
-    value: float | None
-    points: float | None
-    numerator: float | None = None
-    denominator: float | None = None
-    details: Mapping[str, float | None] = field(default_factory=dict)
-
-
-def _indicator(spec: IndicatorSpec, numerator: int, denominator: int) -> IndicatorResult:
-    rate = percentage(numerator, denominator)
-    return IndicatorResult(spec, rate, threshold_points(rate, spec.max_points, spec.threshold), numerator,
-                           denominator)
-
-
-def score_index(data: IndexInputs) -> dict[str, object]:
-    """Score Decision 766 from ``data``: each group with its indicators (value, points, formula), the
-    indicators not assessed and why, and ``score_total`` on 0–100 over the assessed maximum."""
-    late_rate = percentage(data.late, data.population)
-    dissatisfied_rate = percentage(data.dissatisfied, data.resolved)
-    results: dict[str, IndicatorResult] = {}
-    specs = {i.code: i for g in INDEX_GROUPS for i in g.indicators}
-
-    results["2.1"] = _indicator(specs["2.1"], data.population - data.late, data.population)
-    spec = specs["2.2"]
-    if data.resolved:
-        actual = data.resolution_seconds / data.resolved / 86400
-        allowed = data.allowed_seconds / data.resolved / 86400
-        attainment = 1.0 if actual <= 0 else min(1.0, max(allowed, 0.0) / actual)
-        results["2.2"] = IndicatorResult(spec, _round2(actual), _round2(spec.max_points * attainment),
-                                         details={"allowed_average_days": _round2(allowed)})
-    else:
-        results["2.2"] = IndicatorResult(spec, None, None, details={"allowed_average_days": None})
-    results["3.1"] = _indicator(specs["3.1"], data.procedures_online, data.procedures)
-    results["3.3"] = _indicator(specs["3.3"], data.received_online, data.received)
-    results["3.6"] = _indicator(specs["3.6"], data.fee_paid_online, data.fee_resolved)
-    results["4.1"] = _indicator(specs["4.1"], data.approved_e_result, data.approved)
-    results["4.2"] = _indicator(specs["4.2"], data.digitised, data.resolved)
-    spec = specs["5.4"]
-    if late_rate is None and dissatisfied_rate is None:
-        satisfaction = None
-    else:
-        satisfaction = _round2(max(0.0, 100.0 - (late_rate or 0.0) - (dissatisfied_rate or 0.0)))
-    results["5.4"] = IndicatorResult(spec, satisfaction, threshold_points(satisfaction, spec.max_points,
-                                                                           spec.threshold),
-                                     details={"late_rate": late_rate, "dissatisfied_rate": dissatisfied_rate})
-
-    groups: list[dict[str, object]] = []
-    earned = assessed = 0.0
-    for group in INDEX_GROUPS:
-        indicators = []
-        group_points = group_max = 0.0
-        for spec in group.indicators:
-            result = results[spec.code]
-            if result.points is not None:
-                group_points += result.points
-                group_max += spec.max_points
-            indicators.append({
-                "code": spec.code, "name": spec.name, "value": result.value, "unit": spec.unit,
-                "numerator": result.numerator, "denominator": result.denominator,
-                "points": result.points, "max_points": spec.max_points, "threshold": spec.threshold,
-                "weight": spec.weight, "formula": spec.formula, **dict(result.details),
-            })
-        earned += group_points
-        assessed += group_max
-        groups.append({
-            "code": group.code, "name": group.name, "max_points": group.max_points,
-            "points": _round2(group_points) if group_max else None,
-            "assessed_max_points": group_max,
-            "indicators": indicators,
-            "not_assessed": [{"code": c, "name": n, "reason": r} for c, n, r in group.not_assessed],
-        })
-    return {
-        "score_total": _round2(100 * earned / assessed) if assessed else None,
-        "points_earned": _round2(earned),
-        "points_assessed": assessed,
-        "groups": groups,
-        "assumptions": list(INDEX_ASSUMPTIONS),
-    }

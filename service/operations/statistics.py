@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     Integer,
@@ -52,12 +52,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from service.db import UTCDateTime
+from service.domain import service_index as index
 from service.domain import statistics as stats
 from service.domain.periods import check_period
 from service.domain.roles import STAFF_ROLES, Role
+from service.domain.service_index import IndexInputs
 from service.domain.statistics import GroupBy, ProcessingCounts, Slice, Window
 from service.domain.steps import StepCounts
-from service.errors import ForbiddenRole, NotFound
+from service.errors import ForbiddenRole, NotFound, Unprocessable
 from service.models import (
     Agency,
     Dossier,
@@ -69,6 +71,9 @@ from service.models import (
 )
 from service.models.dossier import LONG_RUNNING_DAYS, LONG_RUNNING_WHERE
 from service.operations import interagency
+
+AgencyScope = str | Sequence[str] | None
+"""One agency, a list of agencies, or all (``None``)."""
 
 D = Dossier.__table__  # type: ignore[attr-defined]
 E = DossierEvent.__table__  # type: ignore[attr-defined]
@@ -128,8 +133,8 @@ def _open_at_start(start: datetime) -> ColumnElement[bool]:
     )
 
 
-def period_dossiers(dialect: str, start: datetime, cut: datetime, agency_code: str | None,
-                    columns: Sequence[ColumnElement[Any]]) -> Any:
+def period_dossiers(dialect: str, start: datetime, cut: datetime, agencies: AgencyScope,
+                    columns: Sequence[ColumnElement[Any]], where: ColumnElement[bool] | None = None) -> Any:
     """``columns`` of the period's dossiers — received before ``cut`` and not ended before ``start`` — as a
     ``UNION ALL`` of two index range scans, so the cost follows the period, not the table:
 
@@ -139,7 +144,8 @@ def period_dossiers(dialect: str, start: datetime, cut: datetime, agency_code: s
       repeated verbatim so that both databases use it).
     """
     lookback = start - timedelta(days=LONG_RUNNING_DAYS)
-    common = and_(D.c.received_at < _instant(cut), _open_at_start(start), _scope(agency_code))
+    common = and_(D.c.received_at < _instant(cut), _open_at_start(start), _scope(agencies),
+                  where if where is not None else true())
     recent = select(*columns).where(D.c.received_at >= _instant(lookback), common)
     older = select(*columns).where(D.c.received_at < _instant(lookback), text(LONG_RUNNING_WHERE[dialect]),
                                    common)
@@ -190,8 +196,16 @@ def _group_key(group_by: GroupBy) -> ColumnElement[str]:
     return literal("", String)
 
 
-def _scope(agency_code: str | None) -> ColumnElement[bool]:
-    return D.c.agency_code == agency_code if agency_code else true()
+def _agency_filter(column: ColumnElement[Any], agencies: AgencyScope) -> ColumnElement[bool]:
+    if agencies is None:
+        return true()
+    if isinstance(agencies, str):
+        return column == agencies
+    return column.in_(list(agencies)) if agencies else false()
+
+
+def _scope(agencies: AgencyScope) -> ColumnElement[bool]:
+    return _agency_filter(D.c.agency_code, agencies)
 
 
 # ---------------------------------------------------------------------------------------------------- report
@@ -411,7 +425,7 @@ def _labels(session: Session, group_by: GroupBy, keys: list[str]) -> dict[str, s
     return {}
 
 
-# ----------------------------------------------------------------------------------------------- Decision 766
+# ------------------------------------------------------------------------------------------- service index
 
 
 def _seconds_between(later: ColumnElement[Any], earlier: ColumnElement[Any],
@@ -421,10 +435,17 @@ def _seconds_between(later: ColumnElement[Any], earlier: ColumnElement[Any],
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
-def index_inputs(session: Session, window: Window, agency_code: str | None) -> stats.IndexInputs:
-    """The figures Decision 766 needs, as of the window's cut: one statement over the period's dossiers (a
-    parallel scan joined to results, ratings and uploaded papers, plus the control-slip probes of the few
-    dossiers open at the cut), one over the catalogue."""
+INDEX_SUMS: Final = ("population", "late", "resolved", "resolution_seconds", "allowed_seconds", "received",
+                     "received_online", "fee_resolved", "fee_paid_online", "approved", "approved_e_result",
+                     "digitised", "dissatisfied", "resolved_in_time")
+
+
+def index_inputs(session: Session, window: Window, agencies: AgencyScope) -> dict[str, IndexInputs]:
+    """The figures the service index needs, per agency, as of the window's cut — in one statement (one
+    snapshot): a parallel scan of the period's dossiers joined to results and ratings, aggregated by agency,
+    and, apart from it, the control-slip probes of the few dossiers open at the cut that were ever paused or
+    re-scheduled (a correlated probe inside the main scan would keep PostgreSQL from scanning in parallel).
+    Then one statement over the catalogue. Agencies without dossiers or procedures are absent."""
     dialect = session.get_bind().dialect.name
     _tune(session)
     start, cut, as_of = window.start, window.cut, window.as_of
@@ -436,34 +457,20 @@ def index_inputs(session: Session, window: Window, agency_code: str | None) -> s
         (resolved, case((or_(D.c.timeliness == "late", D.c.supplement_count > 1), 1), else_=0)),
         (withdrawn, case((or_(D.c.supplement_count > 1,
                               and_(D.c.paused_at.is_(None), D.c.withdrawn_at > D.c.due_at)), 1), else_=0)),
+        # Open at the cut and never paused nor re-scheduled: late when its (unchanged) due instant has passed.
+        (_marked(D.c), 0),
+        (D.c.due_at < _instant(as_of), 1),
         else_=0,
     )
-    # Open at the cut: late when overdue then, or after more than one supplementation request before it. Only
-    # these few dossiers are probed in the control slip, apart from the main (parallel) scan.
-    open_rows = period_dossiers(dialect, start, cut, agency_code, [
-        D.c.id.label("id"), case((_open_at(cut), 1), else_=0).label("open"),
-        case((_marked(D.c), 1), else_=0).label("marked"), D.c.due_at.label("due_at"),
-    ]).subquery("open_rows")
-    supplements_before_cut = (
-        select(func.count()).select_from(E)
-        .where(E.c.dossier_id == open_rows.c.id, E.c.action == "request_supplement", E.c.at < c)
-        .scalar_subquery()
-    )
-    late_open = select(func.count()).select_from(open_rows).where(
-        open_rows.c.open == 1,
-        case(
-            (open_rows.c.marked == 1, or_(supplements_before_cut > 1,
-                                          _state_at(open_rows.c.id, cut, as_of) == stats.OVERDUE_STATE)),
-            else_=open_rows.c.due_at < _instant(as_of),
-        ),
-    ).scalar_subquery()
     approved = and_(resolved, D.c.status != "refused")
     fee = D.c.fee_vnd > 0
     allowed_until = func.coalesce(D.c.original_due_at, D.c.due_at)
-    flags = period_dossiers(dialect, start, cut, agency_code, [
+    flags = period_dossiers(dialect, start, cut, agencies, [
         D.c.id.label("id"),
+        D.c.agency_code.label("agency"),
         late_ended.label("late"),
         case((resolved, 1), else_=0).label("resolved"),
+        case((and_(resolved, D.c.timeliness != "late"), 1), else_=0).label("in_time"),
         case((resolved, _seconds_between(D.c.finished_at, D.c.received_at, dialect)),
              else_=0).label("seconds"),
         case((resolved, _seconds_between(allowed_until, D.c.received_at, dialect)), else_=0).label("allowed"),
@@ -484,42 +491,160 @@ def index_inputs(session: Session, window: Window, agency_code: str | None) -> s
     def total(value: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(value), 0)
 
+    # Only results and ratings of the period can matter: a result is signed in the approve transaction
+    # (signed_at = finished_at to the second, so not before the start for a dossier resolved in the period) and a
+    # rating follows the return; bounding both keeps the hash tables to one period's rows in a database of
+    # many years.
     joined = (
         flags
-        .outerjoin(results, and_(results.c.dossier_id == flags.c.id, results.c.signed_at < c))
+        .outerjoin(results, and_(results.c.dossier_id == flags.c.id, results.c.signed_at >= s,
+                                 results.c.signed_at < c))
         .outerjoin(ratings, and_(ratings.c.dossier_id == flags.c.id, ratings.c.satisfied == false(),
-                                 ratings.c.at < c))
+                                 ratings.c.at >= s, ratings.c.at < c))
     )
-    row = session.execute(select(
-        func.count(), total(flags.c.late) + late_open, total(flags.c.resolved), total(flags.c.seconds),
-        total(flags.c.allowed), total(flags.c.received), total(flags.c.online), total(flags.c.fee),
-        total(flags.c.fee_online), total(flags.c.approved),
+    main = select(
+        flags.c.agency, literal("main").label("part"), func.count(), total(flags.c.late),
+        total(flags.c.resolved), total(flags.c.seconds), total(flags.c.allowed), total(flags.c.received),
+        total(flags.c.online), total(flags.c.fee), total(flags.c.fee_online), total(flags.c.approved),
         total(case((and_(flags.c.approved == 1, has_result), 1), else_=0)),
         total(case((and_(flags.c.digitised == 1, has_result), 1), else_=0)),
-        total(case((and_(flags.c.resolved == 1, disliked), 1), else_=0)),
-    ).select_from(joined)).one()
+        total(case((and_(flags.c.resolved == 1, disliked), 1), else_=0)), total(flags.c.in_time),
+    ).select_from(joined).group_by(flags.c.agency)
+    # Open at the cut and ever paused or re-scheduled: late when overdue then (from the control slip), or after
+    # more than one supplementation request before the cut.
+    open_rows = period_dossiers(dialect, cut, cut, agencies, [
+        D.c.id.label("id"), D.c.agency_code.label("agency"),
+    ], where=_marked(D.c)).subquery("open_rows")
+    supplements_before_cut = (
+        select(func.count()).select_from(E)
+        .where(E.c.dossier_id == open_rows.c.id, E.c.action == "request_supplement", E.c.at < c)
+        .scalar_subquery()
+    )
+    zero = literal(0, Integer)
+    marked_late = select(
+        open_rows.c.agency, literal("marked_late").label("part"), zero, func.count(),
+        *([zero] * (len(INDEX_SUMS) - 2)),
+    ).where(or_(supplements_before_cut > 1,
+                _state_at(open_rows.c.id, cut, as_of) == stats.OVERDUE_STATE)).group_by(open_rows.c.agency)
+    sums: dict[str, list[float]] = {}
+    for agency, _part, *values in session.execute(union_all(main, marked_late)):
+        acc = sums.setdefault(agency, [0.0] * len(INDEX_SUMS))
+        for i, value in enumerate(values):
+            acc[i] += float(value or 0)
     p = Procedure.__table__  # type: ignore[attr-defined]
     procedures = select(
-        func.count(), func.coalesce(func.sum(case((p.c.service_level >= 3, 1), else_=0)), 0),
-    ).where(p.c.effective_from < c, or_(p.c.superseded_at.is_(None), p.c.superseded_at >= c))
-    if agency_code:
-        procedures = procedures.where(p.c.agency_code == agency_code)
-    total_procedures, online_procedures = session.execute(procedures).one()
-    (population, late_count, resolved_count, seconds, allowed, received_count, online, fee_resolved,
-     fee_online, approved_count, e_results, digitised, dissatisfied_count) = row
-    return stats.IndexInputs(
-        population=int(population), late=int(late_count), resolved=int(resolved_count),
-        resolution_seconds=float(seconds or 0), allowed_seconds=float(allowed or 0),
-        procedures=int(total_procedures), procedures_online=int(online_procedures or 0),
-        received=int(received_count), received_online=int(online), fee_resolved=int(fee_resolved),
-        fee_paid_online=int(fee_online), approved=int(approved_count), approved_e_result=int(e_results),
-        digitised=int(digitised), dissatisfied=int(dissatisfied_count),
-    )
+        p.c.agency_code, func.count(), func.sum(case((p.c.service_level >= 3, 1), else_=0)),
+        func.sum(case((p.c.fee_vnd > 0, 1), else_=0)),
+        func.sum(case((and_(p.c.fee_vnd > 0, p.c.service_level >= 4), 1), else_=0)),
+    ).where(p.c.effective_from < c, or_(p.c.superseded_at.is_(None), p.c.superseded_at >= c),
+            _agency_filter(p.c.agency_code, agencies)).group_by(p.c.agency_code)
+    catalogue = {agency: (int(n), int(online or 0), int(fee or 0), int(fee_online or 0))
+                 for agency, n, online, fee, fee_online in session.execute(procedures)}
+    out: dict[str, IndexInputs] = {}
+    for agency in sums.keys() | catalogue.keys():
+        figures = dict(zip(INDEX_SUMS, sums.get(agency, [0.0] * len(INDEX_SUMS)), strict=True))
+        n, online, fee, fee_online = catalogue.get(agency, (0, 0, 0, 0))
+        out[agency] = IndexInputs(
+            **{name: (value if name.endswith("seconds") else int(value)) for name, value in figures.items()},
+            procedures=n, procedures_online=online, procedures_fee=fee, procedures_fee_online=fee_online,
+        )
+    return out
+
+
+def _scheme(scheme: str) -> str:
+    if scheme not in index.SCHEMES:
+        raise Unprocessable(f"Thang chỉ số không hợp lệ: {scheme}. Giá trị được chấp nhận: "
+                            f"{', '.join(index.SCHEMES)}.", code="SCHEME_INVALID")
+    return scheme
 
 
 def service_index(session: Session, *, user: User, first: date, last: date, agency_code: str | None,
-                  now: datetime) -> tuple[Window, str | None, dict[str, object]]:
-    """``GET /stats/index``: Decision 766 groups, points and formulas for the period."""
+                  now: datetime, scheme: str = index.DEFAULT_SCHEME,
+                  ) -> tuple[Window, str | None, dict[str, object]]:
+    """``GET /stats/index``: the index of one agency (or of all) for the period under ``scheme``."""
     scope = scope_for(session, user, agency_code)
+    scheme = _scheme(scheme)
     window = window_for(first, last, now)
-    return window, scope, stats.score_index(index_inputs(session, window, scope))
+    inputs = index_inputs(session, window, scope)
+    data = sum(inputs.values(), IndexInputs())
+    return window, scope, index.score_index(data, scheme)
+
+
+# --------------------------------------------------------------------------------------------------- ranking
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    rank: int | None
+    agency_code: str
+    agency_name: str
+    agency_level: str
+    score_total: float | None
+    on_time_rate: float | None
+    online_rate: float | None
+    received_total: int
+    previous_rank: int | None
+    previous_score_total: float | None
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places climbed since the previous period (positive = up); ``None`` when either rank is missing."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+
+@dataclass(frozen=True)
+class Ranking:
+    window: Window
+    previous: Window
+    parent_code: str | None
+    scheme: str
+    rows: list[RankingRow]
+
+
+def _ranked(session: Session, window: Window, agencies: list[str], scheme: str,
+            ) -> tuple[dict[str, IndexInputs], dict[str, tuple[float | None, int | None]]]:
+    inputs = index_inputs(session, window, agencies)
+    scores: list[tuple[str, float | None]] = []
+    for code in agencies:
+        data = inputs.get(code, IndexInputs())
+        score = index.score_index(data, scheme)["score_total"] if data.scorable else None
+        scores.append((code, score))  # type: ignore[arg-type]
+    ranks = {code: (score, rank) for code, score, rank in index.competition_ranks(scores)}
+    return inputs, ranks
+
+
+def ranking(session: Session, *, user: User, first: date, last: date, previous: tuple[date, date],
+            parent_code: str | None, now: datetime, scheme: str = index.DEFAULT_SCHEME) -> Ranking:
+    """``GET /stats/ranking``: the agencies directly under ``parent_code`` (default: every agency), each
+    scored by the service index of its own dossiers for the period, in competition ranking (1, 1, 3), with
+    their rank in ``previous`` (the period of the same length just before). Staff see their own agency's row
+    only (with its rank among all); citizens nothing (403)."""
+    if user.role == Role.CITIZEN:
+        raise ForbiddenRole("Công dân không được xem số liệu thống kê.")
+    scheme = _scheme(scheme)
+    window = window_for(first, last, now)
+    before = window_for(*previous, now)
+    if parent_code is not None and session.get(Agency, parent_code) is None:
+        raise NotFound(f"Không tìm thấy cơ quan có mã {parent_code}.", code="AGENCY_NOT_FOUND")
+    listed = select(Agency.code, Agency.name, Agency.level).order_by(col(Agency.code))
+    if parent_code is not None:
+        listed = listed.where(col(Agency.parent_code) == parent_code)
+    agencies = {code: (name, level) for code, name, level in session.execute(listed)}
+    codes = list(agencies)
+    inputs, ranks = _ranked(session, window, codes, scheme)
+    _, previous_ranks = _ranked(session, before, codes, scheme)
+    rows: list[RankingRow] = []
+    for code, score, rank in index.competition_ranks([(c, ranks[c][0]) for c in codes]):
+        if user.role in STAFF_ROLES and code != user.agency_code:
+            continue
+        data = inputs.get(code, IndexInputs())
+        previous_score, previous_rank = previous_ranks[code]
+        rows.append(RankingRow(
+            rank=rank, agency_code=code, agency_name=agencies[code][0], agency_level=agencies[code][1],
+            score_total=score, on_time_rate=stats.percentage(data.resolved_in_time, data.resolved),
+            online_rate=stats.percentage(data.received_online, data.received), received_total=data.received,
+            previous_rank=previous_rank, previous_score_total=previous_score,
+        ))
+    return Ranking(window, before, parent_code, scheme, rows)

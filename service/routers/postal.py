@@ -13,7 +13,8 @@ from service.domain.postal import verify_signature
 from service.errors import ServiceUnavailable, Unauthorized
 from service.operations import postal
 from service.operations.statistics import scope_for
-from service.schemas.common import AgencyCode, ApiModel, IsoDate, LocalDateTime, Problem, RequestDateTime
+from service.routers.statistics import PeriodDep
+from service.schemas.common import AgencyCode, ApiModel, LocalDateTime, Problem, RequestDateTime
 from service.validation import parse_body
 
 router = APIRouter(tags=["postal"])
@@ -121,12 +122,13 @@ NOTES = [
 @router.get("/stats/postal", tags=["statistics"],
             responses={code: {"model": Problem} for code in (401, 403, 404, 422)})
 def postal_statistics(
-    user: StaffUser, session: SessionDep, now: NowDep,
-    from_: Annotated[IsoDate, Query(alias="from")], to: IsoDate,
+    user: StaffUser, session: SessionDep, now: NowDep, span: PeriodDep,
     agency_code: Annotated[AgencyCode | None, Query()] = None,
 ) -> PostalStatsOut:
     """The carrier's punctuality against its J+n levels, by zone (admin: any agency or all; staff: their
-    agency). A report for a past period never changes when later events happen."""
+    agency). A report for a past period never changes when later events happen. The period is ``from``/``to``
+    or ``period`` + ``year`` (+ ``quarter``/``month``), as on every statistics path."""
+    from_, to = span.first, span.last
     check_period(from_, to)
     agency_code = scope_for(session, user, agency_code)
     stats = postal.postal_stats(session, start=from_, end=to, agency_code=agency_code, now=now)

@@ -5,7 +5,7 @@
   of its end: received by channel, resolved early / on time / late, in progress, paused, withdrawn, the
   on-time and online rates — and the report invariant ``received + carried over = resolved + in progress +
   paused + withdrawn`` checked on every row, per agency and per month;
-* the Decision 766 index (:func:`service.operations.statistics.service_index`);
+* the service index, portal scheme (:func:`service.operations.statistics.service_index`);
 * the five slowest procedures (mean time from receipt to result, against the time allowed);
 * how fast the run went, and whether results were signed.
 """
@@ -209,7 +209,7 @@ def render(s: Summary) -> str:
         "mọi dòng theo cơ quan và theo tháng: " + ("ĐÚNG" if s.invariant_holds else "SAI"),
         *(f"    ✗ {f}" for f in s.invariant_failures),
         "",
-        f"Chỉ số phục vụ (Quyết định 766/QĐ-TTg): "
+        f"Chỉ số phục vụ (thang của Cổng Dịch vụ công quốc gia, 6 nhóm): "
         f"{s.index_score if s.index_score is not None else '—'} / 100",
         "  " + "; ".join(f"{code}: {'—' if v is None else v}" for code, v in s.indicators.items()),
         "",

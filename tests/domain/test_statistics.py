@@ -1,4 +1,4 @@
-"""Pure statistics formulas: rates, periods, the stock-and-flow assembly, Decision 766 scoring, CSV."""
+"""Pure statistics formulas: rates, periods, the stock-and-flow assembly, CSV."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from service.domain import statistics as stats
 from service.domain.calendar import VN_TZ
-from service.domain.statistics import Cell, IndexInputs, ProcessingCounts, StateCount
+from service.domain.statistics import Cell, ProcessingCounts, StateCount
 
 
 def local(*args: int) -> datetime:
@@ -41,7 +41,8 @@ def test_counts_totals_rates_and_invariant() -> None:
     assert row.on_time_rate == 87.5 and row.online_rate == 18.18
     assert row.invariant_holds()
     assert not ProcessingCounts(received_counter=1).invariant_holds()
-    assert list(row.as_dict()) == [*stats.COUNT_FIELDS, "on_time_rate", "online_rate"]
+    assert list(row.as_dict()) == [*stats.COUNT_FIELDS, "on_time_rate", "online_rate", "total_to_handle"]
+    assert row.total_to_handle == 14
     assert ProcessingCounts().as_dict()["on_time_rate"] is None
     assert (row + row).received_total == 22
 
@@ -172,53 +173,6 @@ def test_assembly_matches_a_dossier_by_dossier_count(case: tuple[int, list[Any]]
         total = stats.month_total(months)
         assert total.invariant_holds()
         assert total.received_total == sum(1 for it in items if it[0] == key and it[2] >= 0)
-
-
-# ----------------------------------------------------------------------------------------------- Decision 766
-
-
-@pytest.mark.parametrize(("rate", "threshold", "expected"), [
-    (80.0, 80, 6.0), (95.0, 80, 6.0), (40.0, 80, 3.0), (0.0, 80, 0.0), (50.0, None, 3.0), (None, 80, None),
-])
-def test_threshold_points(rate: float | None, threshold: float | None, expected: float | None) -> None:
-    assert stats.threshold_points(rate, 6, threshold) == expected
-
-
-def test_index_groups_have_the_decision_maxima() -> None:
-    assert [(g.code, g.max_points) for g in stats.INDEX_GROUPS] == [
-        ("1", 18), ("2", 20), ("3", 22), ("4", 22), ("5", 18)]
-    for group in stats.INDEX_GROUPS[1:4]:
-        assert sum(i.max_points for i in group.indicators) == group.max_points
-    (satisfaction,) = stats.INDEX_GROUPS[4].indicators
-    assert satisfaction.code == "5.4" and satisfaction.max_points == 6 and satisfaction.weight == "published"
-    thresholds = {i.code: i.threshold for g in stats.INDEX_GROUPS for i in g.indicators}
-    assert thresholds["3.1"] == 80 and thresholds["3.3"] == 50 and thresholds["4.2"] == 80
-    assert thresholds["5.4"] == 90
-
-
-def test_score_index() -> None:
-    data = IndexInputs(population=14, late=3, resolved=8, resolution_seconds=8 * 86400 * 2.0,
-                       allowed_seconds=8 * 86400 * 1.5, procedures=5, procedures_online=4, received=11,
-                       received_online=2, fee_resolved=1, fee_paid_online=1, approved=7, approved_e_result=7,
-                       digitised=2, dissatisfied=1)
-    body = stats.score_index(data)
-    indicators = {i["code"]: i for g in body["groups"] for i in g["indicators"]}  # type: ignore[attr-defined]
-    assert indicators["2.1"]["value"] == 78.57 and indicators["2.1"]["points"] == 11.79
-    assert indicators["2.2"]["value"] == 2.0 and indicators["2.2"]["allowed_average_days"] == 1.5
-    assert indicators["2.2"]["points"] == 3.75  # 5 × 1.5 / 2
-    assert indicators["3.1"]["points"] == 6 and indicators["3.3"]["points"] == 3.64
-    assert indicators["4.1"]["points"] == 11
-    assert indicators["4.2"]["points"] == 3.44  # 25 %, full at 80 % → 11 × 25 / 80
-    assert indicators["5.4"]["value"] == 66.07 and indicators["5.4"]["points"] == 4.4
-    earned = 11.79 + 3.75 + 6 + 3.64 + 6 + 11 + 3.44 + 4.4
-    assert body["points_assessed"] == 70 and body["points_earned"] == pytest.approx(earned)
-    assert body["score_total"] == pytest.approx(round(100 * earned / 70, 2))
-
-
-def test_indicators_without_a_denominator_are_not_scored() -> None:
-    body = stats.score_index(IndexInputs(procedures=2, procedures_online=1))
-    assert body["points_assessed"] == 6 and body["score_total"] == pytest.approx(100 * 3.75 / 6)
-    assert stats.score_index(IndexInputs())["score_total"] is None
 
 
 # ---------------------------------------------------------------------------------------------------- CSV
