@@ -55,7 +55,8 @@ def _links(*operation_ids: str) -> dict[str, dict[str, Any]]:
             for operation_id in operation_ids}
 
 
-DOSSIER_LINKS = _links("get_dossier", "perform_action", "get_history", "verify_history")
+DOSSIER_LINKS = _links("get_dossier", "receive_dossier", "assign_dossier", "approve_dossier", "withdraw_dossier",
+                       "get_history", "verify_history")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DossierCreated,

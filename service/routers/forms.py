@@ -67,7 +67,7 @@ def get_form(dossier: VisibleDossier, form: Literal["02", "03", "05", "06"], ses
     return _pdf(_signed(context, session, issued), issued.filename)
 
 
-@router.get("/register", response_class=Response, responses=PDF_RESPONSES,
+@router.get("/register", response_class=Response, responses={**PDF_RESPONSES, **ERRORS},
             summary="Download the desk's register (Mẫu 07) as a signed PDF")
 def get_register(user: StaffUser, session: SessionDep, now: NowDep, context: ContextDep, first: From, last: To,
                  agency_code: AgencyFilter = None) -> Response:
