@@ -200,9 +200,9 @@ def delivery_rate(url: str, dossiers: int) -> None:
 
 def outbox_cost(url: str, label: str, rounds: int, per_round: int) -> None:
     from service.domain.legal_time import to_legal_time as to_local
+    from service.dossiers.submission import submit
     from service.events import outbox
     from service.models import User
-    from service.operations import dossiers
     from service.schemas.dossiers import DossierIn
 
     fresh(url)
@@ -229,7 +229,7 @@ def outbox_cost(url: str, label: str, rounds: int, per_round: int) -> None:
             began = time.perf_counter()
             for _ in range(per_round):
                 with db.transaction() as session:
-                    dossiers.submit(session, user=user, data=data, now=now)
+                    submit(session, user=user, data=data, now=now)
             took = time.perf_counter() - began
             rates[mode].append(per_round / took)
             if mode == "with":

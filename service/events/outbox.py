@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, text
+from sqlalchemy.event import listens_for
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from service.domain.legal_time import to_legal_time
@@ -70,19 +72,21 @@ def warning_event_values(*, dossier_id: int, code: str, agency_code: str, proced
     }
 
 
-_INSERT = insert(EVENT_TABLE)
 OUTBOX_LOCK = 0x4D6F7443  # "MotC": the advisory lock key of the outbox
 _LOCKED = "motcua.outbox_locked"
+_PENDING = "motcua.outbox_pending"
 
 
 def lock(session: Session) -> None:
-    """Take the outbox lock for the rest of the transaction, before inserting events.
+    """Take the outbox lock for the rest of the transaction, right before inserting events.
 
     On PostgreSQL, ids are drawn when rows are inserted, not when they commit: a reader could see event 7 before
     event 6 commits and never come back for 6. Writers therefore insert events under one transaction-level
     advisory lock, held until they commit, so ids follow commit order and a reader's cursor (the last id it saw)
-    never passes an event still to come. It serialises only the end of writing transactions (their last rows
-    and the commit). SQLite writers already take turns (``BEGIN IMMEDIATE``)."""
+    never passes an event still to come. The lock is needed for that guarantee (a sequence alone gives ids in
+    insertion order, not commit order); to keep its cost small it is taken as late as possible: the API's
+    events are queued (:func:`append`) and inserted at commit, so the lock covers one INSERT and the commit.
+    SQLite writers already take turns (``BEGIN IMMEDIATE``)."""
     if session.get_bind().dialect.name != "postgresql":
         return
     transaction = session.get_transaction()
@@ -94,9 +98,27 @@ def lock(session: Session) -> None:
 
 
 def append(session: Session, values: Mapping[str, Any]) -> None:
-    """Insert one event row into the caller's transaction, under the outbox lock (the database fills ``id``)."""
-    lock(session)
-    session.execute(_INSERT, dict(values))
+    """Queue one event row in the caller's transaction. Queued rows are inserted when it commits, under the
+    outbox lock, in one statement (:func:`_insert_queued`); they are dropped if it rolls back. The database
+    fills ``id``."""
+    transaction = session.get_transaction()
+    queued = session.info.get(_PENDING)
+    if queued is None or queued[0] is not transaction:
+        queued = session.info[_PENDING] = (transaction, [])
+    queued[1].append(dict(values))
+
+
+@listens_for(OrmSession, "before_commit")
+def _insert_queued(session: OrmSession) -> None:
+    queued = session.info.pop(_PENDING, None)
+    if queued and queued[1] and queued[0] is session.get_transaction():
+        lock(session)  # type: ignore[arg-type]
+        session.execute(insert(EVENT_TABLE).values(queued[1]))
+
+
+@listens_for(OrmSession, "after_rollback")
+def _drop_queued(session: OrmSession) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def row_tuple(values: Mapping[str, Any]) -> tuple[Any, ...]:
