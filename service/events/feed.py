@@ -68,6 +68,21 @@ def events_visible_to(user: User) -> Any:
     return col(OutboxEvent.dossier_id).in_(select(Dossier.id).where(visibility_filter(user)))
 
 
+def needs_dossier_check(user: User) -> bool:
+    """Whether deciding which events ``user`` sees needs their dossiers (a citizen's), not just the event."""
+    return user.role != "admin" and user.role not in STAFF_ROLES
+
+
+def visible_without_query(user: User, event: OutboxEvent) -> bool:
+    """:func:`events_visible_to` for an admin or staff, in Python (for the live feed's fan-out)."""
+    return user.role == "admin" or event.agency_code == user.agency_code
+
+
+def visible_dossier_ids(session: Session, user: User, ids: set[int]) -> set[int]:
+    """Which of the dossiers ``ids`` ``user`` may see (:func:`events_visible_to`'s rule for a citizen)."""
+    return set(session.exec(select(Dossier.id).where(col(Dossier.id).in_(ids), visibility_filter(user))))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class EventFilter:
     types: tuple[str, ...] = ()
@@ -75,12 +90,25 @@ class EventFilter:
     subject: str | None = None
 
 
+def matches(event: OutboxEvent, filters: EventFilter) -> bool:
+    """The filters of :func:`page`, in Python."""
+    return ((not filters.types or event.type in filters.types)
+            and (not filters.agency_code or event.agency_code == filters.agency_code)
+            and (not filters.subject or event.subject == filters.subject))
+
+
 def page(session: Session, *, user: User, after: Position, filters: EventFilter,
          limit: int) -> tuple[list[OutboxEvent], Position]:
     """Up to ``limit`` events after ``after`` that ``user`` may see, in commit order, and the position to pass
     back (past everything looked at: a short page moves it to the head, so a selective reader does not scan
-    the same events again)."""
-    query = select(OutboxEvent).where(after_condition(after), events_visible_to(user))
+    the same events again).
+
+    The head is read *before* the page: every event up to it has committed (ids follow commit order), so the page
+    (a later snapshot) holds all those the reader may see. Read after, it could take in an event that committed
+    between the two statements without returning it, and the reader would never see it."""
+    newest = head(session)
+    query = select(OutboxEvent).where(after_condition(after), events_visible_to(user),
+                                      col(OutboxEvent.id) <= newest.id)
     if filters.types:
         query = query.where(col(OutboxEvent.type).in_(filters.types))
     if filters.agency_code:
@@ -90,6 +118,5 @@ def page(session: Session, *, user: User, after: Position, filters: EventFilter,
     rows = list(session.exec(query.order_by(col(OutboxEvent.id)).limit(limit)))
     if len(rows) == limit:
         return rows, Position.of(rows[-1])
-    newest = head(session)
     last = Position.of(rows[-1]) if rows else after
     return rows, max(last, newest)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -13,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from service.deps import ContextDep, CurrentUser, SessionDep
 from service.domain.legal_time import utc_now
-from service.events import feed, subscriptions
+from service.events import feed, live, subscriptions
 from service.events.outbox import cloud_event
 from service.models import User
 from service.schemas.common import AgencyCode, CursorParam, Problem
@@ -28,7 +25,6 @@ from service.schemas.events import (
 
 router = APIRouter(tags=["events"])
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 422)}
-SSE_BATCH = 200
 
 After = Annotated[str | None, Query(max_length=200, description="A cursor from `next_cursor` or an SSE `id:`.")]
 Types = Annotated[list[EventType] | None, Query(alias="type", description="One or more event types.")]
@@ -62,38 +58,22 @@ async def stream_events(request: Request, user: CurrentUser, context: ContextDep
                         ) -> StreamingResponse:
     """The same feed as Server-Sent Events: `id:` is the cursor, `event:` the type, `data:` the CloudEvent.
     `Last-Event-ID` (or `after`) resumes after that cursor. A comment line is sent as a heart-beat when nothing
-    happened for `MOTCUA_SSE_HEARTBEAT_SECONDS` (15 s). The stream reads the database, so it sees the events of
-    every API process."""
+    happened for `MOTCUA_SSE_HEARTBEAT_SECONDS` (15 s). One reader per API process polls the database and fans
+    events out to its streams, so idle streams cost no query and every stream sees the events of every API
+    process."""
     start = feed.Position.decode(last_event_id or after)
     filters = _filters(type_, agency_code, subject)
     return StreamingResponse(_sse(request, context, user, start, filters), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-async def _sse(request: Request, context: Any, user: User, position: feed.Position,
-               filters: feed.EventFilter) -> AsyncIterator[bytes]:
+def _sse(request: Request, context: Any, user: User, position: feed.Position,
+         filters: feed.EventFilter) -> AsyncIterator[bytes]:
     settings = context.settings
-
-    def read(after: feed.Position) -> tuple[list[tuple[str, str, str]], feed.Position]:
-        with context.db.transaction(read_only=True) as session:
-            rows, moved = feed.page(session, user=user, after=after, filters=filters, limit=SSE_BATCH)
-            return [(feed.Position.of(e).encode(), e.type,
-                     json.dumps(cloud_event(e), ensure_ascii=False, separators=(",", ":"))) for e in rows], moved
-
-    yield b"retry: 2000\n\n"
-    quiet_since = time.monotonic()
-    while not await request.is_disconnected():
-        messages, position = await asyncio.to_thread(read, position)
-        for cursor, kind, data in messages:
-            yield f"id: {cursor}\nevent: {kind}\ndata: {data}\n\n".encode()
-        if messages:
-            quiet_since = time.monotonic()
-            if len(messages) == SSE_BATCH:
-                continue
-        elif time.monotonic() - quiet_since >= settings.sse_heartbeat_seconds:
-            yield b": heart-beat\n\n"
-            quiet_since = time.monotonic()
-        await asyncio.sleep(settings.worker_poll_seconds)
+    return live.server_sent_events(
+        live=live.live_feed(context.extras, context.db, settings.worker_poll_seconds), db=context.db, user=user,
+        start=position, filters=filters, heartbeat_seconds=settings.sse_heartbeat_seconds,
+        disconnected=request.is_disconnected)
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionOut,

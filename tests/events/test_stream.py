@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.main import create_app
@@ -21,19 +22,24 @@ from tests.events.receivers import free_port, wait_until
 
 
 @pytest.fixture
-def server(settings: Settings) -> Iterator[str]:
+def served(settings: Settings) -> Iterator[tuple[str, FastAPI]]:
     """Another app instance on the same database (and token key) as ``client``, served for real."""
-    served = settings.model_copy(update={"sse_heartbeat_seconds": 0.3, "worker_poll_seconds": 0.05})
+    app = create_app(settings.model_copy(update={"sse_heartbeat_seconds": 0.3, "worker_poll_seconds": 0.05}))
     port = free_port()
-    instance = uvicorn.Server(uvicorn.Config(create_app(served), host="127.0.0.1", port=port, log_level="warning"))
+    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
     wait_until(lambda: instance.started, seconds=10)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", app
     finally:
         instance.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def server(served: tuple[str, FastAPI]) -> str:
+    return served[0]
 
 
 class Listener:
@@ -108,3 +114,36 @@ def test_the_stream_needs_a_token_and_a_valid_cursor(server: str, client: TestCl
     response: Any = httpx.get(f"{server}/api/v1/events/stream", timeout=10,
                               headers={**world.as_("admin"), "Last-Event-ID": "forged"})
     assert response.status_code == 422 and response.json()["code"] == "INVALID_CURSOR"
+
+
+def test_idle_streams_share_one_reader_and_see_only_what_they_may(served: tuple[str, FastAPI],
+                                                                  client: TestClient) -> None:
+    """Twenty idle streams of another agency add no database reads: one reader per process fans events out,
+    each stream keeping what its reader may see (the busy desk all of its agency's, a citizen only their own
+    dossiers', the other agency nothing)."""
+    server, app = served
+    world = build_world(client)
+    idle = [Listener(f"{server}/api/v1/events/stream", world.as_("receiver.ql")) for _ in range(20)]
+    desk = Listener(f"{server}/api/v1/events/stream", world.as_("receiver"))
+    citizen = Listener(f"{server}/api/v1/events/stream", world.as_("citizen"))
+    streams = [*idle, desk, citizen]
+    try:
+        wait_until(lambda: all(s.content_type for s in streams), seconds=60)
+        live = app.state.context.extras["live_feed"]
+        reads_before, began = live.reads, time.monotonic()
+        stranger = {"national_id": "001099012345", "full_name": "Trần Văn Nam"}
+        codes = [world.submit(applicant=stranger)["code"] for _ in range(3)]
+        mine = world.submit("citizen", channel="online")["code"]
+        wait_until(lambda: len(desk.messages) == 3 * 2 + 1 and citizen.messages, seconds=30)
+        time.sleep(0.5)
+        polls = (time.monotonic() - began) / 0.05
+        reads = live.reads - reads_before
+    finally:
+        for stream in streams:
+            stream.close()
+    assert reads <= polls + 5, (reads, polls)  # one reader, not one per stream (22 streams would be ~22×)
+    assert {json.loads(m["data"])["subject"] for m in desk.messages} == {*codes, mine}
+    assert [json.loads(m["data"])["subject"] for m in citizen.messages] == [mine]
+    assert all(s.messages == [] for s in idle)
+    ids = [m["id"] for m in desk.messages]
+    assert len(set(ids)) == len(ids)
