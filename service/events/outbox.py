@@ -72,6 +72,7 @@ def warning_event_values(*, dossier_id: int, code: str, agency_code: str, proced
     }
 
 
+_INSERT = insert(EVENT_TABLE)
 OUTBOX_LOCK = 0x4D6F7443  # "MotC": the advisory lock key of the outbox
 _LOCKED = "motcua.outbox_locked"
 _PENDING = "motcua.outbox_pending"
@@ -113,7 +114,7 @@ def _insert_queued(session: OrmSession) -> None:
     queued = session.info.pop(_PENDING, None)
     if queued and queued[1] and queued[0] is session.get_transaction():
         lock(session)  # type: ignore[arg-type]
-        session.execute(insert(EVENT_TABLE).values(queued[1]))
+        session.execute(_INSERT, queued[1])  # an executemany: one multi-row INSERT where the driver can
 
 
 @listens_for(OrmSession, "after_rollback")
