@@ -8,7 +8,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,13 +16,23 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from service.served import served_copy
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 ADMIN = ("admin", "Bench@123456")
 PASSWORD = "Bench@123456"
 
 
+_next_port = [int(os.environ.get("MOTCUA_BENCH_PORT", "0"))]
+
+
 def free_port() -> int:
+    """The next port from ``MOTCUA_BENCH_PORT`` on (a shared machine's own range), else one the system picks."""
+    if _next_port[0]:
+        _next_port[0] += 1
+        return _next_port[0] - 1
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -51,29 +60,8 @@ class Server:
 @contextmanager
 def app_server(database_url: str) -> Iterator[Server]:
     """``uvicorn service.main:app`` with one worker on a migrated database, up once ``/health`` answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [PYTHON, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=environment(database_url))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                raise SystemExit("the server exited during start-up")
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not answer /health within 60 s")
-            time.sleep(0.2)
-        yield Server(base, process.pid)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with served_copy(environment(database_url), free_port()) as copy:
+        yield Server(copy.base, copy.pid)
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:

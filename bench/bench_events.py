@@ -3,6 +3,8 @@ latency under load, and SSE with 100 idle subscribers beside one busy desk.
 
     .venv/bin/python bench/bench_events.py --pg-url postgresql://postgres@127.0.0.1:5432/motcua_bench_events
 
+About three minutes with the defaults; ``--quick`` for a smoke run; ``MOTCUA_BENCH_PORT`` fixes the ports used.
+
 The PostgreSQL database is scratch: its public schema is dropped first. The outbox's cost is also measured on a
 scratch SQLite file. Figures are printed; nothing is asserted.
 """
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _server import PYTHON, ROOT, environment, free_port
 
 from service.db import Database, create_db_engine, normalize_database_url
+from service.served import served_copy
 
 DESK = ("tiepnhan", "Demo@123456")  # the demo's desk of xã Tiên Yên
 IDLE = ("tiepnhan.stp", "Demo@123456")  # another agency's desk: its feed stays quiet
@@ -118,25 +121,8 @@ def receiver() -> Iterator[tuple[str, Arrivals]]:
 
 @contextmanager
 def api(url: str) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen([PYTHON, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1", "--port",
-                                str(port), "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env_for(url))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit("the API did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(30)
+    with served_copy(env_for(url), free_port()) as copy:
+        yield copy.base
 
 
 @contextmanager
@@ -213,35 +199,24 @@ def outbox_cost(url: str, label: str, rounds: int, per_round: int) -> None:
 
         user = session.exec(select(User).where(User.username == DESK[0])).one()
     real_append = outbox.append
-    spent: list[float] = []
-
-    def timed_append(session: Any, values: Any) -> None:
-        began = time.perf_counter()
-        real_append(session, values)
-        spent.append(time.perf_counter() - began)
-
     rates: dict[str, list[float]] = {"with": [], "without": []}
-    total_with = 0.0
     now = to_local(datetime.fromisoformat("2026-03-02T08:00:00+07:00"))
     for _ in range(rounds):
         for mode in ("with", "without"):
-            outbox.append = timed_append if mode == "with" else (lambda session, values: None)  # type: ignore[assignment]
+            # "without": the writers' events are not even queued, so no lock and no INSERT at commit
+            outbox.append = real_append if mode == "with" else (lambda session, values: None)  # type: ignore[assignment]
             began = time.perf_counter()
             for _ in range(per_round):
                 with db.transaction() as session:
                     submit(session, user=user, data=data, now=now)
             took = time.perf_counter() - began
             rates[mode].append(per_round / took)
-            if mode == "with":
-                total_with += took
     outbox.append = real_append  # type: ignore[assignment]
     db.dispose()
     with_, without = statistics.median(rates["with"]), statistics.median(rates["without"])
     print(f"{label}: counter submissions (submit + receive rows, one transaction each): with the outbox "
           f"{with_:6.1f}/s, without {without:6.1f}/s (medians of {rounds} alternating rounds of {per_round}); "
           f"with/without = {with_ / without:.3f} ({100 * (1 - with_ / without):+.1f} % slower)")
-    print(f"{label}: time inside the outbox write, measured around each call: {1000 * sum(spent) / len(spent):.3f} ms "
-          f"per event, {100 * sum(spent) / total_with:.2f} % of the submissions' time")
 
 
 # ------------------------------------------------------------------------------------------ 3. latency, 4. SSE
@@ -272,18 +247,30 @@ def desk_load(base: str, clients: int, seconds: float) -> tuple[list[float], dic
     return latencies, answered, time.perf_counter() - began
 
 
-def latency(url: str, seconds: float) -> None:
-    print("\n== commit → webhook arrival, PostgreSQL, 8 desk clients, 1 worker process ==")
+def wait_for(arrived: Any, seconds: float) -> float:
+    """Poll ``arrived()`` until true or ``seconds`` pass; returns the time waited."""
+    began = time.perf_counter()
+    while not arrived() and time.perf_counter() - began < seconds:
+        time.sleep(0.05)
+    return time.perf_counter() - began
+
+
+def latency(url: str, seconds: float, clients: int, tail_seconds: float) -> None:
+    print(f"\n== commit → webhook arrival, PostgreSQL, {clients} desk clients for {seconds:.0f} s, 1 API process, "
+          "1 worker process (poll 0.1 s) ==")
     fresh(url)
     with receiver() as (hook, arrivals), api(url) as base, workers(url, 1):
         subscribe(base, hook)
-        latencies, answered, took = desk_load(base, 8, seconds)
-        time.sleep(3)
+        _, warm, _ = desk_load(base, clients, min(3.0, seconds))  # warm-up: connections, caches, the worker
+        wait_for(lambda: all((code, 2) in arrivals.by_subject for code in warm), tail_seconds)
+        latencies, answered, took = desk_load(base, clients, seconds)
+        waited = wait_for(lambda: all((code, 2) in arrivals.by_subject for code in answered), tail_seconds)
     delays = [(arrivals.by_subject[(code, 2)] - at) * 1000 for code, at in answered.items()
               if (code, 2) in arrivals.by_subject]
     print(f"{len(answered) / took:6.1f} submissions/s; submit {describe(latencies)}")
-    print(f"answer received → its 'receive' event at the webhook: {describe(delays)} "
-          f"({len(delays)} of {len(answered)} arrived; negative = the webhook came before the HTTP answer)")
+    print(f"HTTP answer → its 'receive' event at the webhook: {describe(delays)}; max {max(delays, default=0):.0f} ms "
+          f"({len(delays)} of {len(answered)} arrived; the tail took {waited:.1f} s after the load, bound "
+          f"{tail_seconds:.0f} s)")
 
 
 class Stream(threading.Thread):
@@ -306,40 +293,53 @@ class Stream(threading.Thread):
                         self.seen[event["subject"]] = time.time()
 
 
-def sse(url: str, seconds: float, idle: int) -> None:
-    print(f"\n== SSE: one busy desk (8 clients) alone, then beside {idle} idle subscribers, PostgreSQL ==")
+def sse(url: str, seconds: float, idle: int, clients: int) -> None:
+    print(f"\n== SSE: one busy desk ({clients} clients) alone, then beside {idle} idle subscribers, PostgreSQL ==")
     fresh(url)
     with api(url) as base:
-        alone, _, took_alone = desk_load(base, 8, seconds)
+        desk_load(base, clients, min(3.0, seconds))  # warm-up
+        alone, _, took_alone = desk_load(base, clients, seconds)
         quiet = token(base, *IDLE)
         streams = [Stream(f"{base}/api/v1/events/stream", quiet) for _ in range(idle)]
         busy = Stream(f"{base}/api/v1/events/stream", token(base, *DESK))
         for stream in [*streams, busy]:
             stream.start()
         for stream in [*streams, busy]:
-            stream.connected.wait(30)
-        beside, answered, took_beside = desk_load(base, 8, seconds)
-        time.sleep(2)
+            stream.connected.wait(60)
+        connected = sum(s.connected.is_set() for s in [*streams, busy])
+        beside, answered, took_beside = desk_load(base, clients, seconds)
+        wait_for(lambda: all(code in busy.seen for code in answered), 30)
         for stream in [*streams, busy]:
             stream.stop.set()
     print(f"alone:  {len(alone) / took_alone:6.1f} submissions/s; submit {describe(alone)}")
-    print(f"beside: {len(beside) / took_beside:6.1f} submissions/s; submit {describe(beside)}")
+    ratio = len(beside) / took_beside / (len(alone) / took_alone)
+    print(f"beside: {len(beside) / took_beside:6.1f} submissions/s; submit {describe(beside)} "
+          f"({connected} streams connected); beside/alone = {ratio:.3f}")
     delays = [(busy.seen[code] - at) * 1000 for code, at in answered.items() if code in busy.seen]
-    print(f"the desk's own stream: answer → 'receive' event on SSE {describe(delays)}")
+    print(f"the desk's own stream: answer → 'receive' event on SSE {describe(delays)} "
+          f"({len(delays)} of {len(answered)} seen)")
+    print(f"idle streams received {sum(len(s.seen) for s in streams)} events (expected 0: another agency)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg-url", default=os.environ.get("MOTCUA_BENCH_POSTGRES_URL",
                                                            "postgresql://postgres@127.0.0.1:5432/motcua_bench_events"))
-    parser.add_argument("--dossiers", type=int, default=1000, help="bulk dossiers per delivery-rate run")
-    parser.add_argument("--seconds", type=float, default=20, help="length of each load phase")
+    parser.add_argument("--dossiers", type=int, default=300, help="bulk dossiers per delivery-rate run")
+    parser.add_argument("--seconds", type=float, default=12, help="length of each load phase")
+    parser.add_argument("--clients", type=int, default=4, help="desk clients lodging dossiers in a load phase")
+    parser.add_argument("--tail-seconds", type=float, default=60,
+                        help="how long to wait for the last webhooks after the load")
     parser.add_argument("--idle", type=int, default=100, help="idle SSE subscribers")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--per-round", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=6, help="alternating with/without rounds of the outbox cost")
+    parser.add_argument("--per-round", type=int, default=40, help="submissions per round")
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every part")
     parser.add_argument("--only", choices=["rate", "cost", "latency", "sse"], action="append")
     args = parser.parse_args()
-    only = set(args.only or ["rate", "cost", "latency", "sse"])
+    if args.quick:
+        args.dossiers, args.seconds, args.idle, args.rounds, args.per_round = 50, 4, 20, 2, 10
+    only = set(args.only or ["cost", "rate", "latency", "sse"])
+    os.system("uptime")
     if "cost" in only:
         print("== the outbox's cost on a submission (in-process, same run) ==")
         with tempfile.TemporaryDirectory() as tmp:
@@ -349,9 +349,10 @@ def main() -> None:
         fresh(args.pg_url)
         delivery_rate(args.pg_url, args.dossiers)
     if "latency" in only:
-        latency(args.pg_url, args.seconds)
+        latency(args.pg_url, args.seconds, args.clients, args.tail_seconds)
     if "sse" in only:
-        sse(args.pg_url, args.seconds, args.idle)
+        sse(args.pg_url, args.seconds, args.idle, args.clients)
+    os.system("uptime")
 
 
 if __name__ == "__main__":

@@ -9,15 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from service.served import served_copy
 from tests.conftest import ADMIN, ROOT, WEBHOOK_SECRET, empty_tables
 
 CHROMIUM = os.environ.get("MOTCUA_CHROMIUM", "/usr/bin/chromium")
@@ -48,23 +45,8 @@ def served(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
            "MOTCUA_POSTAL_WEBHOOK_SECRET": WEBHOOK_SECRET, "MOTCUA_CA_KEY_PASSPHRASE": "e2e-ca-passphrase-0123456789",
            "MOTCUA_UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")), "MOTCUA_PUBLIC_BASE_URL": base,
            "MOTCUA_PUBLIC_RATE_LIMIT": "1000"}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "service.main:app", "--host", "127.0.0.1",
-                               "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the served copy did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with served_copy(env, port, access_log=True, start_seconds=120) as copy:
+        yield copy.base
 
 
 @pytest.fixture(scope="module")
