@@ -1,6 +1,7 @@
 """Where a running dossier stands against its due date as of a legal instant: due soon, overdue, or neither.
 
-This is the one definition used by the warning events (``motcua.dossier.due_soon`` / ``motcua.dossier.overdue``,
+Which dossier is due soon or overdue is decided by :func:`service.domain.deadlines_ahead.deadline_ahead`, the one
+definition used by the warning events (``motcua.dossier.due_soon`` / ``motcua.dossier.overdue``,
 raised by the scanner in :mod:`service.events.scanner`) and by anything that shows the same buckets (the staff
 worklist's ``due_soon`` and ``overdue`` counts, the dossier's ``due_soon`` and ``working_hours_left``), so that a
 dossier is never counted in a bucket whose event it did not get.
@@ -23,42 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from service.domain.calendar import WorkingCalendar, to_legal_time
-from service.domain.lifecycle import RUNNING, DossierState
+from service.domain.deadlines_ahead import Urgency, deadline_ahead
+from service.domain.lifecycle import DossierState
 
-__all__ = ["DeadlineStanding", "DeadlineWarning", "deadline_standing", "due_soon_since", "warning_for",
-           "working_hours_left"]
-
-
-class DeadlineStanding(StrEnum):
-    DUE_SOON = "due_soon"
-    OVERDUE = "overdue"
-
-
-def working_hours_left(state: DossierState, now: datetime, calendar: WorkingCalendar) -> float | None:
-    """Working time from ``now`` until ``due_at`` in hours (negative once past it); ``None`` when the dossier is
-    not running (not received yet, paused, finished, withdrawn) or has no due date."""
-    if state.status not in RUNNING or state.due_at is None:
-        return None
-    return calendar.working_minutes_between(now, state.due_at) / 60
-
-
-def deadline_standing(state: DossierState, now: datetime, calendar: WorkingCalendar, *,
-                      due_soon_working_hours: float) -> DeadlineStanding | None:
-    """``OVERDUE`` when a running dossier's ``due_at`` has passed (``now > due_at``); ``DUE_SOON`` when it has
-    more than zero and at most ``due_soon_working_hours`` of working time left; else ``None``. The two never
-    overlap, and a paused or finished dossier is neither."""
-    left = working_hours_left(state, now, calendar)
-    if left is None:
-        return None
-    assert state.due_at is not None
-    if to_legal_time(now) > to_legal_time(state.due_at):
-        return DeadlineStanding.OVERDUE
-    if 0 < left <= due_soon_working_hours:
-        return DeadlineStanding.DUE_SOON
-    return None
+__all__ = ["DeadlineWarning", "due_soon_since", "warning_for"]
 
 
 def due_soon_since(due_at: datetime, calendar: WorkingCalendar, due_soon_working_hours: float) -> datetime:
@@ -69,22 +40,26 @@ def due_soon_since(due_at: datetime, calendar: WorkingCalendar, due_soon_working
 
 @dataclass(frozen=True)
 class DeadlineWarning:
-    """A warning to raise: which, about which due date, and the legal instant the threshold was crossed."""
+    """A warning to raise: which (``DUE_SOON`` or ``OVERDUE``), about which due date, and the legal instant the
+    threshold was crossed."""
 
-    standing: DeadlineStanding
+    standing: Urgency
     due_at: datetime
     at: datetime
 
 
 def warning_for(state: DossierState, now: datetime, calendar: WorkingCalendar, *, due_soon_working_hours: float,
                 changed_at: datetime) -> DeadlineWarning | None:
-    """The warning a running dossier is owed at ``now``, stamped with the instant its threshold was crossed:
-    ``due_at`` for an overdue one, :func:`due_soon_since` for a due-soon one — never before ``changed_at``,
-    the dossier's last change (a dossier received with less time than the threshold is due soon on receipt)."""
-    standing = deadline_standing(state, now, calendar, due_soon_working_hours=due_soon_working_hours)
-    if standing is None:
+    """The warning a running dossier is owed at ``now`` — due soon or overdue exactly as
+    :func:`service.domain.deadlines_ahead.deadline_ahead` says (the one definition) — stamped with the instant its
+    threshold was crossed: ``due_at`` for an overdue one, :func:`due_soon_since` for a due-soon one — never before
+    ``changed_at``, the dossier's last change (a dossier received with less time than the threshold is due soon
+    on receipt)."""
+    standing = deadline_ahead(calendar, now, status=state.status, due_at=state.due_at,
+                              threshold_hours=due_soon_working_hours).urgency
+    if standing not in (Urgency.DUE_SOON, Urgency.OVERDUE):
         return None
     assert state.due_at is not None
-    crossed = state.due_at if standing is DeadlineStanding.OVERDUE else \
+    crossed = state.due_at if standing is Urgency.OVERDUE else \
         due_soon_since(state.due_at, calendar, due_soon_working_hours)
     return DeadlineWarning(standing, state.due_at, max(to_legal_time(crossed), to_legal_time(changed_at)))

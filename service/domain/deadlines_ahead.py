@@ -1,8 +1,11 @@
 """Deadlines ahead: how much working time a running dossier has left, and whether it is due soon or overdue.
 
 This is the one definition shared by the dossier representation (``due_soon``, ``working_hours_left``), the
-staff worklist's ``due_soon``/``overdue`` buckets and the warning events (``motcua.dossier.due_soon`` /
-``motcua.dossier.overdue``), so that a dossier shown as "due soon" is exactly one that was warned about.
+staff worklist's ``due_soon``/``overdue`` buckets (:func:`due_soon_window` in SQL) and the warning events
+(``motcua.dossier.due_soon`` / ``motcua.dossier.overdue``: :func:`service.domain.deadline_watch.warning_for`
+calls :func:`deadline_ahead`), so that a dossier shown as "due soon" is exactly one that was warned about. The
+statistics' "overdue" count (``in_progress_overdue``) is the same comparison, ``due_at`` before the cut, done in
+SQL over a reporting period.
 
 Definitions (the contract, Version 2, "Events" and "Staff worklist"):
 
@@ -31,6 +34,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from service.domain.calendar import WorkingCalendar, to_legal_time
+from service.domain.lifecycle import RUNNING
 
 __all__ = [
     "DEFAULT_DUE_SOON_WORKING_HOURS",
@@ -45,8 +49,8 @@ __all__ = [
 
 #: One working day: Decree 61/2018 Art. 19(9) "chậm nhất 01 ngày trước ngày hết hạn".
 DEFAULT_DUE_SOON_WORKING_HOURS = 8.0
-#: The statuses in which the resolution clock runs (not paused, not finished).
-RUNNING_STATUSES = frozenset({"received", "processing"})
+#: The statuses in which the resolution clock runs (not paused, not finished): the lifecycle's ``RUNNING``.
+RUNNING_STATUSES = frozenset(status.value for status in RUNNING)
 
 
 class Urgency(StrEnum):
