@@ -133,10 +133,21 @@ def _checks_role(dependant: Dependant) -> bool:
         _checks_role(d) for d in dependant.dependencies)
 
 
-def error_codes(operation: dict[str, Any], path: str, role_checked: bool) -> set[str]:
+def _header_parameters(operation: dict[str, Any]) -> set[str]:
+    return {p["name"].lower() for p in operation.get("parameters", []) if p.get("in") == "header"}
+
+
+def error_codes(operation: dict[str, Any], method: str, path: str, role_checked: bool) -> set[str]:
     """The errors an operation can really answer: 500 always; 400 and 422 with a body (422 also with
-    parameters); 404 with a path parameter; 401 with a token; 403 with a role check; plus what the route lists."""
+    parameters); 404 with a path parameter; 401 with a token; 403 with a role check; plus what the route lists,
+    except what it cannot answer: 412 (:class:`~service.errors.VersionMismatch`) only comes from an ``If-Match``
+    header, and 409 (:class:`~service.errors.Conflict`, a state conflict) only from a write — a read changes
+    nothing, so it never conflicts."""
     codes = {"500"} | {c for c in operation.get("responses", {}) if c[:1] in "45"}
+    if "if-match" not in _header_parameters(operation):
+        codes.discard("412")
+    if method == "get":
+        codes.discard("409")
     if "requestBody" in operation:
         codes |= {"400", "422"}
     if operation.get("parameters"):
@@ -181,7 +192,10 @@ def install_openapi(app: FastAPI) -> None:
                         del content["application/json"]
                 route = routes.get((method.upper(), path))
                 dependant = getattr(route, "dependant", None)
-                for code in error_codes(operation, path, dependant is not None and _checks_role(dependant)):
+                listed = error_codes(operation, method, path, dependant is not None and _checks_role(dependant))
+                for code in [c for c in responses if c[:1] in "45" and c not in listed]:
+                    del responses[code]
+                for code in listed:
                     responses[code] = _problem(code)
         app.openapi_schema = spec
         return spec

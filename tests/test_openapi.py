@@ -59,3 +59,25 @@ def test_operations_list_only_the_errors_they_can_answer() -> None:
     assert errors("get", "/api/v1/users") - {"422"} == {"401", "403", "500"}
     assert errors("post", "/api/v1/dossiers/{code}/actions/extend") == {
         "400", "401", "403", "404", "409", "412", "422", "500"}
+
+
+def test_no_operation_lists_an_error_nothing_in_it_can_produce() -> None:
+    """Reads list neither 409 nor 412; 412 only where an ``If-Match`` is taken; 401 only behind credentials; every
+    listed status is one the app's errors (or its edge checks and server) really answer with."""
+    from service.problems import STATUS
+
+    produced = {status for _, status in STATUS}  # the problems the app's errors become
+    produced |= {400, 500}  # any other error (a malformed body), an unexpected error (the last-resort handler)
+    checked = 0
+    for method, path, operation in _operations():
+        listed = {code for code in operation["responses"] if code[:1] in "45"}
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        if method == "get":
+            assert not listed & {"409", "412"}, (method, path, listed)
+        assert ("412" in listed) == ("If-Match" in headers), (method, path)
+        if "401" in listed:  # a token, or credentials checked by the operation itself (sign-in, a signed webhook)
+            assert operation.get("security") or path.startswith("/api/v1/auth/") or \
+                any(h.endswith("Signature") for h in headers), (method, path)
+        assert {int(code) for code in listed} <= produced, (method, path, listed - {str(c) for c in produced})
+        checked += 1
+    assert checked > 80

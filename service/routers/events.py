@@ -24,7 +24,11 @@ from service.schemas.events import (
 )
 
 router = APIRouter(tags=["events"])
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 422)}
+"""What every route here can answer; a path id adds 404 (see :func:`service.apidoc.error_codes`)."""
+REDELIVERY_ERRORS = {**ERRORS, 409: {"model": Problem}}
+FEED_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 422)}
+"""Anyone signed in reads the feed (each sees only what they may): no 403."""
 
 After = Annotated[str | None, Query(max_length=200, description="A cursor from `next_cursor` or an SSE `id:`.")]
 Types = Annotated[list[EventType] | None, Query(alias="type", description="One or more event types.")]
@@ -38,7 +42,7 @@ def _filters(types: list[str] | None, agency_code: str | None, subject: str | No
                             agency_code=agency_code, subject=subject)
 
 
-@router.get("/events", response_model=EventPage, responses=ERRORS, summary="Read the event feed (CloudEvents)")
+@router.get("/events", response_model=EventPage, responses=FEED_ERRORS, summary="Read the event feed (CloudEvents)")
 def list_events(user: CurrentUser, session: SessionDep, after: After = None, type_: Types = None,
                 agency_code: AgencyFilter = None, subject: Subject = None,
                 limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT)] = 100) -> dict[str, Any]:
@@ -50,7 +54,7 @@ def list_events(user: CurrentUser, session: SessionDep, after: After = None, typ
 
 
 @router.get("/events/stream", responses={200: {"content": {"text/event-stream": {}},
-                                               "description": "Server-Sent Events"}, **ERRORS},
+                                               "description": "Server-Sent Events"}, **FEED_ERRORS},
             response_class=StreamingResponse, summary="Follow the event feed as Server-Sent Events")
 async def stream_events(request: Request, user: CurrentUser, context: ContextDep, after: After = None,
                         type_: Types = None, agency_code: AgencyFilter = None, subject: Subject = None,
@@ -122,7 +126,8 @@ def list_deliveries(subscription_id: SubscriptionId, user: CurrentUser, session:
 
 
 @router.post("/subscriptions/{subscription_id}/deliveries/{event_id}/redeliver", response_model=RedeliveryOut,
-             status_code=status.HTTP_202_ACCEPTED, responses=ERRORS, summary="Deliver a given-up event again (admin)")
+             status_code=status.HTTP_202_ACCEPTED, responses=REDELIVERY_ERRORS,
+             summary="Deliver a given-up event again (admin)")
 def redeliver(subscription_id: SubscriptionId, event_id: Annotated[str, Path(max_length=36)], user: CurrentUser,
               session: SessionDep) -> RedeliveryOut:
     """An admin sends a given-up event again (up to 8 new tries; 409 `DELIVERY_NOT_GIVEN_UP` otherwise)."""
