@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from service.deps import ClientAddress, ContextDep, SessionDep, get_current_user_from_token
+from service.domain import statistics as stats_domain
 from service.domain.errors import DomainError
 from service.domain.legal_time import to_legal_time as to_local
 from service.domain.legal_time import utc_now
@@ -224,8 +225,10 @@ def desk_action(request: Request, code: str, context: ContextDep, session: Sessi
 @router.get("/thong-ke", response_class=HTMLResponse)
 def statistics(request: Request, context: ContextDep, session: SessionDep,
                year: Annotated[int | None, Query(alias="nam", ge=2000, le=2100)] = None) -> Response:
-    """On-time and online rates by month of one year (as SVG bar charts and tables) and the Decision 766 index
-    groups of that year, for the caller's scope (an admin: all agencies; staff: their own)."""
+    """On-time and online rates by month of one year (as SVG bar charts and tables), the Decision 766 index
+    groups of that year, for the caller's scope (an admin: all agencies; staff: their own), and the agencies'
+    ranking by that index with the change since the period before (``GET /stats/ranking``: an admin sees every
+    agency, staff their own row with its rank among all)."""
     user, csrf = _staff(request, context, session)
     if user is None or csrf is None:
         return _sign_in_redirect("/thong-ke")
@@ -239,6 +242,10 @@ def statistics(request: Request, context: ContextDep, session: SessionDep,
                                          group_by="month", now=now)
     _, scope, index = stats_ops.service_index(session, user=user, first=first, last=last, agency_code=None,
                                               now=now)
+    period = stats_domain.classify(first, last)
+    before = stats_domain.previous_period(period)
+    ranking = stats_ops.ranking(session, user=user, first=first, last=last, previous=(before.first, before.last),
+                                parent_code=None, now=now)
     months = [(f"{row.key[5:7]}/{row.key[:4]}", row.counts) for row in report.rows]
     on_time = charts.percent_bar_chart(
         "Tỷ lệ hồ sơ giải quyết đúng hạn theo tháng",
@@ -250,4 +257,4 @@ def statistics(request: Request, context: ContextDep, session: SessionDep,
         [(label, counts.online_rate) for label, counts in months])
     return _render(request, "statistics.html", user=user, csrf=csrf, year=year, first=first, last=last,
                    months=months, total=report.total, charts=[on_time, online], index=index, scope=scope,
-                   as_of=report.window.as_of, years=range(today.year, today.year - 5, -1))
+                   as_of=report.window.as_of, years=range(today.year, today.year - 5, -1), ranking=ranking)

@@ -194,6 +194,33 @@ def test_the_statistics_page_draws_one_bar_per_month_with_data(world: World) -> 
     assert "Tỷ lệ hồ sơ giải quyết đúng hạn theo tháng" in page.text and "Quyết định 766" in page.text
 
 
+def test_the_statistics_page_shows_the_ranking_of_the_api(world: World) -> None:
+    """The page's ranking table is ``GET /stats/ranking`` for the page's year: every agency for an admin (with
+    its rank and the change since the year before), only their own agency's row for staff."""
+    code = world.submit()["code"]
+    world.act(code, "assign", "receiver", {"assignee": "chuyenvien"})
+    world.act(code, "approve", "approver")
+    world.set_clock("2026-04-10T09:00:00+07:00")
+    answer = world.client.get("/api/v1/stats/ranking", params={"from": "2026-01-01", "to": "2026-04-10"},
+                              headers=world.as_("admin")).json()
+    api, previous = answer["rows"], answer["previous"]
+    assert len(api) >= 2 and api[0]["rank"] == 1
+    sign_in(world.client, "admin", "Admin@123456", "/thong-ke")
+    page = world.client.get("/thong-ke?nam=2026").text
+    table = page[page.index('<table class="numbers ranking"'):]
+    table = table[:table.index("</table>")]
+    shown = re.findall(r'<tr><td>([^<]+)</td>\s*<th scope="row">[^<]*<span class="code">([^<]+)</span>', table)
+    assert shown == [(str(r["rank"]) if r["rank"] is not None else "—", r["agency_code"]) for r in api]
+    since = "/".join(reversed(previous["from"].split("-"))) + " – " + "/".join(reversed(previous["to"].split("-")))
+    assert "Xếp hạng các cơ quan theo Bộ chỉ số" in page and f"So với kỳ trước: {since}" in page
+    world.client.cookies.clear()
+    sign_in(world.client, "tiepnhan", next_path="/thong-ke")
+    staff = world.client.get("/thong-ke?nam=2026").text
+    staff_table = staff[staff.index('<table class="numbers ranking"'):staff.index("</table>", staff.index(
+        '<table class="numbers ranking"'))]
+    assert staff_table.count('<th scope="row">') == 1
+
+
 def test_docs_and_redoc_load_nothing_from_another_host(client: TestClient) -> None:
     for path in ("/docs", "/redoc"):
         html = client.get(path).text
