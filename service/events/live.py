@@ -81,8 +81,6 @@ class LiveFeed:
         listener = Listener()
         self.listeners.add(listener)
         if self._task is None or self._task.done():
-            if self.position is None:
-                self.position = self._read_head()
             self._task = asyncio.get_running_loop().create_task(self._poll())
         return listener
 
@@ -100,14 +98,17 @@ class LiveFeed:
                                      .order_by(col(OutboxEvent.id)).limit(BATCH)))
 
     async def _poll(self) -> None:
+        """Never touches the database on the event loop's thread (a wait for a pooled connection there would
+        stall every request of the process)."""
         while self.listeners:
-            assert self.position is not None
             try:
+                if self.position is None:
+                    self.position = await asyncio.to_thread(self._read_head)
                 events = await asyncio.to_thread(self._read_after, self.position)
             except Exception:  # a database hiccup: the streams wait, the next poll tries again
                 log.warning("live feed: reading events failed", exc_info=True)
                 events = []
-            if events:
+            if events and self.position is not None:
                 batch = Batch(self.position, feed.Position.of(events[-1]), tuple(events))
                 self.position = batch.end
                 for listener in list(self.listeners):
