@@ -9,6 +9,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from service import api_examples
 from service.schemas.actions import ACTION_BODIES
 from service.schemas.common import Problem
 from service.schemas.dossiers import ActionIn
@@ -123,9 +124,23 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def _problem(code: str) -> dict[str, Any]:
-    return {"description": ERROR_DESCRIPTIONS.get(code, "Error"),
-            "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
+def _problem(code: str, examples: dict[str, Any]) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": PROBLEM_REF}
+    if code in examples:
+        media["example"] = examples[code]
+    return {"description": ERROR_DESCRIPTIONS.get(code, "Error"), "content": {"application/problem+json": media}}
+
+
+def _add_example(media: dict[str, Any], examples: dict[str, Any]) -> None:
+    """The recorded answer (:mod:`service.api_examples`) of the response's schema, or of its items' schema."""
+    schema = media.get("schema", {})
+    name = schema.get("$ref", "").rsplit("/", 1)[-1]
+    item = schema.get("items", {}).get("$ref", "").rsplit("/", 1)[-1] if schema.get("type") == "array" else ""
+    if name in examples:
+        media["example"] = examples[name]
+    elif item in examples:
+        recorded = examples[item]
+        media["example"] = recorded if isinstance(recorded, list) else [recorded]
 
 
 def _checks_role(dependant: Dependant) -> bool:
@@ -175,6 +190,7 @@ def install_openapi(app: FastAPI) -> None:
             schemas[model.__name__] = schema
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
+        recorded = api_examples.load()
         for path, path_item in spec.get("paths", {}).items():
             for method, operation in path_item.items():
                 summary, description = OPERATION_DOCS.get((method, path), (None, None))
@@ -190,13 +206,15 @@ def install_openapi(app: FastAPI) -> None:
                     content = answer.get("content", {})
                     if len(content) > 1 and content.get("application/json", {}).get("schema") == {}:
                         del content["application/json"]
+                    if "application/json" in content:
+                        _add_example(content["application/json"], recorded["schemas"])
                 route = routes.get((method.upper(), path))
                 dependant = getattr(route, "dependant", None)
                 listed = error_codes(operation, method, path, dependant is not None and _checks_role(dependant))
                 for code in [c for c in responses if c[:1] in "45" and c not in listed]:
                     del responses[code]
                 for code in listed:
-                    responses[code] = _problem(code)
+                    responses[code] = _problem(code, recorded["problems"])
         app.openapi_schema = spec
         return spec
 

@@ -1,5 +1,9 @@
 """The committed spec describes the app exactly (regenerate with ``python -m service.openapi``)."""
 
+from typing import Any
+
+from pydantic import BaseModel
+
 from service.openapi import SPEC_PATH, build_spec, render
 
 
@@ -81,3 +85,54 @@ def test_no_operation_lists_an_error_nothing_in_it_can_produce() -> None:
         assert {int(code) for code in listed} <= produced, (method, path, listed - {str(c) for c in produced})
         checked += 1
     assert checked > 80
+
+
+def _response_models() -> dict[str, Any]:
+    """The response models by their OpenAPI component name (``Page[DossierOut]`` is ``Page_DossierOut_``)."""
+    import importlib
+    import pkgutil
+
+    import service.routers
+    import service.schemas
+    from service.schemas.common import Page
+
+    found: dict[str, Any] = {}
+    modules = [f"service.schemas.{m.name}" for m in pkgutil.iter_modules(service.schemas.__path__)]
+    modules += [f"service.routers.{m.name}" for m in pkgutil.iter_modules(service.routers.__path__)]
+    for name in modules:
+        for value in vars(importlib.import_module(name)).values():
+            if isinstance(value, type) and issubclass(value, BaseModel):
+                found.setdefault(value.__name__, value)
+    for name in list(found):
+        found[f"Page_{name}_"] = Page[found[name]]  # type: ignore[valid-type]
+    return found
+
+
+def test_response_examples_are_valid_answers_and_cover_the_main_reads() -> None:
+    """The recorded examples (``python -m service.api_examples``) parse as the schemas they illustrate, and the
+    main reads and errors show one."""
+    from pydantic import TypeAdapter
+
+    from service.api_examples import load
+    from service.schemas.common import Problem
+
+    recorded = load()
+    models = _response_models()
+    for name, example in recorded["schemas"].items():
+        model = models[name]
+        TypeAdapter(list[model] if isinstance(example, list) else model).validate_python(example)  # type: ignore[valid-type]
+    for status, example in recorded["problems"].items():
+        assert Problem.model_validate(example).status == int(status)
+    spec = build_spec()
+    main = ("/api/v1/dossiers", "/api/v1/dossiers/{code}", "/api/v1/worklist", "/api/v1/events",
+            "/api/v1/subscriptions", "/api/v1/stats/processing", "/api/v1/stats/index", "/api/v1/stats/ranking",
+            "/api/v1/dossiers/{code}/actions/approve")
+    for path in main:
+        for method, operation in spec["paths"][path].items():
+            for status, answer in operation["responses"].items():
+                for media_type, media in answer.get("content", {}).items():
+                    if media_type in ("application/json", "application/problem+json") and status not in {
+                            "400", "413", "415", "500", "503"}:
+                        assert "example" in media, (method, path, status)
+    approve = spec["paths"]["/api/v1/dossiers/{code}/actions/approve"]["post"]["responses"]
+    assert approve["412"]["content"]["application/problem+json"]["example"]["code"] == "VERSION_MISMATCH"
