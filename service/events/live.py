@@ -33,8 +33,8 @@ from service.events.outbox import cloud_event
 from service.models import OutboxEvent
 
 BATCH = 500
-MAX_QUEUED_BATCHES = 64
-"""A stream holding more batches than this is dropped from the fan-out and catches up alone."""
+MAX_PENDING_EVENTS = 5000
+"""A stream holding more events than this is dropped from the fan-out and catches up alone."""
 _EXTRAS_KEY = "live_feed"
 log = logging.getLogger(__name__)
 
@@ -50,19 +50,35 @@ class Batch:
 
 @dataclass(eq=False)
 class Listener:
-    """One stream's place in the fan-out."""
+    """One stream's place in the fan-out: the range of the batches handed to it since it last took them
+    (``start < id <= end``) and, of their events, those it might show (``wants``: its filters and, for staff,
+    their agency). A batch with nothing it wants only moves ``end``: the stream is not even woken."""
 
-    queue: list[Batch] = field(default_factory=list)
+    wants: Callable[[OutboxEvent], bool]
+    events: list[OutboxEvent] = field(default_factory=list)
+    start: feed.Position | None = None
+    end: feed.Position | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: bool = False
 
     def offer(self, batch: Batch) -> None:
-        if len(self.queue) >= MAX_QUEUED_BATCHES:
-            self.queue.clear()
-            self.dropped = True  # the stream catches up alone, then joins again
+        if self.start is None:
+            self.start = batch.start
+        self.end = batch.end
+        wanted = [e for e in batch.events if self.wants(e)]
+        if not wanted:
+            return
+        if len(self.events) + len(wanted) > MAX_PENDING_EVENTS:
+            self.events, self.start, self.end = [], None, None
+            self.dropped = True  # too slow to keep up: the stream catches up alone, then joins again
         else:
-            self.queue.append(batch)
+            self.events.extend(wanted)
         self.wake.set()
+
+    def take(self) -> tuple[list[OutboxEvent], feed.Position | None]:
+        events, end = self.events, self.end
+        self.events, self.start, self.end = [], None, None
+        return events, end
 
 
 class LiveFeed:
@@ -77,8 +93,8 @@ class LiveFeed:
         """Database reads done by the poller (for tests and the benchmark)."""
         self._task: asyncio.Task[None] | None = None
 
-    def join(self) -> Listener:
-        listener = Listener()
+    def join(self, wants: Callable[[OutboxEvent], bool]) -> Listener:
+        listener = Listener(wants)
         self.listeners.add(listener)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._poll())
@@ -148,7 +164,9 @@ async def server_sent_events(*, live: LiveFeed, db: Database, user: Any, start: 
         with db.transaction(read_only=True) as session:
             return feed.visible_dossier_ids(session, user, ids)
 
-    listener = live.join()
+    needs_dossiers = feed.needs_dossier_check(user)
+    listener = live.join(lambda e: feed.matches(e, filters) and (needs_dossiers or feed.visible_without_query(
+        user, e)))
     try:
         yield b"retry: 2000\n\n"
         quiet_since = asyncio.get_running_loop().time()
@@ -159,7 +177,7 @@ async def server_sent_events(*, live: LiveFeed, db: Database, user: Any, start: 
                 events, position = await asyncio.to_thread(read_alone, position)
                 full = len(events) == SSE_PAGE
             else:
-                events, position = await _take(listener, position, user, filters, own_dossiers)
+                events, position = await _take(listener, position, user, own_dossiers)
             for event in events:
                 yield message(event)
             now = asyncio.get_running_loop().time()
@@ -170,8 +188,10 @@ async def server_sent_events(*, live: LiveFeed, db: Database, user: Any, start: 
             elif now - quiet_since >= heartbeat_seconds:
                 yield b": heart-beat\n\n"
                 quiet_since = now
-            if not listener.queue and not listener.dropped and not _behind(listener, live, position):
-                await wait(listener, max(0.05, min(1.0, heartbeat_seconds - (now - quiet_since))))
+            if not listener.events and not listener.dropped and not _behind(listener, live, position):
+                # until a batch it wants, or the next heart-beat (a client that leaves is noticed by Starlette,
+                # which cancels this generator)
+                await wait(listener, max(0.05, heartbeat_seconds - (now - quiet_since)))
     finally:
         live.leave(listener)
 
@@ -187,25 +207,20 @@ def message(event: OutboxEvent) -> bytes:
 def _behind(listener: Listener, live: LiveFeed, position: feed.Position) -> bool:
     """Whether events between ``position`` and the shared batches were fanned out before this stream joined
     (or while it was dropped): it must read them alone first."""
-    if listener.queue:
-        return listener.queue[0].start > position
+    if listener.start is not None:
+        return listener.start > position
     return live.position is not None and position < live.position
 
 
-async def _take(listener: Listener, position: feed.Position, user: Any, filters: feed.EventFilter,
+async def _take(listener: Listener, position: feed.Position, user: Any,
                 own_dossiers: Callable[[set[int]], set[int]]) -> tuple[list[OutboxEvent], feed.Position]:
-    """The queued batches' events after ``position`` that the stream's reader may see, and the new position."""
-    batches, listener.queue = listener.queue, []
-    fresh: list[OutboxEvent] = []
-    for batch in batches:
-        if batch.end <= position:
-            continue
-        fresh.extend(e for e in batch.events if feed.Position.of(e) > position)
-        position = batch.end
-    kept = [e for e in fresh if feed.matches(e, filters)]
+    """The handed events after ``position`` that the stream's reader may see, and the new position (a citizen's
+    events are checked against their dossiers: one query, only when some are handed)."""
+    events, end = listener.take()
+    if end is None or end <= position:
+        return [], position
+    kept = [e for e in events if feed.Position.of(e) > position]
     if kept and feed.needs_dossier_check(user):
         visible = await asyncio.to_thread(own_dossiers, {e.dossier_id for e in kept})
         kept = [e for e in kept if e.dossier_id in visible]
-    else:
-        kept = [e for e in kept if feed.visible_without_query(user, e)]
-    return kept, position
+    return kept, end
