@@ -293,32 +293,62 @@ class Stream(threading.Thread):
                         self.seen[event["subject"]] = time.time()
 
 
-def sse(url: str, seconds: float, idle: int, clients: int) -> None:
-    print(f"\n== SSE: one busy desk ({clients} clients) alone, then beside {idle} idle subscribers, PostgreSQL ==")
+def idle_subscribers(base: str, count: int) -> None:
+    """Child process: ``count`` streams of another agency's desk, held open until killed."""
+    quiet = token(base, *IDLE)
+    streams = [Stream(f"{base}/api/v1/events/stream", quiet) for _ in range(count)]
+    for stream in streams:
+        stream.start()
+    for stream in streams:
+        stream.connected.wait(120)
+    print(sum(s.connected.is_set() for s in streams), flush=True)
+    while True:
+        time.sleep(1)
+        if any(stream.seen for stream in streams):
+            print("an idle stream received an event", file=sys.stderr, flush=True)
+
+
+def sse(url: str, seconds: float, idle: int, clients: int, rounds: int) -> None:
+    print(f"\n== SSE: one busy desk ({clients} clients), alone and beside {idle} idle subscribers (another agency, "
+          f"in a separate client process), alternating {rounds} rounds, PostgreSQL ==")
     fresh(url)
+    phase = max(3.0, seconds / rounds)
+    rates: dict[str, list[float]] = {"alone": [], "beside": []}
+    latencies: dict[str, list[float]] = {"alone": [], "beside": []}
     with api(url) as base:
         desk_load(base, clients, min(3.0, seconds))  # warm-up
-        alone, _, took_alone = desk_load(base, clients, seconds)
-        quiet = token(base, *IDLE)
-        streams = [Stream(f"{base}/api/v1/events/stream", quiet) for _ in range(idle)]
         busy = Stream(f"{base}/api/v1/events/stream", token(base, *DESK))
-        for stream in [*streams, busy]:
-            stream.start()
-        for stream in [*streams, busy]:
-            stream.connected.wait(60)
-        connected = sum(s.connected.is_set() for s in [*streams, busy])
-        beside, answered, took_beside = desk_load(base, clients, seconds)
-        wait_for(lambda: all(code in busy.seen for code in answered), 30)
-        for stream in [*streams, busy]:
-            stream.stop.set()
-    print(f"alone:  {len(alone) / took_alone:6.1f} submissions/s; submit {describe(alone)}")
-    ratio = len(beside) / took_beside / (len(alone) / took_alone)
-    print(f"beside: {len(beside) / took_beside:6.1f} submissions/s; submit {describe(beside)} "
-          f"({connected} streams connected); beside/alone = {ratio:.3f}")
-    delays = [(busy.seen[code] - at) * 1000 for code, at in answered.items() if code in busy.seen]
+        busy.start()
+        busy.connected.wait(60)
+        answered_all: dict[str, float] = {}
+        for _ in range(rounds):
+            for mode in ("alone", "beside"):
+                child = None
+                if mode == "beside":
+                    child = subprocess.Popen([PYTHON, __file__, "--subscribers-of", base, "--idle", str(idle)],
+                                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                    assert child.stdout is not None
+                    connected = int(child.stdout.readline() or 0)
+                    if connected < idle:
+                        print(f"  only {connected} of {idle} idle streams connected")
+                try:
+                    done, answered, took = desk_load(base, clients, phase)
+                finally:
+                    if child is not None:
+                        child.kill()
+                        child.wait()
+                rates[mode].append(len(done) / took)
+                latencies[mode] += done
+                answered_all.update(answered)
+        wait_for(lambda: all(code in busy.seen for code in answered_all), 30)
+        busy.stop.set()
+    alone, beside = statistics.median(rates["alone"]), statistics.median(rates["beside"])
+    print(f"alone:  {alone:6.1f} submissions/s (median of {rounds}); submit {describe(latencies['alone'])}")
+    print(f"beside: {beside:6.1f} submissions/s (median of {rounds}); submit {describe(latencies['beside'])}; "
+          f"beside/alone = {beside / alone:.3f}")
+    delays = [(busy.seen[code] - at) * 1000 for code, at in answered_all.items() if code in busy.seen]
     print(f"the desk's own stream: answer → 'receive' event on SSE {describe(delays)} "
-          f"({len(delays)} of {len(answered)} seen)")
-    print(f"idle streams received {sum(len(s.seen) for s in streams)} events (expected 0: another agency)")
+          f"({len(delays)} of {len(answered_all)} seen)")
 
 
 def main() -> None:
@@ -331,11 +361,16 @@ def main() -> None:
     parser.add_argument("--tail-seconds", type=float, default=60,
                         help="how long to wait for the last webhooks after the load")
     parser.add_argument("--idle", type=int, default=100, help="idle SSE subscribers")
-    parser.add_argument("--rounds", type=int, default=6, help="alternating with/without rounds of the outbox cost")
-    parser.add_argument("--per-round", type=int, default=40, help="submissions per round")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating with/without rounds of the outbox cost")
+    parser.add_argument("--per-round", type=int, default=20, help="submissions per round")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every part")
+    parser.add_argument("--sse-rounds", type=int, default=3, help="alternating alone/beside rounds of the SSE part")
     parser.add_argument("--only", choices=["rate", "cost", "latency", "sse"], action="append")
+    parser.add_argument("--subscribers-of", help=argparse.SUPPRESS)  # the SSE part's child process
     args = parser.parse_args()
+    if args.subscribers_of:
+        idle_subscribers(args.subscribers_of, args.idle)
+        return
     if args.quick:
         args.dossiers, args.seconds, args.idle, args.rounds, args.per_round = 50, 4, 20, 2, 10
     only = set(args.only or ["cost", "rate", "latency", "sse"])
@@ -351,7 +386,7 @@ def main() -> None:
     if "latency" in only:
         latency(args.pg_url, args.seconds, args.clients, args.tail_seconds)
     if "sse" in only:
-        sse(args.pg_url, args.seconds, args.idle, args.clients)
+        sse(args.pg_url, args.seconds, args.idle, args.clients, args.sse_rounds)
     os.system("uptime")
 
 
