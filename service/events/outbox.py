@@ -7,6 +7,7 @@ with :func:`warning_event_values`. Event data carries no personal data: codes, s
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -86,8 +87,10 @@ def lock(session: Session) -> None:
     advisory lock, held until they commit, so ids follow commit order and a reader's cursor (the last id it saw)
     never passes an event still to come. The lock is needed for that guarantee (a sequence alone gives ids in
     insertion order, not commit order); to keep its cost small it is taken as late as possible: the API's
-    events are queued (:func:`append`) and inserted at commit, so the lock covers one INSERT and the commit.
-    SQLite writers already take turns (``BEGIN IMMEDIATE``)."""
+    events are queued (:func:`append`) and inserted at commit, so the lock covers one INSERT and the commit,
+    and lock and INSERT are one round trip.
+    SQLite writers already take turns (``BEGIN IMMEDIATE``). The API's queued events take the lock within their
+    INSERT (:data:`_PG_LOCKED_INSERT`); the batch writers and the scanner call this first."""
     if session.get_bind().dialect.name != "postgresql":
         return
     transaction = session.get_transaction()
@@ -109,12 +112,30 @@ def append(session: Session, values: Mapping[str, Any]) -> None:
     queued[1].append(dict(values))
 
 
+_PG_LOCKED_INSERT = text(
+    f"INSERT INTO event ({', '.join(EVENT_COLUMNS)}) SELECT {', '.join('r.' + c for c in EVENT_COLUMNS)} "
+    "FROM json_to_recordset(CAST(:rows AS json)) AS r(event_id varchar, type varchar, dossier_id integer, "
+    "subject varchar, agency_code varchar, seq integer, time timestamptz, data json, warning_due_at timestamptz) "
+    "WHERE (SELECT pg_advisory_xact_lock(:key)) IS NOT NULL")
+"""PostgreSQL: the outbox lock and every queued event in one round trip. The lock is an uncorrelated sub-query
+in the filter, which PostgreSQL runs once before producing the first row (an InitPlan, a one-time filter), so it
+is held before any ``id`` is drawn."""
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 @listens_for(OrmSession, "before_commit")
 def _insert_queued(session: OrmSession) -> None:
     queued = session.info.pop(_PENDING, None)
-    if queued and queued[1] and queued[0] is session.get_transaction():
-        lock(session)  # type: ignore[arg-type]
-        session.execute(_INSERT, queued[1])  # an executemany: one multi-row INSERT where the driver can
+    if not (queued and queued[1] and queued[0] is session.get_transaction()):
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        rows = [{c: _json_value(values[c]) for c in EVENT_COLUMNS} for values in queued[1]]
+        session.execute(_PG_LOCKED_INSERT, {"rows": json.dumps(rows, ensure_ascii=False), "key": OUTBOX_LOCK})
+    else:
+        session.execute(_INSERT, queued[1])  # SQLite: writers already take turns (BEGIN IMMEDIATE)
 
 
 @listens_for(OrmSession, "after_rollback")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.builders import CITIZEN_ID, COMMUNE, OTHER_COMMUNE, World, build_world
+from tests.builders import CITIZEN_ID, COMMUNE, OTHER_COMMUNE, World, build_world, dossier_body
 
 EVENTS = "/api/v1/events"
 
@@ -111,3 +111,37 @@ def test_the_notices_of_the_law_are_listed_in_vietnamese(world: World) -> None:
     assert all(n["sent_at"] is None for n in notices)  # no sender configured: recorded only
     assert world.client.get(f"/api/v1/dossiers/{code}/notifications",
                             headers=world.as_("receiver.ql")).status_code == 404
+
+
+def test_events_commit_in_id_order_because_their_insert_waits_for_the_outbox_lock(
+        world: World, settings: Any) -> None:
+    """PostgreSQL: while another transaction holds the outbox lock, a submission cannot draw event ids (its
+    events' INSERT waits), so ids follow commit order and a reader's cursor never passes an event to come."""
+    import threading
+
+    from sqlalchemy import text
+
+    from service.db import Database
+    from service.events.outbox import OUTBOX_LOCK
+
+    db = Database(settings.database_url)
+    if db.dialect != "postgresql":
+        db.dispose()
+        pytest.skip("SQLite writers take turns anyway (BEGIN IMMEDIATE)")
+    before = feed(world)["next_cursor"]
+    answered: list[int] = []
+    try:
+        with db.transaction() as holder:
+            holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": OUTBOX_LOCK})
+            lodging = threading.Thread(target=lambda: answered.append(world.client.post(
+                "/api/v1/dossiers", json=dossier_body(), headers=world.as_("receiver")).status_code))
+            lodging.start()
+            lodging.join(3)
+            assert lodging.is_alive() and answered == []  # blocked at its events' INSERT, not failed
+            assert feed(world, after=before)["items"] == []
+        lodging.join(30)
+    finally:
+        db.dispose()
+    assert answered == [201]
+    assert [e["type"] for e in feed(world, after=before)["items"]] == ["motcua.dossier.submit",
+                                                                        "motcua.dossier.receive"]
