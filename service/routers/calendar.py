@@ -17,7 +17,7 @@ router = APIRouter(prefix="/calendar", tags=["calendar"])
 MAX_DAYS = 3 * 366
 
 
-@router.get("/days", responses={422: {"model": Problem}})
+@router.get("/days", responses={404: {"model": Problem}, 422: {"model": Problem}})
 def list_days(
     session: SessionDep,
     from_: Annotated[IsoDate, Query(alias="from")],
