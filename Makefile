@@ -104,7 +104,7 @@ demo-sim: $(SIM_DATABASE)
 $(SIM_DATABASE): | $(STAMP)
 	mkdir -p data
 	rm -f $@.partial $@.partial-wal $@.partial-shm
-	$(BIN)/motcua simulate --scenario $(SIM_SCENARIO) --seed $(SIM_SEED) --database-url sqlite:///./$@.partial
+	MOTCUA_ENV=dev $(BIN)/motcua simulate --scenario $(SIM_SCENARIO) --seed $(SIM_SEED) --database-url sqlite:///./$@.partial
 	mv $@.partial $@
 
 clean:

@@ -225,6 +225,8 @@ class RunResult:
     """Attempts the rules refused (a supplement after the 3-day window, an extension too late…): the officer
     then carries on, as at a real desk."""
     assisted: int = 0
+    uploads: int = 0
+    """Papers uploaded (scanned) as dossiers were lodged."""
     ratings: int = 0
     carrier_delivered: int = 0
     carrier_failed: int = 0
@@ -265,6 +267,27 @@ def tune_sqlite(db: Database, *, cache_mib: int = 256) -> None:
         cursor.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
+
+
+def scanned_paper(dossier_code: str, document_code: str) -> bytes:
+    """A small, valid one-page PDF standing for the scan of one paper of one dossier (distinct per paper, so
+    each upload stores its own content-addressed blob, as real scans would)."""
+    text = f"Ban scan mo phong {dossier_code} {document_code}".encode("ascii")
+    content = b"BT /F1 10 Tf 40 800 Td (" + text + b") Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += str(number).encode() + b" 0 obj\n" + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 " + str(len(objects) + 1).encode() + b"\n0000000000 65535 f \n"
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += b"trailer\n<< /Size " + str(len(objects) + 1).encode() + b" /Root 1 0 R >>\nstartxref\n"
+    return bytes(out + str(xref).encode() + b"\n%%EOF\n")
 
 
 def local_midnight(day: date) -> datetime:
@@ -563,10 +586,28 @@ class Simulation:
         self.result.actions += 1
         self._since_commit += 1
         self.result.assisted += arrival.assisted
+        self._scan(now, case, submitter)
         if channel == "online":
             self._at(self._working(case, now, rng.uniform(5, 240)), INTAKE, case)
         else:
             self._at(self._working(case, now, rng.uniform(3, 90)), ASSIGN, case)
+
+    def _scan(self, now: datetime, case: Case, submitter: User) -> None:
+        """Digitise the dossier's papers as it is lodged: the online applicant attaches a scan of each paper
+        (``behaviour.upload_online``), or the receiver scans the papers brought to the desk
+        (``behaviour.scan_counter``), each upload through the API's rules (one control-slip row a paper)."""
+        b = self.scenario.behaviour
+        share = b.upload_online if case.channel == "online" else b.scan_counter
+        if share <= 0 or not case.documents or self.rng.random() >= share:
+            return
+        entry = self._dossier(case)
+        for i, code in enumerate(case.documents):
+            at = now + timedelta(seconds=20 * (i + 1))
+            self.ledger.upload(entry, user=submitter, document_code=code, filename=f"{entry.code}-{code}.pdf",
+                               content=scanned_paper(entry.code, code), content_type="application/pdf", now=at)
+            self.result.uploads += 1
+            self.result.actions += 1
+            self._since_commit += 1
 
     def _intake(self, now: datetime, case: Case) -> None:
         rng = self.rng
