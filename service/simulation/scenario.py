@@ -157,6 +157,9 @@ class Behaviour:
     satisfied_late: float = 0.55
     """Applicants who rate "satisfied" when their result came on time / late (the index's 5.4 counts the
     dislikes, Decision 766 formula: 100 % − late rate − dislike rate)."""
+    return_for_correction: float = 0.0
+    """Of inter-agency dossiers, those the next step's agency sends back once to the previous one for correction
+    (``return_for_correction``, within its own step time; Decree 61/2018 Art. 19(6))."""
     upload_online: float = 0.0
     """Online dossiers whose applicant attaches a scan of each paper while lodging (Decree 45/2020 Art. 9:
     an online dossier's components are electronic). 0: no draw."""

@@ -81,6 +81,9 @@ class Summary:
     actions_per_second: float
     limited: bool
     months: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    """Inter-agency steps per agency that held them (where time was lost): ended in the period (late among them)
+    and held at its end (overdue among them)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -177,11 +180,32 @@ def summarize(db: Database, run: RunResult) -> Summary:
         transactions=run.transactions, dossiers_per_second=round(run.dossiers_per_second, 1),
         actions_per_second=round(run.actions_per_second, 1), limited=run.limited,
         months=[{"month": r.key, **r.counts.as_dict()} for r in months.rows],
+        steps=[{"agency": r.key, "name": r.label, **r.steps.as_dict()} for r in report.rows
+               if r.steps is not None and any(r.steps.as_dict().values())],
     )
 
 
 def _indicators(index: dict[str, Any]) -> dict[str, float | None]:
     return {indicator["code"]: indicator["value"] for group in index["groups"] for indicator in group["indicators"]}
+
+
+def _step_lines(s: Summary) -> list[str]:
+    """Where the inter-agency dossiers lost time: each agency's steps, late ones first."""
+    if not s.steps:
+        return []
+    return [
+        "Bước liên thông theo cơ quan thực hiện (nơi chậm trễ):",
+        *(f"  {row['name']} [{row['agency']}]: kết thúc {row['step_resolved_total']:,} bước "
+          f"(quá hạn {row['step_resolved_late']:,}; "
+          f"{_pct(_share(row['step_resolved_late'], row['step_resolved_total']))}); "
+          f"đang giữ {row['step_in_progress_total']:,} (quá hạn {row['step_in_progress_overdue']:,})"
+          for row in sorted(s.steps, key=lambda r: (-r["step_resolved_late"], r["agency"]))),
+        "",
+    ]
+
+
+def _share(part: int, whole: int) -> float | None:
+    return 100 * part / whole if whole else None
 
 
 def _pct(value: float | None) -> str:
@@ -225,6 +249,7 @@ def render(s: Summary) -> str:
         f"{s.index_score_766 if s.index_score_766 is not None else '—'} / 100",
         "  " + "; ".join(f"{code}: {'—' if v is None else v}" for code, v in s.indicators_766.items()),
         "",
+        *_step_lines(s),
         "Năm thủ tục giải quyết chậm nhất (bình quân từ tiếp nhận đến có kết quả):",
         *(f"  {p.mean_days:>6.2f} ngày (được phép {p.allowed_days:.2f}; đúng hạn {_pct(p.on_time_rate)}; "
           f"{p.resolved:,} hồ sơ)  {p.name} [{p.code}]" for p in s.slowest),
