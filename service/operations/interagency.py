@@ -12,6 +12,7 @@ Nothing here commits: the rows change in the caller's transaction with the dossi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -235,14 +236,16 @@ def step_is_overdue(row: DossierStep, now: datetime, dossier_status: str) -> boo
 
 
 def step_counts(session: Session, *, start: datetime, cut: datetime, as_of: datetime,
-                agency_code: str | None) -> dict[str, rules.StepCounts]:
-    """Per agency that held them, the steps of inter-agency dossiers ended in ``[start, cut)`` or open at
-    ``cut`` (see :func:`service.domain.steps.count_step`)."""
+                agencies: str | Sequence[str] | None) -> dict[str, rules.StepCounts]:
+    """Per agency that held them (``agencies``: one, several, or all), the steps of inter-agency dossiers ended
+    in ``[start, cut)`` or open at ``cut`` (see :func:`service.domain.steps.count_step`)."""
     query = (select(DossierStep, Dossier.withdrawn_at).join(Dossier, col(Dossier.id) == DossierStep.dossier_id)
              .where(col(DossierStep.started_at) < cut,
                     or_(col(DossierStep.finished_at).is_(None), col(DossierStep.finished_at) >= start)))
-    if agency_code is not None:
-        query = query.where(DossierStep.agency_code == agency_code)
+    if isinstance(agencies, str):
+        query = query.where(DossierStep.agency_code == agencies)
+    elif agencies is not None:
+        query = query.where(col(DossierStep.agency_code).in_(list(agencies)))
     found: dict[str, rules.StepCounts] = {}
     for row, withdrawn_at in session.exec(query):
         counts = found.setdefault(row.agency_code, rules.StepCounts())
