@@ -3,8 +3,8 @@
 A Vietnamese-locale spreadsheet opens a comma-separated file in a single column (its list separator is ";"),
 so the report is also offered as a workbook: Vietnamese headings on two rows with the form's group headings
 merged over their columns (and single headings merged down both rows), numbers as numbers, rates with two
-decimals, a final "Tổng cộng" row. The columns are :data:`service.domain.statistics.REPORT_COLUMNS`, the same
-as the JSON and the CSV.
+decimals, a final "Tổng cộng" row. The columns are :data:`service.domain.statistics.REPORT_COLUMNS` (and, by
+agency, :data:`~service.domain.statistics.STEP_COLUMNS`), the same as the JSON and the CSV.
 """
 
 from __future__ import annotations
