@@ -29,6 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Literal
 
 from service.domain.calendar import VN_TZ, to_legal_time
+from service.domain.steps import StepCounts
 
 __all__ = [
     "CHANNELS",
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_PERIOD_DAYS",
     "PERIOD_KINDS",
     "REPORT_COLUMNS",
+    "STEP_COLUMNS",
     "Cell",
     "GroupBy",
     "Marginal",
@@ -564,7 +566,34 @@ REPORT_COLUMNS: Final[tuple[ReportColumn, ...]] = (
 number in the current reporting circular is not verified). Invariant per row: "Tổng số" nhận giải quyết =
 đã giải quyết + đang giải quyết + tạm dừng + rút."""
 
-COLUMN_DEFINITIONS: Final[dict[str, str]] = {c.field: f"{c.csv_header}: {c.definition}" for c in REPORT_COLUMNS}
+STEP_GROUP = "Bước liên thông do cơ quan thực hiện"
+STEP_COLUMNS: Final[tuple[ReportColumn, ...]] = (
+    ReportColumn("step_resolved_total", STEP_GROUP, "Số bước đã kết thúc",
+                 "Bước của hồ sơ liên thông mà cơ quan kết thúc trong kỳ (chuyển tiếp hoặc quyết định). Ngoài các "
+                 "cột chính thức: mỗi hồ sơ vẫn chỉ được tính một lần, tại cơ quan có thẩm quyền."),
+    ReportColumn("step_resolved_late", STEP_GROUP, "Số bước kết thúc quá hạn",
+                 "Trong số bước đã kết thúc: kết thúc sau thời hạn của bước (Nghị định 61/2018, Điều 19)."),
+    ReportColumn("step_in_progress_total", STEP_GROUP, "Số bước đang thực hiện",
+                 "Bước cơ quan đang giữ tại thời điểm cuối kỳ."),
+    ReportColumn("step_in_progress_overdue", STEP_GROUP, "Số bước đang thực hiện quá hạn",
+                 "Trong số bước đang thực hiện: đã quá thời hạn của bước tại thời điểm cuối kỳ."),
+)
+"""Where an inter-agency dossier lost time (``group_by=agency`` only): the steps each agency held, beside the
+official columns. JSON, CSV and XLSX carry them for that grouping (:func:`report_columns`)."""
+
+
+def report_columns(with_steps: bool) -> tuple[ReportColumn, ...]:
+    """The columns of a report: the form's, then the step columns when the rows are agencies."""
+    return REPORT_COLUMNS + STEP_COLUMNS if with_steps else REPORT_COLUMNS
+
+
+def row_values(counts: ProcessingCounts, steps: StepCounts | None = None) -> dict[str, int | float | None]:
+    """One row's values by field: the form's counts, and the step counts if any."""
+    return {**counts.as_dict(), **(steps.as_dict() if steps is not None else {})}
+
+
+COLUMN_DEFINITIONS: Final[dict[str, str]] = {c.field: f"{c.csv_header}: {c.definition}"
+                                             for c in REPORT_COLUMNS + STEP_COLUMNS}
 CSV_COLUMNS: Final[tuple[tuple[str, str], ...]] = tuple((c.field, c.csv_header) for c in REPORT_COLUMNS)
 """``(field, CSV header)``: one header row, "group - column". Rates use a decimal point so the file reads the
 same in every spreadsheet locale."""
@@ -579,20 +608,24 @@ def _cell(value: int | float | None) -> str:
 
 
 def render_csv(group_by: str, rows: Sequence[tuple[str, str, ProcessingCounts]], total: ProcessingCounts,
-               *, title: str | None = None) -> str:
+               *, steps: Sequence[StepCounts | None] | None = None, step_total: StepCounts | None = None,
+               title: str | None = None) -> str:
     """The report as CSV text (the caller prepends the UTF-8 BOM): ``STT``, the group's code and name, then
-    :data:`CSV_COLUMNS`, one row per group and a final ``Tổng cộng`` row."""
+    :data:`CSV_COLUMNS` — and :data:`STEP_COLUMNS` when ``steps`` (one per row) are given — one row per group
+    and a final ``Tổng cộng`` row."""
+    columns = report_columns(steps is not None)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     if title:
         writer.writerow([title])
-    writer.writerow(["STT", "Mã", GROUP_COLUMN[group_by], *(label for _, label in CSV_COLUMNS)])
+    writer.writerow(["STT", "Mã", GROUP_COLUMN[group_by], *(c.csv_header for c in columns)])
 
-    def values(counts: ProcessingCounts) -> list[str]:
-        data = counts.as_dict()
-        return [_cell(data[name]) for name, _ in CSV_COLUMNS]
+    def values(counts: ProcessingCounts, held: StepCounts | None) -> list[str]:
+        data = row_values(counts, held if held is not None or steps is None else StepCounts())
+        return [_cell(data[c.field]) for c in columns]
 
-    for number, (key, label, counts) in enumerate(rows, start=1):
-        writer.writerow([str(number), key, label, *values(counts)])
-    writer.writerow(["", "", "Tổng cộng", *values(total)])
+    held = steps if steps is not None else [None] * len(rows)
+    for number, ((key, label, counts), step) in enumerate(zip(rows, held, strict=True), start=1):
+        writer.writerow([str(number), key, label, *values(counts, step)])
+    writer.writerow(["", "", "Tổng cộng", *values(total, step_total)])
     return out.getvalue()

@@ -16,7 +16,7 @@ that sent it back waits with its clock stopped, and the reopened step resumes wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, astuple, dataclass, replace
 from datetime import datetime
 from itertools import pairwise
@@ -24,6 +24,7 @@ from itertools import pairwise
 from service.domain import deadlines, timeliness
 from service.domain.calendar import WorkingCalendar
 from service.domain.errors import RuleConflict, RuleViolation
+from service.domain.legal_time import to_legal_time
 
 SPLITTABLE_UNITS = frozenset({"working_days", "working_hours", "calendar_days"})
 
@@ -192,3 +193,81 @@ def count_step(counts: StepCounts, step: StepClock, *, start: datetime, cut: dat
         return
     counts.step_in_progress_total += 1
     counts.step_in_progress_overdue += step.due_at is not None and step.due_at < as_of and step.paused_at is None
+
+
+# ---------------------------------------------------------------- moving the steps with the dossier
+
+
+@dataclass(frozen=True)
+class StepMove:
+    """The steps after an action: their clocks, the current step, what the control-slip row records of it, and
+    whether the dossier changed hands (its assignee is then cleared)."""
+
+    clocks: tuple[StepClock, ...]
+    current: int | None
+    data: dict[str, object]
+    handed_over: bool = False
+
+
+def open_steps(shares: Sequence[StepShare], unit: str, now: datetime,
+               calendar_of: Callable[[str], WorkingCalendar]) -> StepMove:
+    """At receipt of an inter-agency dossier: one clock per step, the first one started now."""
+    clocks = [StepClock(seq, share.agency_code, share.value, unit) for seq, share in enumerate(shares, start=1)]
+    clocks[0] = start(clocks[0], now, calendar_of(clocks[0].agency_code))
+    assert clocks[0].due_at is not None
+    return StepMove(tuple(clocks), 1, {"step": 1, "step_agency": clocks[0].agency_code,
+                                       "step_due_at": to_legal_time(clocks[0].due_at).isoformat()})
+
+
+def check_action(steps: Sequence[StepClock], current: int | None, action: str, now: datetime) -> None:
+    """The step rules of a lifecycle action (409), before anything changes."""
+    if action == "transfer":
+        check_transfer(steps, current)
+    elif action == "return_for_correction":
+        check_return_for_correction(steps, current, now)
+    elif action in ("approve", "refuse"):
+        check_final_step(steps, current)
+
+
+def follow(steps: Sequence[StepClock], current: int | None, action: str, *, restart_on_supplement: bool,
+           now: datetime, calendar_of: Callable[[str], WorkingCalendar]) -> StepMove:
+    """Move the current step's clock with the dossier's (after the state change): a pause stops it, a
+    supplement or payment resumes it (restarts it under the ``restart`` policy), a decision finishes it;
+    ``transfer`` finishes it and starts (or resumes) the next agency's, ``return_for_correction`` stops it
+    and reopens the previous agency's (Decree 61/2018 Art. 19(6)–(7))."""
+    clocks = list(steps)
+    if current is None or not clocks:
+        return StepMove(tuple(clocks), current, {})
+    step = clocks[current - 1]
+    calendar = calendar_of(step.agency_code)
+    data: dict[str, object] = {}
+    handed_over = False
+    if action in ("request_supplement", "request_payment") and step.running:
+        step = pause(step, now, calendar)
+    elif action == "supplement" and step.paused_at is not None:
+        step = restart(step, now, calendar) if restart_on_supplement else resume(step, now, calendar)
+    elif action == "pay" and step.paused_at is not None:
+        step = resume(step, now, calendar)
+    elif action in ("approve", "refuse"):
+        step = finish(step, now)
+        data = {"step": step.seq, "step_agency": step.agency_code, "step_timeliness": step.timeliness}
+    elif action == "transfer":
+        step = finish(step, now)
+        nxt = clocks[step.seq]
+        next_calendar = calendar_of(nxt.agency_code)
+        nxt = resume(nxt, now, next_calendar) if nxt.paused_at is not None else start(nxt, now, next_calendar)
+        assert nxt.due_at is not None
+        clocks[nxt.seq - 1] = nxt
+        current, handed_over = nxt.seq, True
+        data = {"from_agency": step.agency_code, "to_agency": nxt.agency_code, "step": nxt.seq,
+                "step_timeliness": step.timeliness, "step_due_at": to_legal_time(nxt.due_at).isoformat()}
+    elif action == "return_for_correction":
+        step = replace(pause(step, now, calendar), returned_for_correction=True)
+        previous = reopen(clocks[step.seq - 2], now, calendar_of(clocks[step.seq - 2].agency_code))
+        assert previous.due_at is not None
+        clocks[previous.seq - 1] = previous
+        current, handed_over = previous.seq, True
+        data = {"from_agency": step.agency_code, "to_agency": previous.agency_code, "step": previous.seq,
+                "step_due_at": to_legal_time(previous.due_at).isoformat()}
+    clocks[step.seq - 1] = step
+    return StepMove(tuple(clocks), current, data, handed_over)

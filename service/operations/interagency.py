@@ -12,6 +12,7 @@ Nothing here commits: the rows change in the caller's transaction with the dossi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -173,18 +174,19 @@ def _store(row: DossierStep, clock: rules.StepClock) -> None:
 
 
 def open_steps(session: Session, dossier: Dossier, procedure: Procedure, now: datetime) -> dict[str, Any]:
-    """At receipt of an inter-agency dossier: one row per step, the first one started now."""
+    """At receipt of an inter-agency dossier: one row per step, the first one started now
+    (:func:`service.domain.steps.open_steps`)."""
     shares = step_shares(procedure)
     if shares is None:
         return {}
-    rows = [DossierStep(dossier_id=dossier.id, seq=seq, agency_code=share.agency_code,  # type: ignore[arg-type]
-                        share_value=share.value, share_unit=procedure.processing_unit)
-            for seq, share in enumerate(shares, start=1)]
-    first = rules.start(_clock(rows[0]), now, calendar_for(session, rows[0].agency_code))
-    _store(rows[0], first)
+    move = rules.open_steps(shares, procedure.processing_unit, now, lambda code: calendar_for(session, code))
+    rows = [DossierStep(dossier_id=dossier.id, seq=clock.seq, agency_code=clock.agency_code,  # type: ignore[arg-type]
+                        share_value=clock.share_value, share_unit=clock.share_unit) for clock in move.clocks]
+    for row, clock in zip(rows, move.clocks, strict=True):
+        _store(row, clock)
     session.add_all(rows)
-    dossier.current_step = 1
-    return {"step": 1, "step_agency": rows[0].agency_code, "step_due_at": to_legal_time(first.due_at).isoformat()}  # type: ignore[arg-type]
+    dossier.current_step = move.current
+    return move.data
 
 
 def guard(session: Session, dossier: Dossier, action: Action, now: datetime) -> list[DossierStep]:
@@ -192,59 +194,26 @@ def guard(session: Session, dossier: Dossier, action: Action, now: datetime) -> 
     if action not in (Action.TRANSFER, Action.RETURN_FOR_CORRECTION, Action.APPROVE, Action.REFUSE):
         return [] if dossier.current_step is None else load_steps(session, dossier)
     rows = load_steps(session, dossier)
-    clocks = [_clock(r) for r in rows]
-    if action is Action.TRANSFER:
-        rules.check_transfer(clocks, dossier.current_step)
-    elif action is Action.RETURN_FOR_CORRECTION:
-        rules.check_return_for_correction(clocks, dossier.current_step, now)
-    else:
-        rules.check_final_step(clocks, dossier.current_step)
+    rules.check_action([_clock(r) for r in rows], dossier.current_step, action.value, now)
     return rows
 
 
 def follow(session: Session, dossier: Dossier, rows: list[DossierStep], action: Action, *,
            now: datetime) -> dict[str, Any]:
-    """Move the current step's clock with the dossier's (after the state change); returns what the control
-    slip records of it. ``transfer`` and ``return_for_correction`` hand the dossier to another agency."""
+    """Move the current step's clock with the dossier's (after the state change; see
+    :func:`service.domain.steps.follow`); returns what the control slip records of it. ``transfer`` and
+    ``return_for_correction`` hand the dossier to another agency."""
     if dossier.current_step is None or not rows:
         return {}
-    current = rows[dossier.current_step - 1]
-    clock = _clock(current)
-    calendar = calendar_for(session, current.agency_code)
-    data: dict[str, Any] = {}
-    if action in (Action.REQUEST_SUPPLEMENT, Action.REQUEST_PAYMENT) and clock.running:
-        clock = rules.pause(clock, now, calendar)
-    elif action is Action.SUPPLEMENT and clock.paused_at is not None:
-        clock = rules.restart(clock, now, calendar) if dossier.supplement_policy == "restart" \
-            else rules.resume(clock, now, calendar)
-    elif action is Action.PAY and clock.paused_at is not None:
-        clock = rules.resume(clock, now, calendar)
-    elif action in (Action.APPROVE, Action.REFUSE):
-        clock = rules.finish(clock, now)
-        data = {"step": current.seq, "step_agency": current.agency_code, "step_timeliness": clock.timeliness}
-    elif action is Action.TRANSFER:
-        clock = rules.finish(clock, now)
-        nxt = rows[current.seq]
-        next_clock = _clock(nxt)
-        next_calendar = calendar_for(session, nxt.agency_code)
-        next_clock = rules.resume(next_clock, now, next_calendar) if next_clock.paused_at is not None \
-            else rules.start(next_clock, now, next_calendar)
-        _store(nxt, next_clock)
-        dossier.current_step, dossier.assignee_id = nxt.seq, None
-        data = {"from_agency": current.agency_code, "to_agency": nxt.agency_code, "step": nxt.seq,
-                "step_timeliness": clock.timeliness, "step_due_at": to_legal_time(next_clock.due_at).isoformat()}  # type: ignore[arg-type]
-    elif action is Action.RETURN_FOR_CORRECTION:
-        clock = rules.pause(clock, now, calendar)
-        clock = rules.StepClock(**{**asdict(clock), "returned_for_correction": True})
-        previous = rows[current.seq - 2]
-        reopened = rules.reopen(_clock(previous), now, calendar_for(session, previous.agency_code))
-        _store(previous, reopened)
-        dossier.current_step, dossier.assignee_id = previous.seq, None
-        data = {"from_agency": current.agency_code, "to_agency": previous.agency_code, "step": previous.seq,
-                "step_due_at": to_legal_time(reopened.due_at).isoformat()}  # type: ignore[arg-type]
-    _store(current, clock)
+    move = rules.follow([_clock(r) for r in rows], dossier.current_step, action.value,
+                        restart_on_supplement=dossier.supplement_policy == "restart", now=now,
+                        calendar_of=lambda code: calendar_for(session, code))
+    for row, clock in zip(rows, move.clocks, strict=True):
+        _store(row, clock)
+    if move.handed_over:
+        dossier.current_step, dossier.assignee_id = move.current, None
     session.add_all(rows)
-    return data
+    return dict(move.data)
 
 
 def steps_by_dossier(session: Session, dossier_ids: list[int]) -> dict[int, list[DossierStep]]:
@@ -267,14 +236,16 @@ def step_is_overdue(row: DossierStep, now: datetime, dossier_status: str) -> boo
 
 
 def step_counts(session: Session, *, start: datetime, cut: datetime, as_of: datetime,
-                agency_code: str | None) -> dict[str, rules.StepCounts]:
-    """Per agency that held them, the steps of inter-agency dossiers ended in ``[start, cut)`` or open at
-    ``cut`` (see :func:`service.domain.steps.count_step`)."""
+                agencies: str | Sequence[str] | None) -> dict[str, rules.StepCounts]:
+    """Per agency that held them (``agencies``: one, several, or all), the steps of inter-agency dossiers ended
+    in ``[start, cut)`` or open at ``cut`` (see :func:`service.domain.steps.count_step`)."""
     query = (select(DossierStep, Dossier.withdrawn_at).join(Dossier, col(Dossier.id) == DossierStep.dossier_id)
              .where(col(DossierStep.started_at) < cut,
                     or_(col(DossierStep.finished_at).is_(None), col(DossierStep.finished_at) >= start)))
-    if agency_code is not None:
-        query = query.where(DossierStep.agency_code == agency_code)
+    if isinstance(agencies, str):
+        query = query.where(DossierStep.agency_code == agencies)
+    elif agencies is not None:
+        query = query.where(col(DossierStep.agency_code).in_(list(agencies)))
     found: dict[str, rules.StepCounts] = {}
     for row, withdrawn_at in session.exec(query):
         counts = found.setdefault(row.agency_code, rules.StepCounts())

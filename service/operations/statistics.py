@@ -212,7 +212,7 @@ def _scope(agencies: AgencyScope) -> ColumnElement[bool]:
 
 
 def processing_counts(
-    session: Session, slices: Sequence[Slice], group_by: GroupBy, agency_code: str | None,
+    session: Session, slices: Sequence[Slice], group_by: GroupBy, agency_code: AgencyScope,
 ) -> dict[tuple[str, int], ProcessingCounts]:
     """Counts per (group key, slice index), in one SQL statement (so one snapshot).
 
@@ -337,20 +337,32 @@ def processing_report(
     """``GET /stats/processing``: the contract's counts per group, as of the period end (or now)."""
     scope = scope_for(session, user, agency_code)
     window = window_for(first, last, now)
+    agencies, merged = rolled_up(session, scope, window.first)
     if group_by == "month":
         slices = stats.month_slices(window)
-        counts = processing_counts(session, slices, group_by, scope)
+        counts = processing_counts(session, slices, group_by, agencies)
         rows = [ReportRow(s.key, s.label, counts.get(("", i), ProcessingCounts()))
                 for i, s in enumerate(slices)]
         total = stats.month_total([r.counts for r in rows])
     else:
-        counts = processing_counts(session, stats.whole_period(window), group_by, scope)
+        counts = processing_counts(session, stats.whole_period(window), group_by, agencies)
         if group_by == "agency":
-            return _agency_report(session, window, scope, {k: c for (k, _), c in counts.items()})
+            return _agency_report(session, window, scope, agencies, {k: c for (k, _), c in counts.items()})
         labels = _labels(session, group_by, [k for k, _ in counts])
         rows = [ReportRow(k, labels.get(k, k), c) for (k, _), c in sorted(counts.items(), key=_row_order)]
         total = sum((r.counts for r in rows), ProcessingCounts())
-    return ProcessingReport(window, group_by, scope, rows, total)
+    return ProcessingReport(window, group_by, scope, rows, total, merged=merged)
+
+
+def rolled_up(session: Session, scope: str | None, first: date) -> tuple[AgencyScope, list[Merger]]:
+    """The agencies a report on ``scope`` counts: the agency and the units merged into it before the period
+    began (their dossiers are the successor's for that period), with those units; all agencies for ``None``
+    (the report by agency folds them itself)."""
+    if scope is None:
+        return None, []
+    _, mergers = _successors(session, first)
+    merged = [m for m in mergers if m.succeeded_by == scope]
+    return ([scope, *(m.agency_code for m in merged)] if merged else scope), merged
 
 
 @dataclass(frozen=True)
@@ -363,13 +375,13 @@ class Merger:
     valid_to: date
 
 
-def _agency_report(session: Session, window: Window, scope: str | None,
+def _agency_report(session: Session, window: Window, scope: str | None, agencies: AgencyScope,
                    counts: dict[str, ProcessingCounts]) -> ProcessingReport:
     """One row per agency: the official counts at the competent agency, beside them the inter-agency steps
     each agency held (:func:`service.operations.interagency.step_counts`). Units merged away before the period
     began (``valid_to`` < ``from``) are rolled up into their successor, and listed in ``merged``."""
     steps = interagency.step_counts(session, start=window.start, cut=window.cut, as_of=window.as_of,
-                                    agency_code=scope)
+                                    agencies=agencies)
     successors, mergers = _successors(session, window.first)
     official: dict[str, ProcessingCounts] = {}
     held: dict[str, StepCounts] = {}
@@ -565,7 +577,7 @@ def service_index(session: Session, *, user: User, first: date, last: date, agen
     scope = scope_for(session, user, agency_code)
     scheme = _scheme(scheme)
     window = window_for(first, last, now)
-    inputs = index_inputs(session, window, scope)
+    inputs = index_inputs(session, window, rolled_up(session, scope, window.first)[0])
     data = sum(inputs.values(), IndexInputs())
     return window, scope, index.score_index(data, scheme)
 

@@ -78,6 +78,13 @@ def processing(user: StaffUser, session: SessionDep, now: NowDep, span: PeriodDe
     return _report_body(report)
 
 
+def _step_columns(report: ops.ProcessingReport) -> dict[str, Any]:
+    """The inter-agency step columns of a report by agency (as in its JSON), for the CSV and XLSX."""
+    if report.group_by != "agency":
+        return {}
+    return {"steps": [r.steps for r in report.rows], "step_total": report.step_total}
+
+
 def _filename(span: Period, extension: str) -> str:
     return f"thong-ke-giai-quyet-ho-so_{span.first.isoformat()}_{span.last.isoformat()}.{extension}"
 
@@ -90,7 +97,8 @@ def processing_csv(user: StaffUser, session: SessionDep, now: NowDep, span: Peri
     ("group - column"), one row per group and a final total row (Tổng cộng)."""
     report = ops.processing_report(session, user=user, first=span.first, last=span.last,
                                    agency_code=agency_code, group_by=group_by, now=now)
-    text = stats.render_csv(group_by, [(r.key, r.label, r.counts) for r in report.rows], report.total)
+    text = stats.render_csv(group_by, [(r.key, r.label, r.counts) for r in report.rows], report.total,
+                            **_step_columns(report))
     return Response(content="\ufeff" + text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{_filename(span, "csv")}"'})
 
@@ -110,7 +118,8 @@ def processing_xlsx(user: StaffUser, session: SessionDep, now: NowDep, span: Per
                 f"{'' if window.complete else f' (số liệu đến {as_of})'}"
                 f"{f'; cơ quan {report.agency_code}' if report.agency_code else ''}")
     content = render_xlsx(group_by, [(r.key, r.label, r.counts) for r in report.rows], report.total,
-                          title="TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", subtitle=subtitle)
+                          title="TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", subtitle=subtitle,
+                          **_step_columns(report))
     return Response(content=content, media_type=XLSX_MEDIA_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{_filename(span, "xlsx")}"'})
 

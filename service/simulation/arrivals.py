@@ -163,6 +163,7 @@ class ArrivalModel:
         # the share over all online dossiers meets the scenario's.
         working_online = sum(self.days.factors(d)[1] for d in year if calendar.is_working_day(d))
         self.assisted_p = min(1.0, channels.assisted * sums[1] / working_online) if working_online else 0.0
+        self.team_p = channels.digital_team
         self._hour_cum = list(accumulate(ONLINE_HOURS))
 
     def expected(self, first: date, last: date) -> float:
@@ -206,6 +207,11 @@ class ArrivalModel:
         for _ in range(n_off):
             index = rng.choices(range(len(self.procedures)), cum_weights=self._off_cum)[0]
             channel = "postal" if rng.random() < self.postal_p[index] else "counter"
+            if channel == "counter" and self.team_p and self.procedures[index].online \
+                    and rng.random() < self.team_p:
+                # The community digital technology team helps this applicant lodge online, on the spot.
+                out.append(Arrival(self._counter_time(day), "online", index, assisted=True))
+                continue
             out.append(Arrival(self._counter_time(day), channel, index))
         for _ in range(n_on):
             index = rng.choices(range(len(self.procedures)), cum_weights=self._on_cum)[0]

@@ -35,9 +35,13 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--database-url", default=argparse.SUPPRESS,
                         help=f"target database (default: $MOTCUA_DATABASE_URL or {DEFAULT_URL}); "
                              "must hold no dossier")
-    parser.add_argument("--sign-results", action="store_true",
-                        help="sign each result PDF on approval (slow, ~0.1 s a dossier: small scenarios "
-                             "only)")
+    signing = parser.add_mutually_exclusive_group()
+    signing.add_argument("--sign-results", action="store_true", default=None,
+                         help="sign each result PDF on approval (slow, ~0.05–0.1 s a dossier: small scenarios "
+                              "only); default: the scenario's [results] sign")
+    signing.add_argument("--no-sign-results", dest="sign_results", action="store_false",
+                         help="do not sign results even if the scenario says so (fast; indicators 4.1/4.2 "
+                              "are then 0)")
     parser.add_argument("--batch", type=int, default=5000,
                         help="actions written per transaction, at the end of a simulated day (default 5000)")
     parser.add_argument("--json", metavar="PATH", help="also write the summary as JSON to PATH")
@@ -77,7 +81,8 @@ def _signing_settings(url: str) -> Any:
     try:
         return Settings(database_url=url)
     except ValidationError as exc:
-        raise SystemExit("--sign-results needs the signing settings of the app that will serve this database "
+        raise SystemExit("signing results (--sign-results, or the scenario's [results] sign) needs the signing "
+                         "settings of the app that will serve this database "
                          "(MOTCUA_ENV=dev, or MOTCUA_SECRET_KEY / MOTCUA_CA_KEY_PASSPHRASE): "
                          f"{exc.errors()[0]['msg']}") from None
 
@@ -98,11 +103,12 @@ def run(args: argparse.Namespace) -> int:
     url = getattr(args, "database_url", None) or os.environ.get("MOTCUA_DATABASE_URL") or DEFAULT_URL
     if not args.no_migrate:
         migrate(url)
-    settings = _signing_settings(url) if args.sign_results else None
+    sign = scenario.results.sign if args.sign_results is None else args.sign_results
+    settings = _signing_settings(url) if sign else None
     db = Database(url)
     tune_sqlite(db)
     try:
-        result = simulate(db, scenario, seed=args.seed, limit=args.limit, sign_results=args.sign_results,
+        result = simulate(db, scenario, seed=args.seed, limit=args.limit, sign_results=sign,
                           batch_size=args.batch, progress=ProgressBar(enabled=not args.no_progress),
                           settings=settings)
         summary = summarize(db, result)

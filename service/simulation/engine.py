@@ -101,6 +101,9 @@ REFUSAL_REASONS = ("Không đủ điều kiện theo quy định của pháp lu�
 EXTENSION_REASONS = ("Cần xác minh thêm thông tin với cơ quan liên quan", "Chờ ý kiến của cơ quan phối hợp",
                      "Cần kiểm tra thực địa")
 WITHDRAW_REASON = "Người nộp hồ sơ đề nghị rút hồ sơ"
+CORRECTION_REASONS = ("Hồ sơ chưa được kiểm tra đủ thành phần theo quy định",
+                      "Thiếu ý kiến xác nhận của Ủy ban nhân dân cấp xã",
+                      "Thông tin thửa đất chưa khớp với hồ sơ địa chính")
 DISSATISFIED_COMMENTS = ("Thời gian giải quyết chưa đúng hẹn", "Phải đi lại nhiều lần",
                          "Cán bộ hướng dẫn chưa rõ ràng", None)
 SATISFIED_COMMENTS = (None, None, None, "Cán bộ nhiệt tình, chu đáo", "Thủ tục nhanh gọn")
@@ -126,6 +129,8 @@ class Proc:
     supplement: float
     anywhere: bool = False
     """Flagged ``anywhere_in_province``: may be lodged at another desk (``channels.lodged_elsewhere``)."""
+    steps: tuple[str, ...] = ()
+    """The agencies of an inter-agency procedure's steps, in order (empty for a one-agency procedure)."""
 
 
 class Worker:
@@ -186,10 +191,12 @@ class Case:
         "documents",
         "entry",
         "extended",
+        "home",
         "obligation",
         "paid",
         "proc",
         "processor",
+        "processors",
         "slow",
         "supplements",
     )
@@ -197,6 +204,10 @@ class Case:
     def __init__(self, proc: Proc, desk: Desk, channel: str, delivery: str, citizen: User | None,
                  documents: list[str]) -> None:
         self.proc, self.desk, self.channel = proc, desk, channel
+        self.home = desk
+        """The desk that lodged the dossier (and gives the result back); ``desk`` is the one holding it now."""
+        self.processors: dict[str, Worker] = {}
+        """An inter-agency dossier's processor at each agency of its steps."""
         self.delivery, self.citizen = delivery, citizen
         self.documents = documents
         self.entry: Entry | None = None
@@ -225,6 +236,8 @@ class RunResult:
     """Attempts the rules refused (a supplement after the 3-day window, an extension too late…): the officer
     then carries on, as at a real desk."""
     assisted: int = 0
+    uploads: int = 0
+    """Papers uploaded (scanned) as dossiers were lodged."""
     ratings: int = 0
     carrier_delivered: int = 0
     carrier_failed: int = 0
@@ -267,6 +280,27 @@ def tune_sqlite(db: Database, *, cache_mib: int = 256) -> None:
         cursor.close()
 
 
+def scanned_paper(dossier_code: str, document_code: str) -> bytes:
+    """A small, valid one-page PDF standing for the scan of one paper of one dossier (distinct per paper, so
+    each upload stores its own content-addressed blob, as real scans would)."""
+    text = f"Ban scan mo phong {dossier_code} {document_code}".encode("ascii")
+    content = b"BT /F1 10 Tf 40 800 Td (" + text + b") Tj ET"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += str(number).encode() + b" 0 obj\n" + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 " + str(len(objects) + 1).encode() + b"\n0000000000 65535 f \n"
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += b"trailer\n<< /Size " + str(len(objects) + 1).encode() + b" /Root 1 0 R >>\nstartxref\n"
+    return bytes(out + str(xref).encode() + b"\n%%EOF\n")
+
+
 def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=VN_TZ)
 
@@ -286,7 +320,7 @@ def _strip_prefix(name: str) -> str:
 
 # Event kinds.
 SUBMIT, INTAKE, ASSIGN, REQ_SUPP, SUPP, READY, PROCESSED, PAY, SIGNED, EXTEND, WITHDRAW, RETURN, DISPATCH, \
-    RATE, CARRIER = range(15)
+    RATE, CARRIER, CORRECT = range(16)
 
 
 class Simulation:
@@ -353,8 +387,7 @@ class Simulation:
         query = select(Procedure).where(col(Procedure.superseded_at).is_(None)).order_by(col(Procedure.code))
         if s.agencies:
             query = query.where(col(Procedure.agency_code).in_(s.agencies))
-        # Inter-agency procedures are not simulated: the ledger writes no step rows (service/operations/interagency).
-        rows = [p for p in session.exec(query) if s.weight(p.code) > 0 and not p.steps]
+        rows = [p for p in session.exec(query) if s.weight(p.code) > 0]
         if not rows:
             raise SystemExit(f"scenario {s.name}: no procedure in force for agencies "
                              f"{list(s.agencies) or 'all'}")
@@ -366,11 +399,13 @@ class Simulation:
             weight=s.weight(p.code), slow=s.behaviour_for(p.code, "slow"),
             obligation=s.behaviour_for(p.code, "financial_obligation") if p.fee_vnd > 0 else 0.0,
             supplement=s.behaviour_for(p.code, "supplement"), anywhere=p.anywhere_in_province,
+            steps=tuple(step["agency_code"] for step in p.steps or ()),
         ) for i, p in enumerate(rows)]
         password_hash = hashes.get(SIM_PASSWORD) or hash_password(SIM_PASSWORD)
         weights: dict[str, float] = {}
-        for p in self.procs:
-            weights[p.agency_code] = weights.get(p.agency_code, 0.0) + p.weight
+        for p in self.procs:  # an inter-agency procedure loads every agency of its steps
+            for code in p.steps or (p.agency_code,):
+                weights[code] = weights.get(code, 0.0) + p.weight
         total_weight = sum(weights.values())
         for code in sorted(weights):
             calendar = calendar_for(session, code)
@@ -518,7 +553,7 @@ class Simulation:
     def _submit(self, now: datetime, arrival: Arrival) -> None:
         rng, s = self.rng, self.scenario
         proc = self.procs[arrival.procedure]
-        desk = self.desks[proc.agency_code]
+        desk = self.desks[proc.steps[0] if proc.steps else proc.agency_code]
         channel = arrival.channel
         citizen: User | None = None
         if channel == "online" or rng.random() < s.channels.registered:
@@ -553,20 +588,40 @@ class Simulation:
                          documents=[DocumentRef(code=c) for c in documents], assisted=arrival.assisted,
                          postal_handover=handover)
         submitter = citizen if channel == "online" else desk.receiver()
-        elsewhere = self._elsewhere(proc, channel)
+        elsewhere = None if proc.steps else self._elsewhere(proc, channel)
         if elsewhere is not None:
             submitter = self.desks[elsewhere].receiver()
         assert submitter is not None
         case = Case(proc, desk, channel, delivery, citizen, documents)
+        if elsewhere is not None:
+            case.home = self.desks[elsewhere]
         case.entry = self.ledger.submit(user=submitter, data=data, now=now, desk=elsewhere)
         self.result.submitted += 1
         self.result.actions += 1
         self._since_commit += 1
         self.result.assisted += arrival.assisted
+        self._scan(now, case, submitter)
         if channel == "online":
             self._at(self._working(case, now, rng.uniform(5, 240)), INTAKE, case)
         else:
             self._at(self._working(case, now, rng.uniform(3, 90)), ASSIGN, case)
+
+    def _scan(self, now: datetime, case: Case, submitter: User) -> None:
+        """Digitise the dossier's papers as it is lodged: the online applicant attaches a scan of each paper
+        (``behaviour.upload_online``), or the receiver scans the papers brought to the desk
+        (``behaviour.scan_counter``), each upload through the API's rules (one control-slip row a paper)."""
+        b = self.scenario.behaviour
+        share = b.upload_online if case.channel == "online" else b.scan_counter
+        if share <= 0 or not case.documents or self.rng.random() >= share:
+            return
+        entry = self._dossier(case)
+        for i, code in enumerate(case.documents):
+            at = now + timedelta(seconds=20 * (i + 1))
+            self.ledger.upload(entry, user=submitter, document_code=code, filename=f"{entry.code}-{code}.pdf",
+                               content=scanned_paper(entry.code, code), content_type="application/pdf", now=at)
+            self.result.uploads += 1
+            self.result.actions += 1
+            self._since_commit += 1
 
     def _intake(self, now: datetime, case: Case) -> None:
         rng = self.rng
@@ -586,6 +641,8 @@ class Simulation:
         if not self._act(case, desk.receiver(), Action.ASSIGN, now, {"assignee": worker.user.username}):
             return
         case.processor = worker
+        if case.proc.steps:
+            case.processors[desk.code] = worker
         case.slow = rng.random() < case.proc.slow
         case.obligation = rng.random() < case.proc.obligation
         state = self._dossier(case).state
@@ -609,13 +666,19 @@ class Simulation:
         """The dossier is complete: it becomes ready for its processor's decision after its own work time (a
         fraction of the allowed time; more than all of it for a slow one)."""
         rng = self.rng
-        state = self._dossier(case).state
+        entry = self._dossier(case)
+        state = entry.state
         assert state.due_at is not None
         calendar = case.desk.calendar
-        allowed = max(30.0, calendar.working_minutes_between(now, state.due_at))
+        # An inter-agency dossier's work at each agency takes a fraction of that step's own time.
+        due = entry.steps[entry.current_step - 1][1].due_at if entry.current_step else state.due_at
+        assert due is not None
+        allowed = max(30.0, calendar.working_minutes_between(now, due))
         fraction = rng.uniform(1.1, 2.0) if case.slow else rng.uniform(0.0, 0.45)
         ready = self._working(case, now, fraction * allowed)
         self._at(ready, READY, case)
+        if entry.current_step is not None and entry.current_step < len(entry.steps):
+            return  # an earlier step: handed over when done (no extension asked there)
         if case.slow and not case.extended and rng.random() < self.scenario.behaviour.extend:
             case.extended = True
             at = calendar.add_working_minutes(state.due_at, -(case.desk.day_minutes + rng.uniform(15, 180)))
@@ -657,6 +720,10 @@ class Simulation:
         self._start(worker, now, PROCESSED, case.desk)
         if case.closed or self._status(case) != Status.PROCESSING.value:
             return
+        entry = self._dossier(case)
+        if entry.current_step is not None and entry.current_step < len(entry.steps):
+            self._transfer(now, case, worker)
+            return
         if case.obligation and not case.paid and self._act(case, worker.user, Action.REQUEST_PAYMENT, now,
                                                            {"amount_vnd": case.proc.fee_vnd}):
             rng = self.rng
@@ -667,6 +734,42 @@ class Simulation:
             self._at(at, PAY, case, online)
             return
         self._to_approver(now, case)
+
+    def _transfer(self, now: datetime, case: Case, worker: Worker) -> None:
+        """Hand the dossier to the next step's agency (Decree 61/2018 Art. 19(6)); that agency's processor then
+        appraises it in its own step time, or — ``behaviour.return_for_correction`` — sends it back once to the
+        previous agency, within its step, which corrects and hands it over again."""
+        if not self._act(case, worker.user, Action.TRANSFER, now, {"note": "Chuyển xử lý bước tiếp theo"}):
+            return
+        entry = self._dossier(case)
+        case.desk = desk = self.desks[entry.holder]
+        worker = case.processors.get(desk.code) or self._next_processor(desk)
+        case.processors[desk.code] = case.processor = worker
+        case.slow = self.rng.random() < case.proc.slow
+        if entry.steps[entry.current_step - 1][1].returned_for_correction is False \
+                and self.rng.random() < self.scenario.behaviour.return_for_correction:
+            self._at(self._working(case, now, self.rng.uniform(30, 2 * desk.day_minutes)), CORRECT, case)
+            return
+        self._to_appraisal(now, case)
+
+    def _next_processor(self, desk: Desk) -> Worker:
+        desk.assign_turn += 1
+        return desk.processors[desk.assign_turn % len(desk.processors)]
+
+    def _correct(self, now: datetime, case: Case) -> None:
+        """The next agency sends the dossier back to the previous one for correction (once per step, within its
+        step time: the rules refuse it later and the processor appraises what it has)."""
+        if case.closed or self._status(case) != Status.PROCESSING.value:
+            return
+        assert case.processor is not None
+        if not self._act(case, case.processor.user, Action.RETURN_FOR_CORRECTION, now,
+                         {"reason": self.rng.choice(CORRECTION_REASONS)}):
+            self._to_appraisal(now, case)
+            return
+        entry = self._dossier(case)
+        case.desk = desk = self.desks[entry.holder]
+        case.processor = case.processors.get(desk.code) or self._next_processor(desk)
+        self._to_appraisal(now, case)
 
     def _to_approver(self, now: datetime, case: Case) -> None:
         worker = min(case.desk.approvers, key=lambda w: (w.load, w.index))
@@ -756,14 +859,14 @@ class Simulation:
     def _return(self, now: datetime, case: Case) -> None:
         if self._status(case) != Status.RESULT_READY.value:
             return
-        if self._act(case, case.desk.receiver(), Action.RETURN_RESULT, now):
+        if self._act(case, case.home.receiver(), Action.RETURN_RESULT, now):
             self._maybe_rate(now, case)
         case.closed = True
 
     def _dispatch(self, now: datetime, case: Case) -> None:
         if self._status(case) != Status.RESULT_READY.value:
             return
-        if self._act(case, case.desk.receiver(), Action.DISPATCH_POSTAL, now):
+        if self._act(case, case.home.receiver(), Action.DISPATCH_POSTAL, now):
             self.in_transit[self._dossier(case).id] = case
 
     def _carrier(self, now: datetime) -> None:
@@ -820,7 +923,7 @@ class Simulation:
         return {INTAKE: self._intake, ASSIGN: self._assign, REQ_SUPP: self._request_supplement,
                 SUPP: self._supplement, READY: self._ready, PROCESSED: self._processed, PAY: self._pay,
                 SIGNED: self._signed, EXTEND: self._extend, WITHDRAW: self._withdraw, RETURN: self._return,
-                DISPATCH: self._dispatch, RATE: self._rate}
+                DISPATCH: self._dispatch, RATE: self._rate, CORRECT: self._correct}
 
     # -- the run --------------------------------------------------------------------------------------------
 

@@ -26,21 +26,25 @@ and compares every row.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from service import tablewriter
+from service.domain import lifecycle
 from service.domain import postal as postal_rules
+from service.domain import steps as step_rules
 from service.domain.calendar import WorkingCalendar
 from service.domain.legal_time import to_legal_time, utc_now
 from service.domain.lifecycle import SYSTEM_ROLE, Action, Decision, DossierState, Status
 from service.domain.postal import EventKind, Origin, ServiceLevels, ShipmentStatus
+from service.domain.steps import StepClock
 from service.dossiers import slip, submission
 from service.dossiers.actions import change_of, decide_action
 from service.dossiers.effects import EffectCall, Effects, Outcome, effect_name, run_effects
@@ -50,9 +54,11 @@ from service.dossiers.slip import NO_ROWS, SlipHead, SlipRow, as_tuple
 from service.errors import Unprocessable
 from service.events import outbox
 from service.models import (
+    Blob,
     Dossier,
     DossierDocument,
     DossierEvent,
+    DossierStep,
     Notification,
     PostalEvent,
     Procedure,
@@ -60,19 +66,25 @@ from service.models import (
     Shipment,
     User,
 )
-from service.operations import catalogue, postal, ratings
+from service.operations import catalogue, interagency, postal, ratings, uploads
 from service.schemas.dossiers import ActionIn, DossierIn
 
 TABLE = {name: model.__table__ for name, model in (  # type: ignore[attr-defined]
     ("dossier", Dossier), ("dossier_document", DossierDocument), ("dossier_event", DossierEvent),
-    ("notification", Notification), ("shipment", Shipment), ("postal_event", PostalEvent), ("rating", Rating))}
-COLUMNS = {name: tuple(c.name for c in table.columns if not (c.name == "id" and name not in ("dossier", "shipment")))
+    ("notification", Notification), ("shipment", Shipment), ("postal_event", PostalEvent), ("rating", Rating),
+    ("blob", Blob), ("dossier_step", DossierStep))}
+COLUMNS = {name: tuple(c.name for c in table.columns
+                       if not (c.name == "id" and name not in ("dossier", "shipment", "dossier_step")))
            for name, table in TABLE.items()}
 """Insert order of each table's columns: dossiers and shipments get their ids up front (children reference them
 in the same batch); the other tables number their own rows."""
 assert COLUMNS["dossier_event"] == slip.COLUMNS
 STATE_FIELDS = tuple(DossierState.__dataclass_fields__)
-UPDATED_DOSSIER = (*STATE_FIELDS, "version", "updated_at", "assignee_id", "slip_rows", "slip_head")
+UPDATED_DOSSIER = (*STATE_FIELDS, "version", "updated_at", "assignee_id", "slip_rows", "slip_head", "digitised",
+                   "current_step")
+STEP_CLOCK = ("started_at", "due_at", "paused_at", "paused_remaining_minutes", "finished_at", "timeliness",
+              "returned_for_correction")
+STEP_ACTIONS = frozenset({Action.TRANSFER, Action.RETURN_FOR_CORRECTION, Action.APPROVE, Action.REFUSE})
 UPDATED_SHIPMENT = ("status", "delivered_at", "failed_at", "carrier_late")
 NATIVE_EFFECTS = {Action.DISPATCH_POSTAL: postal.create_shipment,
                   Action.CONFIRM_DELIVERY: postal.close_shipment_delivered,
@@ -90,8 +102,8 @@ class Entry:
     """One dossier held by the ledger: its state as the rules see it, and what the rows need besides."""
 
     __slots__ = ("agency_code", "applicant_national_id", "applicant_phone", "applicant_user_id", "assignee_id",
-                 "code", "delivery_address", "head", "id", "procedure_code", "rated", "shipment", "state",
-                 "updated_at", "values", "version")
+                 "code", "current_step", "delivery_address", "digitised", "head", "id", "procedure_code", "rated",
+                 "shipment", "state", "steps", "updated_at", "values", "version")
 
     def __init__(self, dossier_id: int, code: str, values: dict[str, Any] | None, state: DossierState) -> None:
         assert values is not None
@@ -106,6 +118,15 @@ class Entry:
         self.head: SlipHead = NO_ROWS
         self.shipment: dict[str, Any] | None = None
         self.rated = False
+        self.digitised = False
+        self.current_step: int | None = None
+        self.steps: list[tuple[int, StepClock]] = []
+        """The inter-agency steps (row id, clock), in order; empty for a one-agency dossier."""
+
+    @property
+    def holder(self) -> str:
+        """The agency acting on the dossier now: the current step's, else the competent agency."""
+        return self.steps[self.current_step - 1][1].agency_code if self.current_step else self.agency_code
 
     @property
     def status(self) -> Status:
@@ -145,12 +166,18 @@ class Ledger:
         self.numbers = numbers or DailyNumbers({})
         self._dossier_ids = tablewriter.IdAllocator(TABLE["dossier"])
         self._shipment_ids = tablewriter.IdAllocator(TABLE["shipment"])
+        self._step_ids = tablewriter.IdAllocator(TABLE["dossier_step"])
+        self._new_steps: dict[int, tuple[int, StepClock]] = {}
+        self._dirty_steps: dict[int, StepClock] = {}
         self._tracking: set[str] = set()
         self._new: list[Entry] = []
         self._dirty: dict[int, Entry] = {}
         self._new_shipments: list[dict[str, Any]] = []
         self._dirty_shipments: dict[int, dict[str, Any]] = {}
         self._rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLE}
+        self._documents: dict[tuple[int, str], dict[str, Any]] = {}
+        """The papers of the dossiers lodged since the last flush (an upload fills in their file)."""
+        self._blobs: set[str] = set()
         self._events: list[tuple[Any, ...]] = []
         self.in_transit: dict[int, Entry] = {}
         self.events = 0
@@ -163,7 +190,10 @@ class Ledger:
         procedure = self.procedures.get(data.procedure_code)
         if procedure is None:
             raise catalogue.procedure_not_found(data.procedure_code)
-        if desk is not None and not procedure.anywhere_in_province:
+        first_step = procedure.steps[0]["agency_code"] if procedure.steps else None
+        if first_step is not None and (user.role != "receiver" or user.agency_code == first_step):
+            desk = first_step  # as interagency.receiving_desk: lodged with the first step's agency
+        elif desk is not None and not procedure.anywhere_in_province:
             raise Unprocessable("Thủ tục không thuộc thẩm quyền tiếp nhận của đơn vị bạn.",
                                 code="PROCEDURE_OUTSIDE_AGENCY")
         handover = submission.check_lodging(procedure, user, data, now, desk=desk)
@@ -178,12 +208,45 @@ class Ledger:
         entry = Entry(dossier_id, code, values, state)
         self._new.append(entry)
         for doc_code, name in submission.documents_of(procedure, data):
-            self._rows["dossier_document"].append(self._row("dossier_document", {
-                "dossier_id": dossier_id, "code": doc_code, "name": name, "created_at": now}))
-        for change in submission.lodging_changes(user.username, user.role, data.channel, state, handover,
-                                                 code=code, now=now, calendar=self.calendars[entry.agency_code]):
+            self._documents[(dossier_id, doc_code)] = {
+                "dossier_id": dossier_id, "code": doc_code, "name": name, "created_at": now}
+        changes = submission.lodging_changes(user.username, user.role, data.channel, state, handover, code=code,
+                                             now=now, calendar=self.calendars[entry.agency_code])
+        if data.channel != "online":  # received on the spot: an inter-agency dossier's first step starts now
+            changes[-1] = replace(changes[-1], data={**changes[-1].data, **self._open_steps(entry, procedure, now)})
+        for change in changes:
             persist(self, entry, change)
         return entry
+
+    # -- papers ------------------------------------------------------------------------------------------------
+
+    def upload(self, entry: Entry, *, user: User, document_code: str, filename: str, content: bytes,
+               content_type: str, now: datetime) -> None:
+        """As :func:`service.operations.uploads.attach` (same checks, same paper row, blob and control-slip row),
+        for a paper declared at submission and not yet written (the simulator scans papers when the dossier is
+        lodged)."""
+        from service.errors import Conflict
+
+        if entry.state.status.value not in uploads.UPLOAD_STATUSES:
+            raise Conflict("Không thể bổ sung tệp khi hồ sơ đã kết thúc xử lý.", code="INVALID_TRANSITION")
+        if not content.startswith(uploads.ALLOWED_TYPES[content_type]):
+            raise Unprocessable("Nội dung tệp không khớp với kiểu tệp khai báo.", code="FILE_TYPE_MISMATCH")
+        document = self._documents.get((entry.id, document_code))
+        if document is None:
+            raise Unprocessable(f"Thành phần hồ sơ {document_code} không thuộc thủ tục này.",
+                                code="UNKNOWN_DOCUMENT")
+        digest = hashlib.sha256(content).hexdigest()
+        if digest not in self._blobs:
+            self._blobs.add(digest)
+            self._rows["blob"].append(self._row("blob", {"sha256": digest, "content_type": content_type,
+                                                         "size_bytes": len(content), "content": content,
+                                                         "created_at": now}))
+        name = filename[:255] or document_code
+        document.update(filename=name, content_type=content_type, size_bytes=len(content), sha256=digest,
+                        storage_key=digest, uploaded_at=now)
+        persist(self, entry, uploads.upload_change(
+            actor=user.username, actor_role=user.role, state=entry.state, document_code=document_code,
+            filename=name, sha256=digest, size_bytes=len(content), now=now))
 
     # -- actions -----------------------------------------------------------------------------------------------
 
@@ -192,8 +255,12 @@ class Ledger:
         """As :func:`service.dossiers.actions.act` (without ``If-Match``: the simulator holds the latest
         version). Raises the same errors; nothing changes when it does."""
         role = actor_role or user.role
+        if action in STEP_ACTIONS:  # as interagency.guard, before the body
+            lifecycle.authorize(action, role)
+            lifecycle.guard(entry.state, action, role=role, now=now, calendar=self.calendars[entry.agency_code])
+            step_rules.check_action([clock for _, clock in entry.steps], entry.current_step, action.value, now)
         body, decision, assignee = decide_action(
-            entry.state, action, payload, code=entry.code, agency_code=entry.agency_code, role=role, now=now,
+            entry.state, action, payload, code=entry.code, agency_code=entry.holder, role=role, now=now,
             calendar=self.calendars[entry.agency_code], find_user=self.staff.get)
         if action is Action.DISPATCH_POSTAL:
             outcome = self._dispatch(entry, body, now)
@@ -203,8 +270,49 @@ class Ledger:
             outcome = self._write_through(entry, user, body, decision, now)
         else:
             outcome = Outcome()
+        if action is Action.RECEIVE:
+            outcome = outcome + Outcome(self._open_steps(entry, self.procedures[entry.procedure_code], now))
+        elif entry.steps:
+            outcome = outcome + Outcome(self._follow(entry, action, decision.state, now))
         persist(self, entry, change_of(decision, actor=actor_name or user.username, actor_role=role, now=now,
                                        outcome=outcome, assignee=assignee))
+
+    def _calendar_of(self, agency_code: str) -> WorkingCalendar:
+        return self.calendars.get(agency_code, self.calendar)
+
+    def _open_steps(self, entry: Entry, procedure: Procedure, now: datetime) -> dict[str, Any]:
+        """As :func:`service.operations.interagency.open_steps`, in memory."""
+        shares = interagency.step_shares(procedure)
+        if shares is None:
+            return {}
+        move = step_rules.open_steps(shares, procedure.processing_unit, now, self._calendar_of)
+        entry.steps = [(self._step_ids.next(self.session()), clock) for clock in move.clocks]
+        for step_id, clock in entry.steps:
+            self._new_steps[step_id] = (entry.id, clock)
+        self._set_current_step(entry, move.current)
+        return dict(move.data)
+
+    def _follow(self, entry: Entry, action: Action, state: DossierState, now: datetime) -> dict[str, Any]:
+        """As :func:`service.operations.interagency.follow`, in memory."""
+        move = step_rules.follow([clock for _, clock in entry.steps], entry.current_step, action.value,
+                                 restart_on_supplement=state.supplement_policy == "restart", now=now,
+                                 calendar_of=self._calendar_of)
+        for i, ((step_id, before), after) in enumerate(zip(entry.steps, move.clocks, strict=True)):
+            if after != before:
+                entry.steps[i] = (step_id, after)
+                if step_id in self._new_steps:
+                    self._new_steps[step_id] = (entry.id, after)
+                else:
+                    self._dirty_steps[step_id] = after
+        if move.handed_over:
+            self._set_current_step(entry, move.current)
+            entry.assignee_id = None
+        return dict(move.data)
+
+    def _set_current_step(self, entry: Entry, step: int | None) -> None:
+        entry.current_step = step
+        if entry.values is None:
+            self._dirty[entry.id] = entry
 
     def _dispatch(self, entry: Entry, body: ActionIn, now: datetime) -> Outcome:
         """As :func:`service.operations.postal.create_shipment`, in memory."""
@@ -261,6 +369,8 @@ class Ledger:
 
     def write_dossier(self, entry: Entry, change: Change) -> None:
         entry.state = change.state
+        if change.columns.get("digitised"):
+            entry.digitised = True
         if "assignee_id" in change.columns:
             entry.assignee_id = change.columns["assignee_id"]
         if change.bump_version:
@@ -337,15 +447,26 @@ class Ledger:
             assert values is not None
             values.update({name: getattr(entry.state, name) for name in STATE_FIELDS},
                           status=entry.state.status.value, version=entry.version, updated_at=entry.updated_at,
-                          assignee_id=entry.assignee_id, slip_rows=entry.head[0], slip_head=entry.head[1])
+                          assignee_id=entry.assignee_id, slip_rows=entry.head[0], slip_head=entry.head[1],
+                          digitised=entry.digitised, current_step=entry.current_step)
             new.append(self._row("dossier", values))
             entry.values = None
         tablewriter.insert_rows(session, TABLE["dossier"], COLUMNS["dossier"], new)
         tablewriter.update_rows(session, TABLE["dossier"], "id", UPDATED_DOSSIER, [
             (*(_plain(getattr(e.state, name)) for name in STATE_FIELDS), e.version, e.updated_at, e.assignee_id,
-             *e.head, e.id) for e in self._dirty.values()])
+             *e.head, e.digitised, e.current_step, e.id) for e in self._dirty.values()])
+        tablewriter.insert_rows(session, TABLE["dossier_step"], COLUMNS["dossier_step"], [self._row("dossier_step", {
+            "id": step_id, "dossier_id": dossier_id, "seq": clock.seq, "agency_code": clock.agency_code,
+            "share_value": clock.share_value, "share_unit": clock.share_unit,
+            **{name: getattr(clock, name) for name in STEP_CLOCK}})
+            for step_id, (dossier_id, clock) in self._new_steps.items()])
+        tablewriter.update_rows(session, TABLE["dossier_step"], "id", STEP_CLOCK, [
+            (*(getattr(clock, name) for name in STEP_CLOCK), step_id) for step_id, clock in self._dirty_steps.items()])
+        self._new_steps, self._dirty_steps = {}, {}
+        tablewriter.insert_rows(session, TABLE["blob"], COLUMNS["blob"], self._rows["blob"])
         tablewriter.insert_rows(session, TABLE["dossier_document"], COLUMNS["dossier_document"],
-                                self._rows["dossier_document"])
+                                [self._row("dossier_document", d) for d in self._documents.values()])
+        self._documents = {}
         tablewriter.insert_rows(session, TABLE["shipment"], COLUMNS["shipment"],
                                 [self._row("shipment", s) for s in self._new_shipments])
         tablewriter.update_rows(session, TABLE["shipment"], "id", UPDATED_SHIPMENT, [

@@ -44,6 +44,12 @@ class Channels:
     """Share of counter dossiers of procedures flagged ``anywhere_in_province`` lodged at another desk of the
     province (Decree 118/2025, phi địa giới hành chính): the dossier stays the competent agency's and records
     the receiving desk (``received_by_agency_code``)."""
+    digital_team: float = 0.0
+    """Share of counter applicants of procedures offered online (level ≥ 3) whom the community digital
+    technology team (Tổ công nghệ số cộng đồng; MIC guidance 793/BTTTT-THH of 2022; Thanh Hóa had ~4,300 teams)
+    helps lodge online instead, on the spot: the dossier is online and ``assisted``. This is how the teams raise
+    the online rate; ``assisted`` above is the share of self-chosen online dossiers they help with. 0: no draw,
+    so scenarios without it replay as before."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,11 @@ class Results:
     collect_days: float = 1.5
     """Mean working days before a counter result is collected."""
     never_collected: float = 0.01
+    sign: bool = False
+    """Issue every approved result as an electronic document signed with the approver's certificate (Decree
+    45/2020/NĐ-CP Art. 14(3); Decision 766 indicator 4.1), through the app's own ``approve`` effect — it needs
+    the app's signing settings (``MOTCUA_ENV=dev`` or the secret key and CA passphrase). Rendering and signing
+    one result PDF costs ~40–90 ms and ~70 KB: fine for a commune year, hours for a province year."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,17 @@ class Behaviour:
     """Applicants with an account who rate the service once the result is returned."""
     satisfied_on_time: float = 0.95
     satisfied_late: float = 0.55
+    """Applicants who rate "satisfied" when their result came on time / late (the index's 5.4 counts the
+    dislikes, Decision 766 formula: 100 % − late rate − dislike rate)."""
+    return_for_correction: float = 0.0
+    """Of inter-agency dossiers, those the next step's agency sends back once to the previous one for correction
+    (``return_for_correction``, within its own step time; Decree 61/2018 Art. 19(6))."""
+    upload_online: float = 0.0
+    """Online dossiers whose applicant attaches a scan of each paper while lodging (Decree 45/2020 Art. 9:
+    an online dossier's components are electronic). 0: no draw."""
+    scan_counter: float = 0.0
+    """Counter and postal dossiers whose papers the receiver scans at reception (digitisation of dossiers at
+    the one-stop desk, Decree 45/2020 Art. 15; Decision 766 indicator 4.2). 0: no draw."""
 
 
 @dataclass(frozen=True)
@@ -309,10 +331,13 @@ def validate(s: Scenario, source: str = "<scenario>") -> None:
             raise ScenarioError("dossiers_per_year must be ≥ 0 and citizens ≥ 1")
         if any(w < 0 for w in s.procedures.values()):
             raise ScenarioError("[procedures] weights must be ≥ 0")
-        _probabilities(s.channels, "channels", ("online", "postal", "assisted", "registered", "lodged_elsewhere"))
+        _probabilities(s.channels, "channels", ("online", "postal", "assisted", "registered", "lodged_elsewhere",
+                                                "digital_team"))
         if s.channels.online + s.channels.postal > 1:
             raise ScenarioError("[channels] online + postal must not exceed 1")
         _probabilities(s.results, "results", ("online", "postal", "never_collected"))
+        if not isinstance(s.results.sign, bool):
+            raise ScenarioError("[results] sign must be true or false")
         _positive(s.results, "results", ("collect_days",))
         a = s.arrivals
         if len(a.weekday) != 5:

@@ -55,6 +55,9 @@ class Summary:
     invariant_failures: list[str]
     index_score: float | None
     indicators: dict[str, float | None]
+    index_score_766: float | None
+    indicators_766: dict[str, float | None]
+    uploads: int
     slowest: list[SlowProcedure]
     submitted: int
     expected: float
@@ -78,6 +81,9 @@ class Summary:
     actions_per_second: float
     limited: bool
     months: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    """Inter-agency steps per agency that held them (where time was lost): ended in the period (late among them)
+    and held at its end (overdue among them)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,6 +143,8 @@ def summarize(db: Database, run: RunResult) -> Summary:
                                              group_by="month", now=end)
         _, _, index = stats_ops.service_index(session, user=reader, first=first, last=last, agency_code=None,
                                               now=end)
+        _, _, index_766 = stats_ops.service_index(session, user=reader, first=first, last=last, agency_code=None,
+                                                  now=end, scheme="qd766-2022")
         statuses = {status: count for status, count in session.execute(
             select(D.c.status, func.count()).group_by(D.c.status).order_by(D.c.status)).all()}
         events = session.execute(select(func.count()).select_from(DossierEvent)).scalar_one()
@@ -152,10 +160,8 @@ def summarize(db: Database, run: RunResult) -> Summary:
     for row in months.rows:
         _check(f"month {row.key}", row.counts, failures)
     _check("months total", months.total, failures)
-    indicators: dict[str, float | None] = {}
-    for group in index["groups"]:  # type: ignore[union-attr]
-        for indicator in group["indicators"]:
-            indicators[indicator["code"]] = indicator["value"]
+    indicators = _indicators(index)
+    indicators_766 = _indicators(index_766)
     return Summary(
         scenario=run.scenario.name, title=run.scenario.title, seed=run.seed, first_day=first.isoformat(),
         last_day=last.isoformat(), as_of=end.isoformat(), database=run.dialect,
@@ -163,6 +169,8 @@ def summarize(db: Database, run: RunResult) -> Summary:
         total={**report.total.as_dict(), "unclassified": report.total.unclassified},
         invariant_holds=not failures, invariant_failures=failures,
         index_score=index["score_total"], indicators=indicators,  # type: ignore[arg-type]
+        index_score_766=index_766["score_total"], indicators_766=indicators_766,  # type: ignore[arg-type]
+        uploads=run.uploads,
         slowest=slowest, submitted=run.submitted, expected=round(run.expected, 1), events=int(events),
         actions=run.actions, refused_by_rules=run.refused_by_rules, assisted=run.assisted,
         ratings=run.ratings, dissatisfied=int(dissatisfied), shipments=int(shipments),
@@ -172,7 +180,32 @@ def summarize(db: Database, run: RunResult) -> Summary:
         transactions=run.transactions, dossiers_per_second=round(run.dossiers_per_second, 1),
         actions_per_second=round(run.actions_per_second, 1), limited=run.limited,
         months=[{"month": r.key, **r.counts.as_dict()} for r in months.rows],
+        steps=[{"agency": r.key, "name": r.label, **r.steps.as_dict()} for r in report.rows
+               if r.steps is not None and any(r.steps.as_dict().values())],
     )
+
+
+def _indicators(index: dict[str, Any]) -> dict[str, float | None]:
+    return {indicator["code"]: indicator["value"] for group in index["groups"] for indicator in group["indicators"]}
+
+
+def _step_lines(s: Summary) -> list[str]:
+    """Where the inter-agency dossiers lost time: each agency's steps, late ones first."""
+    if not s.steps:
+        return []
+    return [
+        "Bước liên thông theo cơ quan thực hiện (nơi chậm trễ):",
+        *(f"  {row['name']} [{row['agency']}]: kết thúc {row['step_resolved_total']:,} bước "
+          f"(quá hạn {row['step_resolved_late']:,}; "
+          f"{_pct(_share(row['step_resolved_late'], row['step_resolved_total']))}); "
+          f"đang giữ {row['step_in_progress_total']:,} (quá hạn {row['step_in_progress_overdue']:,})"
+          for row in sorted(s.steps, key=lambda r: (-r["step_resolved_late"], r["agency"]))),
+        "",
+    ]
+
+
+def _share(part: int, whole: int) -> float | None:
+    return 100 * part / whole if whole else None
 
 
 def _pct(value: float | None) -> str:
@@ -192,7 +225,7 @@ def render(s: Summary) -> str:
                                   f"{v['approver']}" for code, v in s.staff.items()),
         "",
         f"Hồ sơ đã nộp: {s.submitted:,} (kỳ vọng ≈ {s.expected:,.0f}); có hỗ trợ của Tổ công nghệ số "
-        f"cộng đồng: {s.assisted:,}",
+        f"cộng đồng: {s.assisted:,}; thành phần hồ sơ được số hóa (tải lên): {s.uploads:,}",
         "Hồ sơ theo trạng thái:",
         *(f"  {STATUS_LABEL[Status(k)]:<34} {k:<20} {v:>9,}" for k, v in s.statuses.items()),
         "",
@@ -212,7 +245,11 @@ def render(s: Summary) -> str:
         f"Chỉ số phục vụ (thang của Cổng Dịch vụ công quốc gia, 6 nhóm): "
         f"{s.index_score if s.index_score is not None else '—'} / 100",
         "  " + "; ".join(f"{code}: {'—' if v is None else v}" for code, v in s.indicators.items()),
+        f"Chỉ số phục vụ (Quyết định 766/QĐ-TTg, 5 nhóm): "
+        f"{s.index_score_766 if s.index_score_766 is not None else '—'} / 100",
+        "  " + "; ".join(f"{code}: {'—' if v is None else v}" for code, v in s.indicators_766.items()),
         "",
+        *_step_lines(s),
         "Năm thủ tục giải quyết chậm nhất (bình quân từ tiếp nhận đến có kết quả):",
         *(f"  {p.mean_days:>6.2f} ngày (được phép {p.allowed_days:.2f}; đúng hạn {_pct(p.on_time_rate)}; "
           f"{p.resolved:,} hồ sơ)  {p.name} [{p.code}]" for p in s.slowest),

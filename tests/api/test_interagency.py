@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
+from service.domain.statistics import STEP_COLUMNS
 from tests.builders import COMMUNE, PASSWORD, PROVINCE, World, build_world, dossier_body, procedure_body
 from tests.conftest import bearer
 
@@ -133,6 +137,26 @@ def test_a_dossier_runs_through_two_agencies_and_the_late_one_is_named(world: Wo
     assert (rows[COMMUNE]["step_resolved_total"], rows[COMMUNE]["step_resolved_late"]) == (1, 0)
     assert (rows[DEPARTMENT]["step_resolved_total"], rows[DEPARTMENT]["step_resolved_late"]) == (1, 1)
     assert stats["total"]["resolved_total"] == 1 and stats["total"]["step_resolved_late"] == 1
+
+    # The CSV and the workbook carry the same step columns, under Vietnamese headings, row by row.
+    params = {"from": "2026-03-01", "to": "2026-03-31"}
+    csv_text = world.client.get("/api/v1/stats/processing.csv", params=params,
+                                headers=world.as_("admin")).content.decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(csv_text)))
+    steps = [c.field for c in STEP_COLUMNS]
+    assert table[0][-4:] == [c.csv_header for c in STEP_COLUMNS]
+    assert table[0][-4] == "Bước liên thông do cơ quan thực hiện - Số bước đã kết thúc"
+    by_code = {line[1]: line[-4:] for line in table[1:-1]}
+    assert {code: [int(v) for v in values] for code, values in by_code.items()} == {
+        key: [row[f] for f in steps] for key, row in rows.items()}
+    assert [int(v) for v in table[-1][-4:]] == [stats["total"][f] for f in steps]
+    workbook = world.client.get("/api/v1/stats/processing.xlsx", params=params, headers=world.as_("admin"))
+    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    width = sheet.max_column
+    assert sheet.cell(4, width - 3).value == "Bước liên thông do cơ quan thực hiện"
+    assert [sheet.cell(5, c).value for c in range(width - 3, width + 1)] == [c.heading for c in STEP_COLUMNS]
+    xlsx = {r[1]: list(r[-4:]) for r in sheet.iter_rows(min_row=6, values_only=True) if r[1]}
+    assert xlsx == {key: [row[f] for f in steps] for key, row in rows.items()}
 
 
 def test_a_step_still_running_at_the_period_end_is_counted_where_it_is(world: World) -> None:

@@ -30,6 +30,25 @@ def test_a_merged_commune_is_reported_inside_its_successor_after_the_merger(clie
     assert july["rows"][0]["carried_over"] == 2  # its own and the merged commune's
     assert july["merged"] == [{"agency_code": OTHER_COMMUNE, "agency_name": "Ủy ban nhân dân xã Quảng La",
                                "succeeded_by": COMMUNE, "valid_to": "2025-06-30"}]
+    # Filtered to the successor (as its own staff read it), every grouping and the CSV roll the merged commune up
+    # and say so; June, before the merger, keeps them apart.
+    july_merged = [{"agency_code": OTHER_COMMUNE, "agency_name": "Ủy ban nhân dân xã Quảng La",
+                    "succeeded_by": COMMUNE, "valid_to": "2025-06-30"}]
+    for who, group_by in (("admin", "agency"), ("admin", "month"), ("receiver", "procedure")):
+        own = client.get("/api/v1/stats/processing", headers=world.as_(who), params={
+            "from": "2025-07-01", "to": "2025-07-31", "agency_code": COMMUNE, "group_by": group_by}).json()
+        assert own["total"]["carried_over"] == 2, (who, group_by)
+        assert own["merged"] == july_merged, (who, group_by)
+    csv_text = client.get("/api/v1/stats/processing.csv", headers=world.as_("receiver"), params={
+        "from": "2025-07-01", "to": "2025-07-31", "agency_code": COMMUNE}).content.decode("utf-8-sig")
+    assert csv_text.splitlines()[1].split(",")[3:5] == ["2", "0"]  # Tổng số = 2, none new
+    june_own = client.get("/api/v1/stats/processing", headers=world.as_("admin"), params={
+        "from": "2025-06-01", "to": "2025-06-30", "agency_code": COMMUNE}).json()
+    assert june_own["total"]["received_total"] == 1 and june_own["merged"] == []
+    index = client.get("/api/v1/stats/index", headers=world.as_("admin"), params={
+        "from": "2025-07-01", "to": "2025-07-31", "agency_code": COMMUNE}).json()
+    progress = next(i for g in index["groups"] for i in g["indicators"] if i["code"] == "2.1")
+    assert progress["denominator"] == 2
     # The dossier keeps the agency it was received by.
     assert client.get(f"/api/v1/dossiers/{code}", headers=world.as_("admin")).json()["agency_code"] == OTHER_COMMUNE
 

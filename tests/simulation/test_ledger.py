@@ -9,6 +9,7 @@ dossier life touches must be the same, hash chain included.
 
 from __future__ import annotations
 
+import io
 import random
 from collections.abc import Callable
 from datetime import datetime
@@ -30,10 +31,11 @@ from service.dossiers.numbering import DailyNumbers
 from service.dossiers.visibility import load_visible
 from service.errors import AppError
 from service.models import Agency, Dossier, Procedure, User
-from service.operations import postal
+from service.operations import postal, uploads
 from service.operations.calendars import calendar_for
 from service.operations.ratings import rate
 from service.schemas.dossiers import DossierIn
+from service.simulation.engine import scanned_paper
 from service.simulation.ledger import TABLE, Ledger
 from tests.conftest import empty_tables
 
@@ -41,6 +43,7 @@ COMMUNE, LAND = "000.00.61.H49", "000.00.12.H49"
 BUSINESS = "1.001612.000.00.00.H49"  # commune, 3 working days, level 4, fee, post allowed, restart on supplement
 SAME_DAY = "1.001193.000.00.00.H49"  # commune, same day
 LAND_SPLIT = "1.012784.000.00.00.H49"  # land office, 12 working days, the clock pauses on supplement
+LAND_STEPS = "1.004227.000.00.00.H49"  # inter-agency: the commune 3 working days, then the land office 7
 ITEM_SEED, CARRIER_SEED = 5, 6
 
 
@@ -58,6 +61,7 @@ class Driver:
     def status(self, code: str) -> str: ...
     def carrier(self, now: datetime, rng: random.Random) -> None: ...
     def rate(self, code: str, who: str, satisfied: bool, comment: str | None, now: datetime) -> None: ...
+    def upload(self, code: str, who: str, document: str, content: bytes, now: datetime) -> None: ...
 
 
 def _error(call: Callable[[], Any]) -> str | None:
@@ -103,6 +107,12 @@ class Operations(Driver):
             rate(session, user=self.users[who], dossier=dossier, payload={"satisfied": satisfied, "comment": comment},
                  now=now)
 
+    def upload(self, code: str, who: str, document: str, content: bytes, now: datetime) -> None:
+        with self.db.transaction() as session:
+            uploads.attach(session, user=self.users[who], dossier=self._dossier(session, code), document_code=document,
+                           filename=f"{document}.pdf", content_type="application/pdf", stream=io.BytesIO(content),
+                           max_bytes=10 * 1024 * 1024, now=now)
+
 
 class Batched(Driver):
     """The simulator's path: a ledger in memory, one transaction, one flush at the end."""
@@ -140,6 +150,10 @@ class Batched(Driver):
     def rate(self, code: str, who: str, satisfied: bool, comment: str | None, now: datetime) -> None:
         self.ledger.rate(self.entries[code], user=self.users[who], satisfied=satisfied, comment=comment, now=now)
 
+    def upload(self, code: str, who: str, document: str, content: bytes, now: datetime) -> None:
+        self.ledger.upload(self.entries[code], user=self.users[who], document_code=document,
+                           filename=f"{document}.pdf", content=content, content_type="application/pdf", now=now)
+
 
 def applicant(national_id: str, **more: Any) -> dict[str, Any]:
     return {"national_id": national_id, "full_name": "Trần Thị Bình", "phone": "0912345678", **more}
@@ -153,6 +167,7 @@ def script(d: Driver) -> list[str | None]:
     #    extension refused, approval, return online, rating.
     one = d.submit("022090001234", {"procedure_code": BUSINESS, "channel": "online", "result_delivery": "online",
                                     "documents": docs}, at("2025-01-06T08:00"))
+    d.upload(one, "022090001234", "TP01", scanned_paper(one, "TP01"), at("2025-01-06T08:00:20"))
     d.act(one, "tiepnhan", Action.RECEIVE, None, at("2025-01-06T08:30"))
     d.act(one, "tiepnhan", Action.ASSIGN, {"assignee": "chuyenvien"}, at("2025-01-06T09:00"))
     d.act(one, "chuyenvien", Action.REQUEST_SUPPLEMENT,
@@ -199,6 +214,7 @@ def script(d: Driver) -> list[str | None]:
     d.act(five, "lanhdao", Action.REFUSE, {"reason": "Không đủ điều kiện"}, at("2025-01-15T16:00"))
     six = d.submit("tiepnhan", {"procedure_code": BUSINESS, "channel": "counter", "result_delivery": "counter",
                                 "documents": docs, "applicant": applicant("022090001234")}, at("2025-01-13T09:00"))
+    d.upload(six, "tiepnhan", "TP01", scanned_paper(six, "TP01"), at("2025-01-13T09:00:20"))
     d.act(six, "tiepnhan", Action.WITHDRAW, {"reason": "Người nộp đề nghị rút"}, at("2025-01-13T10:00"))
 
     # 7. the clock pauses (land office): a supplement in time, a second one too late, a late approval.
@@ -211,7 +227,28 @@ def script(d: Driver) -> list[str | None]:
     d.act(seven, "tiepnhan12", Action.SUPPLEMENT, None, at("2025-01-20T14:00"))
     refusals.append(d.act(seven, "chuyenvien12", Action.REQUEST_SUPPLEMENT,
                           {"reason": "Thiếu", "missing_documents": ["TP01"]}, at("2025-01-24T08:00")))
+    refusals.append(d.act(seven, "chuyenvien12", Action.TRANSFER, None, at("2025-01-24T08:10")))
     d.act(seven, "lanhdao12", Action.APPROVE, None, at("2025-02-20T08:00"))
+
+    # 8. inter-agency (commune receives and checks, the land office decides): transferred, sent back for
+    #    correction once, a second return refused, transferred again, paused for a supplement (restart), approved
+    #    after an early approval was refused, the result returned at the commune's desk.
+    eight = d.submit("tiepnhan", {"procedure_code": LAND_STEPS, "channel": "counter", "result_delivery": "counter",
+                                  "documents": [{"code": "TP01"}, {"code": "TP02"}],
+                                  "applicant": applicant("022080000444")}, at("2025-01-13T08:00"))
+    d.act(eight, "tiepnhan", Action.ASSIGN, {"assignee": "chuyenvien"}, at("2025-01-13T08:15"))
+    refusals.append(d.act(eight, "lanhdao", Action.APPROVE, None, at("2025-01-14T08:00")))
+    d.act(eight, "chuyenvien", Action.TRANSFER, {"note": "Đã kiểm tra"}, at("2025-01-15T10:00"))
+    d.act(eight, "chuyenvien12", Action.RETURN_FOR_CORRECTION, {"reason": "Thiếu xác nhận"},
+          at("2025-01-16T10:00"))
+    d.act(eight, "chuyenvien", Action.TRANSFER, None, at("2025-01-17T09:00"))
+    refusals.append(d.act(eight, "chuyenvien12", Action.RETURN_FOR_CORRECTION, {"reason": "Lại thiếu"},
+                          at("2025-01-17T10:00")))
+    d.act(eight, "chuyenvien12", Action.REQUEST_SUPPLEMENT,
+          {"reason": "Thiếu bản gốc", "missing_documents": ["TP02"]}, at("2025-01-17T11:00"))
+    d.act(eight, "tiepnhan", Action.SUPPLEMENT, None, at("2025-01-20T09:00"))
+    d.act(eight, "lanhdao12", Action.APPROVE, None, at("2025-01-30T09:00"))
+    d.act(eight, "tiepnhan", Action.RETURN_RESULT, None, at("2025-01-31T09:00"))
     return refusals
 
 
@@ -278,7 +315,8 @@ def test_the_ledger_writes_what_the_operations_write(database_url: str) -> None:
 
     assert refused_by_ledger == refused_by_operations
     assert refused_by_operations == [None, "ALREADY_EXTENDED", None, "INVALID_TRANSITION", "INVALID_TRANSITION",
-                                     "FIELD_REQUIRED", "ASSIGNEE_INVALID", "SUPPLEMENT_WINDOW_CLOSED"]
+                                     "FIELD_REQUIRED", "ASSIGNEE_INVALID", "SUPPLEMENT_WINDOW_CLOSED",
+                                     "NOT_INTERAGENCY", "STEPS_REMAINING", "CORRECTION_ALREADY_RETURNED"]
     # The script reached every table, the carrier both delivered and failed, and both paths agree row for row.
     assert all(expected[name] for name in expected), {name: len(rows) for name, rows in expected.items()}
     assert {dict(r)["event"] for r in expected["postal_event"]} == {"'delivered'", "'failed'"}
