@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.dependencies.models import Dependant
-from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
 from fastapi.security.utils import get_authorization_scheme_param
-from sqlmodel import Session, select
+from pydantic import BaseModel
+from sqlmodel import Session
 
 from service.context import AppContext
 from service.domain.roles import STAFF_ROLES, Role
@@ -78,7 +78,7 @@ def get_current_user_from_token(context: AppContext, session: Session, token: st
         username = context.tokens.verify(token)
     except InvalidToken as exc:
         raise Unauthorized() from exc
-    user = session.exec(select(User).where(User.username == username)).first()  # type: ignore[attr-defined]
+    user = context.accounts.user(session, username)
     if user is None or not user.active:
         raise Unauthorized()
     return user
@@ -148,11 +148,16 @@ class Idempotent:
     key: str | None
     now: datetime
 
-    def answer(self, scope: str, payload: Any, produce: Callable[[], idempotency.StoredAnswer]) -> JSONResponse:
+    def answer(self, scope: str, payload: Any, produce: Callable[[], idempotency.StoredAnswer]) -> Response:
+        """``produce()``'s answer, or the first answer to this key; ``payload`` (the request's body, a model or
+        JSON values) is fingerprinted only when the request has a key."""
         assert self.user.id is not None
+        if self.key is not None and isinstance(payload, BaseModel):
+            payload = payload.model_dump(mode="json")
         stored = idempotency.once(self.session, user_id=self.user.id, key=self.key, scope=scope, payload=payload,
                                   now=self.now, produce=produce)
-        return JSONResponse(stored.body, status_code=stored.status_code, headers=stored.headers)
+        return Response(stored.content, status_code=stored.status_code, headers=stored.headers,
+                        media_type="application/json")
 
 
 def idempotent(session: SessionDep, user: CurrentUser, now: NowDep,

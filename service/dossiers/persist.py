@@ -185,7 +185,7 @@ class SessionWriter:
         self.session.flush()
 
     def write_event(self, dossier: Dossier, values: dict[str, Any]) -> None:
-        outbox.append(self.session, values)
+        outbox.append_at_commit(self.session, values)  # inserted as the request's transaction commits
 
     def applicant_email(self, dossier: Dossier) -> str | None:
         if dossier.applicant_user_id is None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 from sqlmodel import Session
 
 from service.domain.legal_time import to_legal_time
@@ -97,6 +97,31 @@ def append(session: Session, values: Mapping[str, Any]) -> None:
     """Insert one event row into the caller's transaction, under the outbox lock (the database fills ``id``)."""
     lock(session)
     session.execute(_INSERT, dict(values))
+
+
+_PENDING = "motcua.outbox_pending"
+
+
+def append_at_commit(session: Session, values: Mapping[str, Any]) -> None:
+    """Queue one event row for the end of the caller's transaction: the queued rows are inserted (under the
+    outbox lock, in the order queued) as the session commits, in the same transaction; a rollback drops them.
+
+    On PostgreSQL the outbox lock then covers only that insert and the COMMIT, not the rest of the request (the
+    representation, the idempotency record): concurrent writers wait on each other for much less."""
+    session.info.setdefault(_PENDING, []).append(dict(values))
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_queued(session: Session) -> None:
+    queued = session.info.pop(_PENDING, None)
+    if queued:
+        lock(session)
+        session.execute(_INSERT, queued)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_queued(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def row_tuple(values: Mapping[str, Any]) -> tuple[Any, ...]:
