@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -216,7 +217,7 @@ def run_wrk(server: Served, name: str, *, method: str = "GET", path: str = "/hea
     profiler = None
     if PROFILE.get("dir") and name in PROFILE["phases"]:
         profiler = subprocess.Popen(
-            ["py-spy", "record", "--nonblocking", "--format", "raw", "-r", "200", "-d", f"{max(1, seconds - 1):g}",
+            [str(PY_SPY), "record", "--nonblocking", "--format", "raw", "-r", "200", "-d", f"{max(1, seconds - 1):g}",
              "-o", str(Path(PROFILE["dir"]) / f"{name}-{server.port}.txt"), "-p", str(pids[0])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     began = time.monotonic()
@@ -232,6 +233,8 @@ def run_wrk(server: Served, name: str, *, method: str = "GET", path: str = "/hea
 
 
 PROFILE: dict[str, Any] = {"dir": None, "phases": ("submit", "assign")}
+IDLE = ("Condition.wait (", "EpollSelector.select (", "Lock.acquire (")
+PY_SPY = shutil.which("py-spy", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 def profile_summary(path: Path, top: int = 25) -> None:
@@ -245,7 +248,10 @@ def profile_summary(path: Path, top: int = 25) -> None:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = stack.split(";")  # py-spy leaves idle threads out (no --idle)
+        # One entry per function (py-spy names a frame "function (file:line)": the line is dropped).
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
+        if frames[-1].startswith(IDLE):
+            continue  # a thread waiting for work, or the event loop waiting for events
         total += count
         for frame in set(frames):
             inclusive[frame] = inclusive.get(frame, 0) + count
@@ -272,23 +278,28 @@ def saved_codes(prefix: Path) -> list[str]:
 
 def hot_path(server: Served, args: argparse.Namespace, tmp: Path, *, full: bool) -> list[Figures]:
     """The phases of the module docstring on one served database (``full``: every action; else health, submit and
-    assign)."""
+    assign), each action phase between two ``/health`` phases (the machine is shared: the ratio of a phase is
+    taken to the health runs on either side of it)."""
     tokens = build_world(server.base)
     common = {"seconds": args.seconds, "connections": args.connections, "tmp": tmp}
+    health = {**common, "seconds": args.health_seconds}
     # Warm-up: the first requests of each kind pay for imports and caches.
     run_wrk(server, "warm-health", seconds=2, connections=args.connections, tmp=tmp)
     run_wrk(server, "warm-submit", method="POST", path="/api/v1/dossiers", body=SUBMISSION,
             bearer=tokens["receiver"], seconds=3, connections=args.connections, tmp=tmp)
-    out = [run_wrk(server, "health", **common)]
+    out = [run_wrk(server, "health", **health)]
     lodged = tmp / "lodged-"
     out.append(run_wrk(server, "submit", method="POST", path="/api/v1/dossiers", body=SUBMISSION,
                        bearer=tokens["receiver"], save=lodged, **common))
+    out.append(run_wrk(server, "health", **health))
     codes = saved_codes(lodged)
 
-    def action(name: str, role: str, payload: dict[str, Any], pool: list[str]) -> list[str]:
+    def action(name: str, role: str, payload: dict[str, Any], pool: list[str], *, shown: bool = True) -> list[str]:
         done = tmp / f"{name}-"
         out.append(run_wrk(server, name, method="POST", path=f"/api/v1/dossiers/{{code}}/actions/{name}",
                            body=payload, bearer=tokens[role], codes=pool, save=done, **common))
+        if shown:
+            out.append(run_wrk(server, "health", **health))
         return saved_codes(done)
 
     assigned = action("assign", "receiver", {"assignee": "chuyenvien"}, codes)
@@ -298,7 +309,6 @@ def hot_path(server: Served, args: argparse.Namespace, tmp: Path, *, full: bool)
         supplemented = action("supplement", "receiver", {}, asked)
         approved = action("approve", "approver", {}, supplemented[: args.approvals])
         action("return_result", "receiver", {}, approved)
-    out.append(run_wrk(server, "health-after", **common))
     return out
 
 
@@ -306,20 +316,33 @@ def hot_path(server: Served, args: argparse.Namespace, tmp: Path, *, full: bool)
 
 
 def table(title: str, rows: list[Figures]) -> None:
-    health = [r for r in rows if r.name.startswith("health")]
-    health_rate = sum(r.ok for r in health) / sum(r.seconds for r in health)
     print(f"\n== {title} ==")
-    print(f"{'endpoint':22s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'÷ health':>9s} {'n':>6s} {'non-2xx':>8s}"
+    print(f"{'endpoint':20s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'÷ health':>9s} {'n':>6s} {'non-2xx':>8s}"
           f"  CPU % per server process")
-    for r in rows:
+    for i, r in enumerate(rows):
+        if r.name == "health":
+            ratio = ""
+        else:
+            around = [h.rate for h in (rows[i - 1], rows[i + 1] if i + 1 < len(rows) else rows[i - 1])
+                      if h.name == "health"]
+            ratio = f"{r.rate / (sum(around) / len(around)):9.2f}"
         cpu = " ".join(f"{c:5.0f}" for c in r.cpu)
-        print(f"{r.name:22s} {r.rate:8.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {r.rate / health_rate:9.2f} {r.ok:6d} "
+        print(f"{r.name:20s} {r.rate:8.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {ratio:>9s} {r.ok:6d} "
               f"{r.other + r.socket_errors:8d}  {cpu}")
+
+
+def rates(rows: list[Figures]) -> dict[str, float]:
+    """Requests/s by phase name (health: the mean of its runs)."""
+    out: dict[str, list[float]] = {}
+    for r in rows:
+        out.setdefault(r.name, []).append(r.rate)
+    return {name: sum(values) / len(values) for name, values in out.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10, help="time bound of each measured phase")
+    parser.add_argument("--seconds", type=float, default=10, help="time bound of each measured action phase")
+    parser.add_argument("--health-seconds", type=float, default=5, help="length of each /health phase")
     parser.add_argument("--connections", type=int, default=16, help="wrk's keep-alive connections")
     parser.add_argument("--approvals", type=int, default=400,
                         help="dossiers approved (PDF + signature, slow) for the return_result phase")
@@ -330,8 +353,8 @@ def main() -> None:
                         help="py-spy records the submit and assign phases (raw collapsed stacks into DIR)")
     args = parser.parse_args()
     if args.profile:
-        if shutil.which("py-spy") is None:
-            raise SystemExit("py-spy is missing (pip install py-spy)")
+        if PY_SPY is None:
+            raise SystemExit("py-spy is missing (make install brings it: a dev dependency)")
         Path(args.profile).mkdir(parents=True, exist_ok=True)
         PROFILE["dir"] = args.profile
     if shutil.which("wrk") is None:
@@ -358,8 +381,7 @@ def main() -> None:
             with serve(args.pg_url, args.pg_workers) as server:
                 results.append((f"PostgreSQL, {args.pg_workers} workers", hot_path(server, args, tmp, full=False)))
             table(*results[-1])
-            one = {r.name: r.rate for r in results[-2][1]}
-            many = {r.name: r.rate for r in results[-1][1]}
+            one, many = rates(results[-2][1]), rates(results[-1][1])
             print(f"\n== PostgreSQL, {args.pg_workers} workers ÷ 1 worker ==")
             for name_ in ("health", "submit", "assign"):
                 print(f"{name_:22s} {many[name_] / one[name_]:5.2f}x")

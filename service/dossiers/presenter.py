@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -32,11 +33,9 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
     if not dossiers:
         return []
     ids = [d.id for d in dossiers]
-    procedures = {p.id: p for p in session.exec(
-        select(Procedure).where(col(Procedure.id).in_({d.procedure_id for d in dossiers})))}
-    assignee_ids = {d.assignee_id for d in dossiers if d.assignee_id}
-    assignees = {u.id: u.username for u in session.exec(select(User).where(col(User.id).in_(assignee_ids)))} \
-        if assignee_ids else {}
+    procedures = _by_id(session, Procedure, {d.procedure_id for d in dossiers})
+    assignees = {i: u.username for i, u in _by_id(session, User, {d.assignee_id for d in dossiers
+                                                                   if d.assignee_id}).items()}
     documents: dict[int, list[DossierDocument]] = {}
     for doc in session.exec(select(DossierDocument).where(col(DossierDocument.dossier_id).in_(ids))
                             .order_by(col(DossierDocument.id))):
@@ -55,6 +54,16 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
                                         threshold_hours=due_soon_hours),
                          steps.get(d.id))  # type: ignore[arg-type]
             for d in dossiers]
+
+
+def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
+    """Rows of ``model`` by id: one row through the session's identity map (no query when the request already
+    loaded it, as a submission its procedure or an assignment its assignee), more in one query."""
+    if len(ids) == 1:
+        (only,) = ids
+        row = session.get(model, only)
+        return {only: row} if row is not None else {}
+    return {row.id: row for row in session.exec(select(model).where(col(model.id).in_(ids)))} if ids else {}
 
 
 def steps_out(rows: list[DossierStep] | None, dossier: Dossier, now: datetime) -> list[StepOut] | None:

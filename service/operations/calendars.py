@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -25,10 +26,20 @@ def _build(overrides: tuple[CalendarOverride, ...], office_hours_json: str | Non
     return vietnam_calendar(overrides, office_hours)
 
 
+_OVERRIDE_COLUMNS = select(CalendarOverrideRow.day, CalendarOverrideRow.kind, CalendarOverrideRow.name,
+                           CalendarOverrideRow.legal_basis).order_by(CalendarOverrideRow.day)
+
+
+@lru_cache(maxsize=32)
+def _as_overrides(rows: tuple[tuple[Any, ...], ...]) -> tuple[CalendarOverride, ...]:
+    return tuple(CalendarOverride(day=day, kind=kind, name=name, legal_basis=legal_basis)
+                 for day, kind, name, legal_basis in rows)
+
+
 def load_overrides(session: Session) -> tuple[CalendarOverride, ...]:
-    rows = session.exec(select(CalendarOverrideRow).order_by(CalendarOverrideRow.day)).all()
-    return tuple(CalendarOverride(day=r.day, kind=r.kind, name=r.name, legal_basis=r.legal_basis)  # type: ignore[arg-type]
-                 for r in rows)
+    """The override rows (plain column tuples, no ORM objects: this runs once in every request that computes
+    working time; the same rows give the same cached tuple)."""
+    return _as_overrides(tuple(tuple(row) for row in session.execute(_OVERRIDE_COLUMNS)))
 
 
 _OVERRIDES = "motcua.calendar_overrides"
