@@ -218,7 +218,7 @@ def run_wrk(server: Served, name: str, *, method: str = "GET", path: str = "/hea
     if PROFILE.get("dir") and name in PROFILE["phases"]:
         profiler = subprocess.Popen(
             [str(PY_SPY), "record", "--nonblocking", "--format", "raw", "-r", "200", "-d", f"{max(1, seconds - 1):g}",
-             "-o", str(Path(PROFILE["dir"]) / f"{name}-{server.port}.txt"), "-p", str(pids[0])],
+             "-o", str(Path(PROFILE["dir"]) / f"{PROFILE['label']}-{name}.txt"), "-p", str(pids[0])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     began = time.monotonic()
     subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s",
@@ -226,13 +226,15 @@ def run_wrk(server: Served, name: str, *, method: str = "GET", path: str = "/hea
     wall = time.monotonic() - began
     if profiler is not None:
         profiler.wait(timeout=60)
-    cpu = [100 * (cpu_seconds(pid) - before) / wall for pid, before in zip(pids, cpu_before, strict=True)]
     figures = json.loads(out.read_text())
+    # Over the span requests were answered (a phase that used up its dossiers early idles for the rest of -d).
+    span = min(wall, figures["seconds"]) or wall
+    cpu = [100 * (cpu_seconds(pid) - before) / span for pid, before in zip(pids, cpu_before, strict=True)]
     return Figures(name, figures["ok"], figures["other"], figures["seconds"], figures["p50_ms"],
                    figures["p99_ms"], cpu, figures["socket_errors"])
 
 
-PROFILE: dict[str, Any] = {"dir": None, "phases": ("submit", "assign")}
+PROFILE: dict[str, Any] = {"dir": None, "phases": ("submit", "assign"), "label": "sqlite"}
 IDLE = ("Condition.wait (", "EpollSelector.select (", "Lock.acquire (")
 PY_SPY = shutil.which("py-spy", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
@@ -374,10 +376,12 @@ def main() -> None:
             table(*results[-1])
         if args.pg_url:
             fresh_database(args.pg_url)
+            PROFILE["label"] = "postgresql"
             with serve(args.pg_url) as server:
                 results.append(("PostgreSQL, 1 worker", hot_path(server, args, tmp, full=True)))
             table(*results[-1])
             fresh_database(args.pg_url)
+            PROFILE["label"] = f"postgresql-{args.pg_workers}-workers"
             with serve(args.pg_url, args.pg_workers) as server:
                 results.append((f"PostgreSQL, {args.pg_workers} workers", hot_path(server, args, tmp, full=False)))
             table(*results[-1])

@@ -26,14 +26,16 @@ from service.schemas.dossiers import (
 )
 
 
-def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
-            due_soon_hours: float) -> list[DossierOut]:
+def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime, due_soon_hours: float,
+            procedures: Sequence[Procedure] = ()) -> list[DossierOut]:
     """Dossier representations, loading related rows in one query per table (no N+1); ``due_soon`` with at most
-    ``due_soon_hours`` of working time left (``MOTCUA_DUE_SOON_WORKING_HOURS``)."""
+    ``due_soon_hours`` of working time left (``MOTCUA_DUE_SOON_WORKING_HOURS``). ``procedures``: versions the
+    caller already holds (not read again)."""
     if not dossiers:
         return []
     ids = [d.id for d in dossiers]
-    procedures = _by_id(session, Procedure, {d.procedure_id for d in dossiers})
+    held = {p.id: p for p in procedures}
+    procedures_by_id = held | _by_id(session, Procedure, {d.procedure_id for d in dossiers} - set(held))
     assignees = {i: u.username for i, u in _by_id(session, User, {d.assignee_id for d in dossiers
                                                                    if d.assignee_id}).items()}
     documents: dict[int, list[DossierDocument]] = {}
@@ -48,7 +50,7 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
         shipments[shipment.dossier_id] = shipment
     calendars = {code: calendar_for(session, code) for code in {d.agency_code for d in dossiers}}
     steps = interagency.steps_by_dossier(session, [d.id for d in dossiers if d.current_step is not None])  # type: ignore[misc]
-    return [_present_one(d, procedures[d.procedure_id], assignees.get(d.assignee_id),
+    return [_present_one(d, procedures_by_id[d.procedure_id], assignees.get(d.assignee_id) if d.assignee_id else None,
                          documents.get(d.id, []), results.get(d.id), shipments.get(d.id), now,  # type: ignore[arg-type]
                          deadline_ahead(calendars[d.agency_code], now, status=d.status, due_at=d.due_at,
                                         threshold_hours=due_soon_hours),
@@ -57,8 +59,8 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
 
 
 def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
-    """Rows of ``model`` by id: one row through the session's identity map (no query when the request already
-    loaded it, as a submission its procedure or an assignment its assignee), more in one query."""
+    """Rows of ``model`` by id (one row through the session's identity map: no query while the request still
+    holds it), more in one query."""
     if len(ids) == 1:
         (only,) = ids
         row = session.get(model, only)
