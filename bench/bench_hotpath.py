@@ -124,12 +124,17 @@ class Served:
         return children(self.pid) or [self.pid]
 
 
+SOURCE: dict[str, Path | None] = {"dir": None}
+"""``--source``: serve another checkout's code (e.g. the commit before issue 19) with this benchmark."""
+
+
 @contextmanager
 def serve(url: str, workers: int = 1) -> Iterator[Served]:
     port = free_port()
-    env = environment(url) | {"MOTCUA_WORKER": "false"}
+    source = SOURCE.get("dir") or ROOT.parent
+    env = environment(url) | {"MOTCUA_WORKER": "false", "PYTHONPATH": str(source)}
     process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port",
-                                str(port), "--workers", str(workers)], cwd=ROOT.parent, env=env,
+                                str(port), "--workers", str(workers)], cwd=source, env=env,
                                stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -221,7 +226,8 @@ def run_wrk(server: Served, name: str, *, method: str = "GET", path: str = "/hea
              "-o", str(Path(PROFILE["dir"]) / f"{PROFILE['label']}-{name}.txt"), "-p", str(pids[0])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     began = time.monotonic()
-    subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "30s",
+    subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+                    "--timeout", "30s",
                     "-s", str(LUA), server.base], env=env, check=True, stdout=subprocess.DEVNULL)
     wall = time.monotonic() - began
     if profiler is not None:
@@ -351,9 +357,12 @@ def main() -> None:
     parser.add_argument("--pg-url", help="a scratch PostgreSQL database (its public schema is dropped)")
     parser.add_argument("--pg-workers", type=int, default=2, help="workers of the second PostgreSQL server")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--source", type=Path, help="serve the code of this checkout instead (the 'before' figures: "
+                        "`git archive 6cd18f7 | tar -x -C /tmp/before`)")
     parser.add_argument("--profile", metavar="DIR",
                         help="py-spy records the submit and assign phases (raw collapsed stacks into DIR)")
     args = parser.parse_args()
+    SOURCE["dir"] = args.source.resolve() if args.source else None
     if args.profile:
         if PY_SPY is None:
             raise SystemExit("py-spy is missing (make install brings it: a dev dependency)")

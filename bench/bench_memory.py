@@ -7,7 +7,8 @@ Run (``make bench-memory`` installs Debian's ``wrk`` first)::
 One ``motcua serve`` worker (as in ``bench/bench_hotpath.py``: a fresh database, ``MOTCUA_WORKER=false``) serves
 rounds of a desk's mixed traffic from ``wrk`` (16 connections): 45 % ``GET /dossiers/{code}`` over the dossiers
 lodged so far, 20 % list pages (``GET /dossiers?limit=50``), 25 % ``GET /health`` and 10 % counter submissions.
-The worker's RSS (``/proc/<pid>/status``) is read after the first 1,000 requests and then after every round; the
+(in time shares: wrk runs for a time). The worker's RSS (``/proc/<pid>/status``) is read once 1,000 requests
+were answered and then after every round (``--round-seconds``, 30); the
 goal is the last reading within 10 % of the first (no leak: caches are bounded, nothing grows per request).
 """
 
@@ -28,7 +29,7 @@ MIX = (("lookup", 0.45), ("list", 0.20), ("health", 0.25), ("submit", 0.10))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=100_000, help="requests in all")
-    parser.add_argument("--round", type=int, default=10_000, help="requests per round after the first 1,000")
+    parser.add_argument("--round-seconds", type=float, default=30, help="length of a round after the first 1,000")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--pg-url", help="a scratch PostgreSQL database instead of SQLite (its schema is dropped)")
     args = parser.parse_args()
@@ -45,30 +46,35 @@ def main() -> None:
             codes: list[str] = []
             sent, readings = 0, []
 
-            def round_of(total: int) -> None:
+            def round_of(seconds: float) -> None:
+                """One round of the mix, each kind for its share of ``seconds`` (wrk runs for a time, not a
+                count: the requests answered are counted)."""
                 nonlocal sent
                 for kind, share in MIX:
-                    count = max(1, round(total * share))
-                    common = {"seconds": 600, "connections": args.connections, "tmp": tmp, "count": count,
+                    common = {"seconds": max(1.0, seconds * share), "connections": args.connections, "tmp": tmp,
                               "bearer": tokens["receiver"]}
                     if kind == "submit":
                         lodged = tmp / "lodged-"
-                        run_wrk(server, kind, method="POST", path="/api/v1/dossiers", body=SUBMISSION,
-                                save=lodged, **common)
+                        figures = run_wrk(server, kind, method="POST", path="/api/v1/dossiers", body=SUBMISSION,
+                                          save=lodged, **common)
                         codes.extend(saved_codes(lodged))
                     elif kind == "lookup" and codes:
-                        run_wrk(server, kind, path="/api/v1/dossiers/{code}", codes=codes, **common)
+                        figures = run_wrk(server, kind, path="/api/v1/dossiers/{code}", codes=codes,
+                                          count=10**9, **common)
                     elif kind == "list":
-                        run_wrk(server, kind, path="/api/v1/dossiers?limit=50", **common)
+                        figures = run_wrk(server, kind, path="/api/v1/dossiers?limit=50", **common)
                     else:
-                        run_wrk(server, kind, **common)
-                    sent += count
+                        figures = run_wrk(server, kind, **common)
+                    sent += figures.ok + figures.other
+                    if figures.other:
+                        raise SystemExit(f"{kind}: {figures.other} answers were not 2xx")
 
-            round_of(1_000)
+            while sent < 1_000:
+                round_of(4)
             readings.append((sent, rss_mib(pid)))
-            print(f"after {sent:>7,} requests: RSS {readings[-1][1]:7.1f} MiB")
+            print(f"after {sent:>7,} requests: RSS {readings[-1][1]:7.1f} MiB", flush=True)
             while sent < args.requests:
-                round_of(min(args.round, args.requests - sent))
+                round_of(args.round_seconds)
                 readings.append((sent, rss_mib(pid)))
                 print(f"after {sent:>7,} requests: RSS {readings[-1][1]:7.1f} MiB", flush=True)
     first, last = readings[0][1], readings[-1][1]
