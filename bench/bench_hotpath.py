@@ -11,15 +11,13 @@ as in production: no webhook worker beside it). The load generator is ``wrk`` (`
 keep-alive connections, one request kind per run, driven by ``bench/hotpath.lua``): it costs little CPU, which
 matters as it shares the two cores with the server.
 
-Per backend, in this order on one server (each phase at most ``--seconds``):
-
-1. ``GET /health`` (no database, no auth: the ceiling of the HTTP stack);
-2. ``POST /dossiers`` by the desk at the counter (received on the spot; a fresh ``Idempotency-Key`` each);
-3. ``assign`` (desk → processor), 4. ``request_supplement`` (processor), 5. ``supplement`` (desk) on the dossiers
-   that step 2 lodged, each once;
-6. ``approve`` (leader: renders and signs the result PDF, shown for information), then ``return_result`` (desk)
-   on the approved ones;
-7. ``GET /health`` again. The ratio of each endpoint is its requests/s ÷ the mean of the two ``/health`` runs.
+Per backend, in this order on one server, with a ``GET /health`` phase (``--health-seconds``, 5; no database, no
+auth: the ceiling of the HTTP stack) before the first and after each of these (at most ``--seconds``, 10):
+``POST /dossiers`` by the desk at the counter (received on the spot); ``assign`` (desk → processor),
+``request_supplement`` (processor) and ``supplement`` (desk) on the dossiers just lodged, each once; ``approve``
+(leader: renders and signs the result PDF; shown for information, at most ``--approvals``) and ``return_result``
+(desk) on the approved ones. The ratio of a phase is its requests/s ÷ the mean of the ``/health`` phases on either
+side (the machine is shared: its load drifts within a run).
 
 Every POST carries ``Idempotency-Key`` (as the pages and the TypeScript client send it) and must answer 2xx: any
 other status is counted and printed. CPU% is the server processes' user+system time over the phase's wall time

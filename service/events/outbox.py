@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, insert, text
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from service.domain.legal_time import to_legal_time
@@ -111,7 +112,7 @@ def append_at_commit(session: Session, values: Mapping[str, Any]) -> None:
     session.info.setdefault(_PENDING, []).append(dict(values))
 
 
-@event.listens_for(Session, "before_commit")
+@event.listens_for(OrmSession, "before_commit")
 def _insert_queued(session: Session) -> None:
     queued = session.info.pop(_PENDING, None)
     if queued:
@@ -119,7 +120,7 @@ def _insert_queued(session: Session) -> None:
         session.execute(_INSERT, queued)
 
 
-@event.listens_for(Session, "after_rollback")
+@event.listens_for(OrmSession, "after_rollback")
 def _drop_queued(session: Session) -> None:
     session.info.pop(_PENDING, None)
 

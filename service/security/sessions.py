@@ -9,8 +9,9 @@ loaded (no SELECT, the request may change and flush it like any loaded row).
 Revocation still holds:
 
 - a change written through the ORM in this process (password change, identity verification, an account
-  deactivated, a new role or agency) drops the username from every cache of the process at once (a mapper
-  ``after_update`` event), so the next request reads the row again;
+  deactivated, a new role or agency) drops the username from every cache of the process when it is written and
+  again when it commits (a mapper ``after_update`` event, then the session's ``after_commit``), and a row read
+  while any account changed is not kept, so the next request reads the row again;
 - a change made by another process (a second API worker, a script) is seen at the latest
   :attr:`~AccountCache.ttl_seconds` later, when the copy expires.
 
@@ -25,7 +26,8 @@ import weakref
 from typing import Any
 
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import make_transient_to_detached, object_session
 from sqlmodel import Session, select
 
 from service.models import User
@@ -43,6 +45,7 @@ class AccountCache:
         self._clock = clock
         self._rows: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self._generation = 0
         _caches.add(self)
 
     def user(self, session: Session, username: str) -> User | None:
@@ -52,19 +55,23 @@ class AccountCache:
             kept = self._rows.get(username)
             if kept is not None and self._clock() - kept[0] < self.ttl_seconds:
                 return _attached(session, kept[1])
-        read_at = self._clock()
+        read_at, generation = self._clock(), self._generation
         user = session.exec(select(User).where(User.username == username)).first()  # type: ignore[arg-type]
         if user is not None and user.active and self.ttl_seconds > 0:
             with self._lock:
-                self._rows[username] = (read_at, {name: getattr(user, name) for name in _COLUMNS})
+                # Not kept when an account changed meanwhile: the row read may predate that change's commit.
+                if self._generation == generation:
+                    self._rows[username] = (read_at, {name: getattr(user, name) for name in _COLUMNS})
         return user
 
     def forget(self, username: str) -> None:
         with self._lock:
+            self._generation += 1
             self._rows.pop(username, None)
 
     def clear(self) -> None:
         with self._lock:
+            self._generation += 1
             self._rows.clear()
 
 
@@ -85,9 +92,22 @@ def forget_everywhere(username: str) -> None:
         cache.forget(username)
 
 
+_CHANGED = "motcua.accounts_changed"
+
+
 @event.listens_for(User, "after_update")
 def _account_changed(_mapper: Any, _connection: Any, target: User) -> None:
-    forget_everywhere(target.username)
-    previous = inspect(target).attrs.username.history.deleted
-    for name in previous or ():
+    """Forget the account when its row is written, and again when that transaction commits (a request that read
+    the row in between read the old one)."""
+    names = {target.username, *(inspect(target).attrs.username.history.deleted or ())}
+    for name in names:
+        forget_everywhere(name)
+    session = object_session(target)
+    if session is not None:
+        session.info.setdefault(_CHANGED, set()).update(names)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _forget_committed(session: OrmSession) -> None:
+    for name in session.info.pop(_CHANGED, ()):
         forget_everywhere(name)
