@@ -19,7 +19,8 @@ RUN_DATABASE_URL := $(DEMO_DATABASE_URL)
 RUN_DEPS := demo
 endif
 
-.PHONY: run test test-postgres browser client-ts install migrate demo demo-sim openapi lint bench clean bulk bench-stats bench-events
+.PHONY: run test test-postgres browser client-ts install migrate demo demo-sim openapi lint bench clean bulk bench-stats bench-events \
+	wrk bench-hotpath bench-memory
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +91,24 @@ bench-events: install
 ## Statistics benchmark: yearly/quarterly reports at 100k and 1M dossiers, SQLite and PostgreSQL (slow first run).
 bench-stats: install
 	$(BIN)/python bench/bench_stats.py
+
+## Debian's wrk, the load generator of the hot-path benchmarks (light on CPU: the server shares the machine with
+## it); installed with apt-get when missing (as root), as `make browser` does for Chromium.
+wrk:
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk is missing and apt-get is not usable here: install Debian's wrk" >&2; exit 1; fi; \
+	fi
+
+## Hot path under load (wrk, 16 connections): /health vs submit and the officers' actions, on SQLite and on
+## PostgreSQL (1 and 2 workers); PG_URL names a scratch database whose public schema is dropped.
+bench-hotpath: install wrk
+	$(BIN)/python bench/bench_hotpath.py $(if $(PG_URL),--pg-url $(PG_URL))
+
+## Memory: a worker's RSS after 1,000 and after 100,000 requests (REQUESTS=100000).
+bench-memory: install wrk
+	$(BIN)/python bench/bench_memory.py $(if $(REQUESTS),--requests $(REQUESTS))
 
 ## Add N generated dossiers with full histories to the demo database: make bulk N=20000 FROM=2025-01-01 TO=2025-12-31
 bulk: demo

@@ -12,6 +12,7 @@ from service.clock import LegalClock
 from service.db import Database
 from service.dossiers.effects import Effects
 from service.security.passwords import AsyncGate, HashingGate
+from service.security.sessions import AccountCache
 from service.security.tokens import TokenIssuer
 from service.settings import Settings
 
@@ -29,13 +30,15 @@ class AppContext:
     login_bookkeeping: AsyncGate
     """Login attempts' rate-limit writes, a few at a time: a flood of logins queues here holding no thread and no
     database connection, so ``/health`` and every other route keep theirs."""
+    accounts: AccountCache = field(default_factory=AccountCache)
+    """The accounts access tokens name, kept briefly (:mod:`service.security.sessions`)."""
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=Database(settings.database_url, pool_size=settings.database_pool_size),
             clock=LegalClock(simulation=settings.simulation),
             tokens=TokenIssuer(
                 secret=settings.secret_key,
@@ -46,4 +49,5 @@ class AppContext:
             effects=compose_effects(settings),
             hashing=HashingGate(settings.password_hashing_concurrency),
             login_bookkeeping=AsyncGate(LOGIN_BOOKKEEPING_SLOTS),
+            accounts=AccountCache(settings.account_cache_seconds),
         )

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.dependencies.models import Dependant
-from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
 from fastapi.security.utils import get_authorization_scheme_param
-from sqlmodel import Session, select
+from pydantic import BaseModel
+from sqlmodel import Session
 
 from service.context import AppContext
 from service.domain.roles import STAFF_ROLES, Role
@@ -32,7 +32,14 @@ def get_context(request: Request) -> AppContext:
     return request.app.state.context  # type: ignore[no-any-return]
 
 
-ContextDep = Annotated[AppContext, Depends(get_context)]
+async def _context(request: Request) -> AppContext:
+    """:func:`get_context` as a dependency. The pure dependencies are ``async``: FastAPI runs a plain ``def`` one
+    in a worker thread, and each such hop waits for the event loop, which on a busy server means waiting behind
+    other requests — while the request may already hold a database lock."""
+    return request.app.state.context  # type: ignore[no-any-return]
+
+
+ContextDep = Annotated[AppContext, Depends(_context)]
 
 
 def get_client_address(request: Request, context: ContextDep) -> str:
@@ -63,7 +70,12 @@ def get_read_session(context: ContextDep) -> Iterator[Session]:
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
-def get_now(context: ContextDep, session: SessionDep) -> datetime:
+def get_now(request: Request, context: ContextDep, session: SessionDep) -> datetime:
+    if context.clock.simulation and context.db.dialect == "sqlite" and request.method not in READ_METHODS:
+        # The simulated clock is read before the request's write transaction begins: on SQLite its first statement
+        # takes the database's write lock, which would then be held through the rest of the dependencies.
+        with context.db.transaction(read_only=True) as reader:
+            return context.clock.now(reader)
     return context.clock.now(session)
 
 
@@ -78,7 +90,7 @@ def get_current_user_from_token(context: AppContext, session: Session, token: st
         username = context.tokens.verify(token)
     except InvalidToken as exc:
         raise Unauthorized() from exc
-    user = session.exec(select(User).where(User.username == username)).first()  # type: ignore[attr-defined]
+    user = context.accounts.user(session, username)
     if user is None or not user.active:
         raise Unauthorized()
     return user
@@ -111,8 +123,8 @@ def authenticate_if_required(request: Request) -> None:
         get_current_user(context, session, token if scheme.lower() == "bearer" else None)
 
 
-def require_roles(*roles: str) -> Callable[[User], User]:
-    def _check(user: CurrentUser) -> User:
+def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:
+    async def _check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise ForbiddenRole()
         return user
@@ -148,14 +160,22 @@ class Idempotent:
     key: str | None
     now: datetime
 
-    def answer(self, scope: str, payload: Any, produce: Callable[[], idempotency.StoredAnswer]) -> JSONResponse:
+    def answer(self, scope: str, payload: Any, produce: Callable[[], idempotency.StoredAnswer]) -> Response:
+        """``produce()``'s answer, or the first answer to this key; ``payload`` (the request's body, a model or
+        JSON values) is fingerprinted only when the request has a key."""
         assert self.user.id is not None
+        if self.key is not None and isinstance(payload, BaseModel):
+            payload = payload.model_dump(mode="json")
         stored = idempotency.once(self.session, user_id=self.user.id, key=self.key, scope=scope, payload=payload,
                                   now=self.now, produce=produce)
-        return JSONResponse(stored.body, status_code=stored.status_code, headers=stored.headers)
+        # The change and its stored answer are complete: commit now, in this thread, rather than after another
+        # hop to the event loop and back (SQLite's write lock and PostgreSQL's row locks end here).
+        self.session.commit()
+        return Response(stored.content, status_code=stored.status_code, headers=stored.headers,
+                        media_type="application/json")
 
 
-def idempotent(session: SessionDep, user: CurrentUser, now: NowDep,
+async def idempotent(session: SessionDep, user: CurrentUser, now: NowDep,
                key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None) -> Idempotent:
     return Idempotent(session, user, key, now)
 

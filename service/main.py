@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 
 from service.apidoc import install_openapi
 from service.context import AppContext
@@ -125,10 +126,14 @@ def bootstrap(context: AppContext) -> None:
     """Start-up work that needs the database: the bootstrap admin."""
     settings = context.settings
     if settings.admin_username and settings.admin_password:
-        with context.db.transaction() as session:
-            if ensure_admin(session, settings.admin_username, settings.admin_password,
-                            now=context.clock.now(session)):
-                log.info("bootstrap admin %s created", settings.admin_username)
+        try:
+            with context.db.transaction() as session:
+                if ensure_admin(session, settings.admin_username, settings.admin_password,
+                                now=context.clock.now(session)):
+                    log.info("bootstrap admin %s created", settings.admin_username)
+        except IntegrityError:
+            # Several workers starting on a fresh database: another one created the admin first.
+            log.info("bootstrap admin %s created by another worker", settings.admin_username)
 
 
 def _app_from_environment() -> FastAPI:

@@ -10,11 +10,22 @@ uvicorn's defaults are tuned for convenience, not for a hostile network; these a
   previous response): a client that sends half a header and stops used to hold its connection forever.
 - Idle keep-alive connections close after :data:`KEEP_ALIVE_SECONDS`; a request head larger than
   :data:`MAX_HEAD_BYTES` is refused by h11 (400).
+
+Several workers (``motcua serve --workers N``) each listen on a socket of their own bound with ``SO_REUSEPORT``,
+so the kernel shares out *connections* among them (by a hash of each connection's addresses). uvicorn's own
+multi-process mode shares one listening socket, and the worker that wakes first accepts: under keep-alive one
+worker could take every connection of a burst while the other sat idle. The parent only starts the workers,
+restarts one that dies, and passes SIGTERM / SIGINT on (each worker then shuts down gracefully).
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import signal
+import socket
+import time
+from typing import Any
 
 import h11
 import uvicorn
@@ -80,4 +91,58 @@ def server_options() -> dict[str, object]:
 
 
 def serve(*, host: str, port: int, workers: int) -> None:
+    if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+        serve_reuseport(host=host, port=port, workers=workers)
+        return
     uvicorn.run("service.main:app", host=host, port=port, workers=workers, **server_options())  # type: ignore[arg-type]
+
+
+def reuseport_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` that other sockets with ``SO_REUSEPORT`` may share."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)  # uvicorn's backlog
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(host: str, port: int) -> None:
+    sock = reuseport_socket(host, port)
+    config = uvicorn.Config("service.main:app", **server_options())  # type: ignore[arg-type]
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve_reuseport(*, host: str, port: int, workers: int) -> None:
+    """``workers`` processes, each serving on its own ``SO_REUSEPORT`` socket (see the module docstring)."""
+    # Bind once here first: a port already taken fails now, in the foreground, with the usual error.
+    reuseport_socket(host, port).close()
+    spawn = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def start() -> Any:
+        process = spawn.Process(target=_worker, args=(host, port), daemon=False)
+        process.start()
+        return process
+
+    def stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    processes = [start() for _ in range(workers)]
+    while not stopping:
+        time.sleep(0.5)
+        for i, process in enumerate(processes):
+            if not stopping and not process.is_alive():
+                processes[i] = start()
+    for process in processes:
+        if process.is_alive():
+            process.terminate()  # SIGTERM: uvicorn shuts the worker down gracefully
+    for process in processes:
+        process.join(GRACEFUL_SHUTDOWN_SECONDS + 5)
+        if process.is_alive():
+            process.kill()

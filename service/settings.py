@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     jwt_issuer: str = "motcua"
     jwt_audience: str = "motcua-api"
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    account_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    """``MOTCUA_ACCOUNT_CACHE_SECONDS``: how long a request may rely on an account row another process read
+    (:mod:`service.security.sessions`; 0: read it on every request). Changes made in the same process apply at
+    once."""
+    database_pool_size: int = Field(default=40, ge=1, le=1000)
+    """``MOTCUA_DATABASE_POOL_SIZE``: PostgreSQL connections kept per process, as many as the threads that
+    run request handlers (anyio's default: 40), so no handler waits for a connection while holding a thread."""
 
     login_failure_limit: int = Field(default=5, ge=1)
     """Failed logins per (client address, username) in the window; then that pair gets 429."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -19,16 +20,32 @@ def format_code(agency_code: str, day: date, number: int) -> str:
 
 def next_code(session: Session, agency_code: str, now: datetime) -> str:
     """The next code of the agency's local day, drawn with one atomic upsert so concurrent submissions never
-    share a number."""
+    share a number.
+
+    On PostgreSQL the number is drawn in a short transaction of its own: the upsert locks the agency's row of the
+    day until its transaction ends, and inside the submission's transaction every other submission to the agency
+    waited for the whole rest of it (its rows, its representation, its commit). A submission that fails after
+    drawing leaves its number unused (a gap in the day's sequence, never a duplicate). That transaction commits
+    without waiting for its WAL flush: the submission's own commit, later in the WAL, flushes it first, so a
+    number a stored dossier carries is never lost. SQLite writers take turns anyway (``BEGIN IMMEDIATE``): there the
+    number is drawn in the submission's transaction, without gaps."""
     day = to_legal_time(now).date()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    bind = session.get_bind()
+    postgresql = bind.dialect.name == "postgresql"
+    insert = pg_insert if postgresql else sqlite_insert
     statement = (
         insert(DailySequence)
         .values(agency_code=agency_code, day=day, last=1)
         .on_conflict_do_update(index_elements=["agency_code", "day"], set_={"last": DailySequence.last + 1})
         .returning(col(DailySequence.last))
     )
-    number: int = session.execute(statement).scalar_one()
+    number: int
+    if postgresql and isinstance(bind, Engine):
+        with bind.begin() as own:
+            own.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            number = own.execute(statement).scalar_one()
+    else:
+        number = session.execute(statement).scalar_one()
     return format_code(agency_code, day, number)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -25,18 +26,18 @@ from service.schemas.dossiers import (
 )
 
 
-def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
-            due_soon_hours: float) -> list[DossierOut]:
+def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime, due_soon_hours: float,
+            procedures: Sequence[Procedure] = ()) -> list[DossierOut]:
     """Dossier representations, loading related rows in one query per table (no N+1); ``due_soon`` with at most
-    ``due_soon_hours`` of working time left (``MOTCUA_DUE_SOON_WORKING_HOURS``)."""
+    ``due_soon_hours`` of working time left (``MOTCUA_DUE_SOON_WORKING_HOURS``). ``procedures``: versions the
+    caller already holds (not read again)."""
     if not dossiers:
         return []
     ids = [d.id for d in dossiers]
-    procedures = {p.id: p for p in session.exec(
-        select(Procedure).where(col(Procedure.id).in_({d.procedure_id for d in dossiers})))}
-    assignee_ids = {d.assignee_id for d in dossiers if d.assignee_id}
-    assignees = {u.id: u.username for u in session.exec(select(User).where(col(User.id).in_(assignee_ids)))} \
-        if assignee_ids else {}
+    held = {p.id: p for p in procedures}
+    procedures_by_id = held | _by_id(session, Procedure, {d.procedure_id for d in dossiers} - set(held))
+    assignees = {i: u.username for i, u in _by_id(session, User, {d.assignee_id for d in dossiers
+                                                                   if d.assignee_id}).items()}
     documents: dict[int, list[DossierDocument]] = {}
     for doc in session.exec(select(DossierDocument).where(col(DossierDocument.dossier_id).in_(ids))
                             .order_by(col(DossierDocument.id))):
@@ -49,12 +50,22 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
         shipments[shipment.dossier_id] = shipment
     calendars = {code: calendar_for(session, code) for code in {d.agency_code for d in dossiers}}
     steps = interagency.steps_by_dossier(session, [d.id for d in dossiers if d.current_step is not None])  # type: ignore[misc]
-    return [_present_one(d, procedures[d.procedure_id], assignees.get(d.assignee_id),
+    return [_present_one(d, procedures_by_id[d.procedure_id], assignees.get(d.assignee_id) if d.assignee_id else None,
                          documents.get(d.id, []), results.get(d.id), shipments.get(d.id), now,  # type: ignore[arg-type]
                          deadline_ahead(calendars[d.agency_code], now, status=d.status, due_at=d.due_at,
                                         threshold_hours=due_soon_hours),
                          steps.get(d.id))  # type: ignore[arg-type]
             for d in dossiers]
+
+
+def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
+    """Rows of ``model`` by id (one row through the session's identity map: no query while the request still
+    holds it), more in one query."""
+    if len(ids) == 1:
+        (only,) = ids
+        row = session.get(model, only)
+        return {only: row} if row is not None else {}
+    return {row.id: row for row in session.exec(select(model).where(col(model.id).in_(ids)))} if ids else {}
 
 
 def steps_out(rows: list[DossierStep] | None, dossier: Dossier, now: datetime) -> list[StepOut] | None:

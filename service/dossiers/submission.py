@@ -38,6 +38,7 @@ CHANNEL_LABEL = {"online": "trực tuyến", "counter": "trực tiếp tại B�
 class Submitted:
     dossier: Dossier
     tracking_secret: str
+    procedure: Procedure
 
 
 def secret_hash(secret: str) -> str:
@@ -76,7 +77,7 @@ def submit(session: Session, *, user: User, data: DossierIn, now: datetime,
         changes[-1] = replace(changes[-1], data={**changes[-1].data, **steps})
     for change in changes:
         persist(writer, dossier, change)
-    return Submitted(dossier, secret)
+    return Submitted(dossier, secret, procedure)
 
 
 def check_lodging(procedure: Procedure, user: User, data: DossierIn, now: datetime, *,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -25,10 +26,20 @@ def _build(overrides: tuple[CalendarOverride, ...], office_hours_json: str | Non
     return vietnam_calendar(overrides, office_hours)
 
 
+_OVERRIDE_COLUMNS = select(CalendarOverrideRow.day, CalendarOverrideRow.kind, CalendarOverrideRow.name,
+                           CalendarOverrideRow.legal_basis).order_by(CalendarOverrideRow.day)
+
+
+@lru_cache(maxsize=32)
+def _as_overrides(rows: tuple[tuple[Any, ...], ...]) -> tuple[CalendarOverride, ...]:
+    return tuple(CalendarOverride(day=day, kind=kind, name=name, legal_basis=legal_basis)
+                 for day, kind, name, legal_basis in rows)
+
+
 def load_overrides(session: Session) -> tuple[CalendarOverride, ...]:
-    rows = session.exec(select(CalendarOverrideRow).order_by(CalendarOverrideRow.day)).all()
-    return tuple(CalendarOverride(day=r.day, kind=r.kind, name=r.name, legal_basis=r.legal_basis)  # type: ignore[arg-type]
-                 for r in rows)
+    """The override rows (plain column tuples, no ORM objects: this runs once in every request that computes
+    working time; the same rows give the same cached tuple)."""
+    return _as_overrides(tuple(tuple(row) for row in session.execute(_OVERRIDE_COLUMNS)))
 
 
 _OVERRIDES = "motcua.calendar_overrides"
@@ -49,16 +60,30 @@ def _overrides(session: Session) -> tuple[CalendarOverride, ...]:
     return overrides
 
 
+_OFFICE_HOURS = "motcua.calendar_office_hours"
+
+
+def _office_hours(session: Session, agency_code: str) -> str | None:
+    """The agency's office hours (canonical JSON, ``None`` for the default ones), read once per transaction like
+    the overrides (a request computes working time two or three times for the same agency)."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    cached = session.info.get(_OFFICE_HOURS)
+    if transaction is not None and cached is not None and cached[0] is transaction and agency_code in cached[1]:
+        return cached[1][agency_code]  # type: ignore[no-any-return]
+    agency = session.get(Agency, agency_code)
+    if agency is None:
+        raise NotFound(f"Không tìm thấy cơ quan có mã {agency_code}.", code="AGENCY_NOT_FOUND")
+    hours = json.dumps(agency.office_hours, sort_keys=True) if agency.office_hours else None
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is not None:
+        known = cached[1] if cached is not None and cached[0] is transaction else {}
+        session.info[_OFFICE_HOURS] = (transaction, {**known, agency_code: hours})
+    return hours
+
+
 def calendar_for(session: Session, agency_code: str | None = None) -> WorkingCalendar:
     """The calendar of an agency (its office hours), or the default one."""
-    office_hours_json = None
-    if agency_code:
-        agency = session.get(Agency, agency_code)
-        if agency is None:
-            raise NotFound(f"Không tìm thấy cơ quan có mã {agency_code}.", code="AGENCY_NOT_FOUND")
-        if agency.office_hours:
-            office_hours_json = json.dumps(agency.office_hours, sort_keys=True)
-    return _build(_overrides(session), office_hours_json)
+    return _build(_overrides(session), _office_hours(session, agency_code) if agency_code else None)
 
 
 def put_override(session: Session, day: date, *, kind: str, name: str, legal_basis: str | None,

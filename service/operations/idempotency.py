@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -26,9 +27,23 @@ MAX_KEY_LENGTH = 200
 
 @dataclass(frozen=True)
 class StoredAnswer:
+    """An answer as sent: ``content`` is the JSON body's bytes, serialised once (:meth:`of`)."""
+
     status_code: int
-    body: dict[str, Any]
+    content: bytes
     headers: dict[str, str]
+
+    @classmethod
+    def of(cls, status_code: int, model: BaseModel, headers: dict[str, str]) -> StoredAnswer:
+        """The answer whose body is ``model``, serialised by pydantic-core straight to JSON bytes."""
+        return cls(status_code, model.__pydantic_serializer__.to_json(model), headers)
+
+    @classmethod
+    def from_json(cls, status_code: int, body: Any, headers: dict[str, str]) -> StoredAnswer:
+        return cls(status_code, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), headers)
+
+    def body(self) -> Any:
+        return json.loads(self.content)
 
 
 def request_fingerprint(payload: Any) -> str:
@@ -54,7 +69,7 @@ def replay(session: Session, *, user_id: int, scope: str, key: str, fingerprint:
     if record.request_hash != fingerprint:
         raise Unprocessable("Idempotency-Key này đã được dùng cho một yêu cầu khác.",
                             code="IDEMPOTENCY_KEY_REUSED")
-    return StoredAnswer(record.status_code, record.response_body, record.headers)
+    return StoredAnswer.from_json(record.status_code, record.response_body, record.headers)
 
 
 def remember(
@@ -62,7 +77,7 @@ def remember(
     now: datetime,
 ) -> None:
     session.add(IdempotencyRecord(user_id=user_id, scope=scope, key=key, request_hash=fingerprint,
-                                  status_code=answer.status_code, response_body=answer.body,
+                                  status_code=answer.status_code, response_body=answer.body(),
                                   headers=answer.headers, created_at=now))
     session.flush()
 

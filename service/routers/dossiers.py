@@ -69,12 +69,12 @@ def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: N
         submitted = submission.submit(session, user=user, data=data, now=now,
                                       secret_key=context.settings.secret_key)
         view = presenter.present(session, [submitted.dossier], now=now,
-                                 due_soon_hours=context.settings.due_soon_working_hours)[0]
-        body = DossierCreated(**view.model_dump(), tracking_secret=submitted.tracking_secret)
-        return StoredAnswer(201, body.model_dump(mode="json"), {"Location": f"/api/v1/dossiers/{view.code}",
-                                                                "ETag": f'"{view.version}"'})
+                                 due_soon_hours=context.settings.due_soon_working_hours,
+                                 procedures=[submitted.procedure])[0]
+        body = DossierCreated.model_construct(**dict(view), tracking_secret=submitted.tracking_secret)
+        return StoredAnswer.of(201, body, {"Location": f"/api/v1/dossiers/{view.code}", "ETag": f'"{view.version}"'})
 
-    return idempotent.answer("POST /dossiers", data.model_dump(mode="json"), lodge)
+    return idempotent.answer("POST /dossiers", data, lodge)
 
 
 @router.get("", responses={**ERRORS, **NOT_MODIFIED})
@@ -144,7 +144,7 @@ def perform_action(
                     now=now, effects=context.effects)
         view = presenter.present(session, [dossier], now=now,
                                  due_soon_hours=context.settings.due_soon_working_hours)[0]
-        return StoredAnswer(200, view.model_dump(mode="json"), {"ETag": f'"{view.version}"'})
+        return StoredAnswer.of(200, view, {"ETag": f'"{view.version}"'})
 
     return idempotent.answer(f"POST /dossiers/{dossier.code}/actions/{parsed.value}", payload or {}, apply)
 
