@@ -61,9 +61,9 @@ from service.models import (
     Dossier,
     DossierDocument,
     DossierEvent,
+    Notification,
     Procedure,
     Rating,
-    Notification,
     ResultDocument,
     User,
 )
