@@ -48,7 +48,7 @@ from service.domain.legal_time import utc_now
 from service.domain.lifecycle import Action, ActionInput, Assignee, DossierState, Status
 from service.domain.names import fold_name
 from service.domain.roles import Role
-from service.dossiers import slip
+from service.dossiers import search_index, slip
 from service.dossiers.actions import change_of
 from service.dossiers.effects import Outcome
 from service.dossiers.numbering import DailyNumbers
@@ -61,6 +61,7 @@ from service.models import (
     Dossier,
     DossierDocument,
     DossierEvent,
+    DossierSearchKey,
     Notification,
     Procedure,
     Rating,
@@ -264,6 +265,8 @@ class Simulated:
     head: SlipHead = NO_ROWS
     outbox: list[tuple[Any, ...]] = field(default_factory=list)
     """The events of its slip rows (:data:`service.events.outbox.EVENT_COLUMNS` order)."""
+    search_keys: list[str] = field(default_factory=list)
+    search_words: list[str] = field(default_factory=list)
     notices: list[dict[str, Any]] = field(default_factory=list)
     """The ``notification`` rows :func:`~service.dossiers.persist.persist` decided, as the API writes them."""
 
@@ -274,6 +277,10 @@ class Simulated:
     @property
     def procedure_code(self) -> str:
         return self.procedure.code
+
+    @property
+    def applicant_name_normalised(self) -> str:
+        return fold_name(self.applicant_name)
 
 
 def _local_seconds(moment: datetime) -> datetime:
@@ -304,6 +311,9 @@ class DossierSimulator:
     def write_slip_row(self, sim: Simulated, row: SlipRow) -> None:
         sim.events.append(row)
         sim.head = row.head
+
+    def write_search_keys(self, sim: Simulated, keys: list[str], words: list[str]) -> None:
+        sim.search_keys, sim.search_words = keys, words
 
     def write_event(self, sim: Simulated, values: dict[str, Any]) -> None:
         sim.outbox.append(outbox.row_tuple(values))
@@ -558,6 +568,7 @@ TABLES: dict[str, Any] = {
     "dossier": Dossier.__table__,  # type: ignore[attr-defined]
     "dossier_document": DossierDocument.__table__,  # type: ignore[attr-defined]
     "dossier_event": DossierEvent.__table__,  # type: ignore[attr-defined]
+    "dossier_search_key": DossierSearchKey.__table__,  # type: ignore[attr-defined]
     "result_document": ResultDocument.__table__,  # type: ignore[attr-defined]
     "rating": Rating.__table__,  # type: ignore[attr-defined]
     "notification": Notification.__table__,  # type: ignore[attr-defined]
@@ -584,6 +595,8 @@ class Rows:
     """Rows of one batch, per table, as tuples in :data:`COLUMNS` order with plain Python values."""
 
     tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {name: [] for name in TABLES})
+    words: set[str] = field(default_factory=set)
+    """Search vocabulary words of the batch (the writing process adds those it has not added yet)."""
 
 
 def _dossier_row(sim: Simulated, dossier_id: int, code: str) -> tuple[Any, ...]:
@@ -616,6 +629,8 @@ def _rows_of(sim: Simulated, job: Job, world: World, rows: Rows) -> None:
     t["dossier"].append(_dossier_row(sim, job.dossier_id, job.code))
     t["dossier_event"].extend(as_tuple(row) for row in sim.events)
     t["event"].extend(sim.outbox)
+    t["dossier_search_key"].extend((key, job.dossier_id) for key in sim.search_keys)
+    rows.words.update(sim.search_words)
     columns = COLUMNS["notification"]
     t["notification"].extend(tuple(values.get(c) for c in columns) for values in sim.notices)
     for doc_code, name in sim.documents:
@@ -665,12 +680,15 @@ def _build(task: tuple[list[Job], int]) -> Rows:
 # ---------------------------------------------------------------------------------------------------- writing
 
 
-def _write(session: Session, rows: Rows, sequences: DailyNumbers, result: BulkResult) -> None:
-    """Insert one batch (:func:`service.tablewriter.insert_rows`), then the touched daily sequences."""
+def _write(session: Session, rows: Rows, sequences: DailyNumbers, result: BulkResult, words: set[str]) -> None:
+    """Insert one batch (:func:`service.tablewriter.insert_rows`), the search words not in ``words`` (those
+    written so far), then the touched daily sequences."""
     if rows.tables["event"]:
         outbox.lock(session)
     for name, table_rows in rows.tables.items():
         tablewriter.insert_rows(session, TABLES[name], COLUMNS[name], table_rows, converted=True)
+    search_index.write_words(session, rows.words - words)
+    words |= rows.words
     sequences.store(session)
     t = rows.tables
     result.dossiers += len(t["dossier"])
@@ -767,11 +785,12 @@ def generate(
                 for dossier_id, (at, index) in zip(ids, drawn, strict=True)]
         tasks = [(jobs[i:i + batch_size], rng.randrange(2**63)) for i in range(0, len(jobs), batch_size)]
         _SHARED.update(world=world, until=until, dialect=engine.dialect.name)
+        words: set[str] = set()
 
         def write(rows: Rows) -> None:
             # The daily sequences already hold their final numbers: the first batch stores them all.
             with engine.connect() as connection, _bulk_load(connection), Session(bind=connection) as session:
-                _write(session, rows, sequences, result)
+                _write(session, rows, sequences, result, words)
                 session.commit()
             if progress:
                 progress(result)
