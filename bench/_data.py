@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
 
 from service.db import Database, UTCDateTime, metadata, normalize_database_url  # noqa: E402
 
-SIZES = {"10k": 10_000, "100k": 100_000, "300k": 300_000, "1m": 1_000_000}
+SIZES = {"10k": 10_000, "100k": 100_000, "300k": 300_000, "400k": 400_000, "1m": 1_000_000}
 FIRST, LAST = date(2025, 1, 1), date(2025, 12, 31)
 UNTIL = "2026-01-31T00:00:00+07:00"
 SEED = 1

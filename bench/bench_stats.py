@@ -68,11 +68,21 @@ REPORTS: list[tuple[str, Callable[[Any], Any]]] = [
 ]
 
 
-def measure(url: str, repeat: int) -> dict[str, tuple[float, float]]:
+def measure(url: str, repeat: int, only: str | None = None,
+            sqlite_cache_mib: int | None = None) -> dict[str, tuple[float, float]]:
     db = Database(url)
+    if sqlite_cache_mib and db.engine.dialect.name == "sqlite":  # an A/B of the page cache and in-memory sorts
+        from sqlalchemy import event
+
+        @event.listens_for(db.engine, "connect")
+        def _cache(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute(f"PRAGMA cache_size=-{sqlite_cache_mib * 1024}")
+            dbapi_connection.execute("PRAGMA temp_store=MEMORY")
     out: dict[str, tuple[float, float]] = {}
     try:
         for label, run in REPORTS:
+            if only and only not in label:
+                continue
             times = []
             for attempt in range(repeat + 1):
                 with db.transaction(read_only=True) as session:
@@ -95,6 +105,9 @@ def main() -> int:
     parser.add_argument("--sizes", default="100k,1m")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default=None, help="time only the reports whose label contains this")
+    parser.add_argument("--sqlite-cache-mib", type=int, default=None,
+                        help="SQLite: this page cache and in-memory temporary sorts (default: as served)")
     _data.add_arguments(parser)
     args = parser.parse_args()
     sizes = [s for s in args.sizes.split(",") if s]
@@ -106,7 +119,7 @@ def main() -> int:
         for database in databases:
             count = _data.dossier_count(urls[database])
             print(f"measuring {database} {size} ({count:,} dossiers) …", file=sys.stderr)
-            results[(database, size)] = measure(urls[database], args.repeat)
+            results[(database, size)] = measure(urls[database], args.repeat, args.only, args.sqlite_cache_mib)
 
     load = os.getloadavg()
     print(f"\nStatistics benchmark — median (min) of {args.repeat} runs after a warm-up; "
@@ -118,6 +131,8 @@ def main() -> int:
             header += f"{'ratio ' + sizes[1] + '/' + sizes[0]:>18}"
         print(header)
         for label, _ in REPORTS:
+            if args.only and args.only not in label:
+                continue
             line = f"  {label:<28}"
             for size in sizes:
                 median, best = results[(database, size)][label]
@@ -126,7 +141,7 @@ def main() -> int:
                 a, b = (results[(database, s)][label][0] for s in sizes)
                 line += f"{b / a:>18.1f}"
             print(line)
-    if "postgresql" in databases and "1m" in sizes:
+    if "postgresql" in databases and "1m" in sizes and not args.only:
         slowest = max(REPORTS, key=lambda r: results[("postgresql", "1m")][r[0]][0])[0]
         worst = results[("postgresql", "1m")][slowest][0]
         print(f"\ngoal: every report, index and ranking over 1,000,000 dossiers on PostgreSQL < 2 s: the slowest, "
