@@ -25,7 +25,7 @@ from service.models import DossierSearchKey, SearchWord
 
 __all__ = ["CANDIDATES_MAX", "WORDS_MAX", "candidates", "write", "write_words"]
 
-CANDIDATES_MAX = 2000
+CANDIDATES_MAX = 5000
 """More candidates than this: the piece is common, and the agency's newest dossiers hold a page of matches."""
 WORDS_MAX = 200
 """More vocabulary words than this can start the piece (it is short, or one letter): read in order instead."""

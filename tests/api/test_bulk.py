@@ -68,3 +68,25 @@ def test_generated_dossiers_carry_the_notices_their_history_calls_for(client: Te
                 assert notice["recipient"] == EMAIL
         seen_channels.update(n["channel"] for n in notices)
     assert seen_channels["sms"] and seen_channels["portal"]
+
+
+def test_generated_dossiers_are_found_by_search_like_the_apis(client: TestClient) -> None:
+    """The generator writes the search keys persist decides: a piece of a name or code finds its dossiers."""
+    from service.domain.names import fold_name
+
+    database = client.app.state.context.db  # type: ignore[attr-defined]
+    until = datetime.fromisoformat("2025-04-01T00:00:00+07:00")
+    bulk.generate(database, 120, first=date(2025, 1, 1), last=date(2025, 2, 28), until=until, seed=5,
+                  batch_size=50)
+    admin = bearer(client, *ADMIN)
+    items = client.get("/api/v1/dossiers", params={"limit": 200}, headers=admin).json()["items"]
+    for item in items[::10]:
+        dossier = client.get(f"/api/v1/dossiers/{item['code']}", headers=admin).json()
+        name = fold_name(dossier["applicant"]["full_name"])
+        for q in (name, name.split(" ", 1)[1], item["code"][-8:]):
+            listed = client.get("/api/v1/dossiers", params={"q": q, "limit": 200}, headers=admin).json()["items"]
+            codes = {d["code"] for d in listed}
+            assert item["code"] in codes, q
+            everyone = {d["code"] for d in items
+                        if q in fold_name(d["applicant"]["full_name"]) or q.upper() in d["code"]}
+            assert codes == everyone, q
