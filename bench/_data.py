@@ -10,6 +10,7 @@ The data: dossiers submitted over 2025, their histories played to 31/01/2026, se
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -54,7 +55,10 @@ def ensure_sqlite(size: str, *, regenerate: bool = False, workers: int = 2, data
     path = sqlite_path(size, data_dir)
     url = f"sqlite:///{path}"
     if path.exists() and not regenerate:
+        before = _revision(path)
         migrate(url)  # a newer revision may add (and fill) search or statistics tables
+        if _revision(path) != before or not _analyzed(path):
+            _analyze(path)  # planner statistics for the new tables (or a generation that was stopped)
         return url
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -66,6 +70,30 @@ def ensure_sqlite(size: str, *, regenerate: bool = False, workers: int = 2, data
                            seed=SEED, batch_size=BATCH, workers=workers)
     print(f"  {result.as_dict()} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return url
+
+
+def _revision(path: Path) -> str | None:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return row[0] if row else None
+
+
+def _analyzed(path: Path) -> bool:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone())
+
+
+def _analyze(path: Path) -> None:
+    import sqlite3
+
+    print(f"ANALYZE {path} …", file=sys.stderr)
+    with contextlib.closing(sqlite3.connect(path, timeout=60)) as conn:
+        conn.execute("ANALYZE")
+        conn.commit()
 
 
 def copy_sqlite_to_postgres(source: str, target: str) -> None:
