@@ -61,7 +61,7 @@ def _words(session: Session, pattern: KeyPattern) -> list[str] | None:
     prefix = f"{pattern.kind}:"
     shape = f"%{_like_escape(pattern.head)}%" if not pattern.rest else f"%{_like_escape(pattern.head)}"
     word = col(SearchWord.word)
-    found = session.execute(sa_select(word).where(
+    found: Sequence[str] = session.execute(sa_select(word).where(
         word >= prefix, word < prefix + _TOP, word.like(prefix + shape, escape="\\")).limit(WORDS_MAX + 1)
     ).scalars().all()
     if len(found) > WORDS_MAX:
@@ -91,8 +91,9 @@ def candidates(session: Session, terms: SearchTerms) -> set[int] | None:
     ranges = [and_(key >= p, key < p + _TOP) for p in sorted(set(prefixes))]
     ids: set[int] = set()
     for start in range(0, len(ranges), 50):  # a bounded statement, whatever the number of words
-        found = session.execute(sa_select(col(DossierSearchKey.dossier_id)).where(or_(*ranges[start:start + 50]))
-                                .limit(CANDIDATES_MAX + 1)).scalars().all()
+        found: Sequence[int] = session.execute(
+            sa_select(col(DossierSearchKey.dossier_id)).where(or_(*ranges[start:start + 50]))
+            .limit(CANDIDATES_MAX + 1)).scalars().all()
         ids.update(found)
         if len(ids) > CANDIDATES_MAX:
             return None

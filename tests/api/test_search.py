@@ -116,7 +116,7 @@ def test_the_index_and_the_scan_give_the_same_answers(scene: tuple[World, dict[s
     """Searches the index narrows, and the same searches with the index declining (as for a common piece)."""
     from service.dossiers import search_index
 
-    world, s = scene
+    world, _ = scene
     world.submit(applicant={"national_id": "001190000999", "full_name": "Phạm Thị Nhung"})
     through_index = {(who, q): found(world, who, q=q) for who in ("receiver", "admin") for q in QUERIES}
     assert any(through_index.values())
