@@ -7,7 +7,9 @@ computed. Each action is decided by :func:`service.domain.lifecycle.decide` and 
 :func:`service.dossiers.persist.persist` (the generator is its writer), so every control-slip row has the values
 and hash chain the API would have written and ``GET /dossiers/{code}/history/verify`` says ``valid``.
 
-Rows go in with batched Core inserts (executemany), one transaction per batch, on SQLite and PostgreSQL.
+Rows go in per batch and table, one transaction per batch: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite
+(with ``synchronous=OFF`` on that connection for the load); worker processes (``--workers``) play the dossiers
+and convert their rows to driver values while the main process writes.
 
 What it writes: dossiers, their papers (uploaded ones point at one shared placeholder scan), control-slip rows
 (submit, receive, upload_document, assign, request_supplement, supplement, request_payment, pay, extend,
