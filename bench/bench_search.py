@@ -1,15 +1,13 @@
 """Search benchmark: ``GET /dossiers?q=`` at a small and a large dossier table, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/bench_search.py                                   # 10k and 1M, both databases
-    .venv/bin/python bench/bench_search.py --sizes 10k 300k --no-postgres    # what fits in your time
+    .venv/bin/python bench/bench_search.py --sizes 10k 100k --no-postgres    # what fits in your time
 
 A generation stopped part-way (the machine's time ran out) leaves a coherent, smaller table: the counts printed
 are the rows actually present.
 
-Data: ``service.bulk`` generates each size once into ``/tmp/search-bench-<size>.db`` (dossiers submitted over
-2025, histories played to 31/01/2026), and the same rows are copied into the PostgreSQL database
-``<--pg-prefix>_<size>`` (see ``bench_stats.py``), so both databases hold identical data. Existing files and
-databases are reused; ``--regenerate`` rebuilds them.
+Data: the shared bulk data sets of ``bench/_data.py`` (generated once per size by ``service.bulk``, the same rows
+on both databases; existing files and databases are reused, ``--regenerate`` rebuilds them).
 
 Each search runs as a desk officer of the busiest agency (visibility is part of the query), through
 ``service.dossiers.queries.list_page`` and ``service.dossiers.presenter.present`` (the SQL and the
@@ -23,6 +21,7 @@ of the p50s (goal ≤ 1.5).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics as pystats
 import sys
@@ -30,58 +29,18 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_stats import FIRST, LAST, UNTIL, copy_sqlite_to_postgres, migrate  # noqa: E402
-from sqlalchemy import create_engine, func, text  # noqa: E402
-from sqlmodel import select  # noqa: E402
+import _data
+from sqlalchemy import func
+from sqlmodel import select
 
-from service.db import Database, normalize_database_url  # noqa: E402
-from service.dossiers import presenter  # noqa: E402
-from service.dossiers import queries as ops  # noqa: E402
-from service.models import Dossier, User  # noqa: E402
+from service.db import Database
+from service.dossiers import presenter
+from service.dossiers import queries as ops
+from service.models import Dossier, User
 
-SIZES = {"10k": 10_000, "100k": 100_000, "300k": 300_000, "1m": 1_000_000}
 NOW = datetime(2026, 1, 31, 3, 0, tzinfo=UTC)
-
-
-def sqlite_url(size: str, regenerate: bool, workers: int) -> str:
-    from service import bulk
-
-    path = Path(f"/tmp/search-bench-{size}.db")
-    url = f"sqlite:///{path}"
-    if path.exists() and not regenerate:
-        return url
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    migrate(url)
-    print(f"generating {SIZES[size]:,} dossiers into {path} …", file=sys.stderr)
-    started = time.perf_counter()
-    bulk.generate(url, SIZES[size], first=FIRST, last=LAST, until=datetime.fromisoformat(UNTIL), seed=1,
-                  batch_size=10_000, workers=workers)
-    print(f"  done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    return url
-
-
-def postgres_url(size: str, source: str, server: str, prefix: str, regenerate: bool) -> str:
-    name = f"{prefix}_{size}"
-    admin = create_engine(normalize_database_url(f"{server}/postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if regenerate:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = f"{server}/{name}"
-    if exists:
-        return url
-    migrate(url)
-    print(f"copying {source} into {name} …", file=sys.stderr)
-    copy_sqlite_to_postgres(source, url)
-    return url
 
 
 def officer_and_samples(db: Database) -> tuple[User, dict[str, list[str]]]:
@@ -141,14 +100,6 @@ def p(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def dossier_count(url: str) -> int:
-    db = Database(url)
-    with db.transaction(read_only=True) as session:
-        count = session.execute(select(func.count()).select_from(Dossier)).scalar_one()
-    db.dispose()
-    return int(count)
-
-
 def report(backend: str, small: str, large: str, results: dict[str, dict[str, list[float]]],
            counts: dict[str, int]) -> None:
     print(f"\n== search on {backend}: {counts[small]:,} vs {counts[large]:,} dossiers (ms, p50 / p90) ==")
@@ -161,24 +112,23 @@ def report(backend: str, small: str, large: str, results: dict[str, dict[str, li
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs=2, default=["10k", "1m"], choices=sorted(SIZES))
+    parser.add_argument("--sizes", nargs=2, default=["10k", "1m"], choices=sorted(_data.SIZES))
     parser.add_argument("--probes", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=2, help="processes of the bulk generator")
-    parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
-    parser.add_argument("--pg-server", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--pg-prefix", default="motcua_search_bench")
+    _data.add_arguments(parser)
     args = parser.parse_args()
     small, large = args.sizes
-    sources = {size: sqlite_url(size, args.regenerate, args.workers) for size in (small, large)}
-    counts = {size: dossier_count(url) for size, url in sources.items()}
-    if not args.no_sqlite:
-        report("SQLite", small, large, measure(sources, args.probes), counts)
-    if not args.no_postgres:
-        urls = {size: postgres_url(size, sources[size], args.pg_server, args.pg_prefix, args.regenerate)
-                for size in (small, large)}
-        report("PostgreSQL", small, large, measure(urls, args.probes), counts)
+    databases = [d for d, skip in (("sqlite", args.no_sqlite), ("postgresql", args.no_postgres)) if not skip]
+    urls = {size: _data.ensure(size, databases, args) for size in (small, large)}
+    counts = {size: _data.dossier_count(urls[size][databases[0]]) for size in (small, large)}
+    load = os.getloadavg()
+    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs at the start")
+    for database in databases:
+        report(database, small, large, measure({size: urls[size][database] for size in (small, large)},
+                                               args.probes), counts)
+    load = os.getloadavg()
+    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -7,13 +7,17 @@ computed. Each action is decided by :func:`service.domain.lifecycle.decide` and 
 :func:`service.dossiers.persist.persist` (the generator is its writer), so every control-slip row has the values
 and hash chain the API would have written and ``GET /dossiers/{code}/history/verify`` says ``valid``.
 
-Rows go in with batched Core inserts (executemany), one transaction per batch, on SQLite and PostgreSQL.
+Rows go in per batch and table, one transaction per batch: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite
+(with ``synchronous=OFF`` on that connection for the load); worker processes (``--workers``) play the dossiers
+and convert their rows to driver values while the main process writes.
 
 What it writes: dossiers, their papers (uploaded ones point at one shared placeholder scan), control-slip rows
 (submit, receive, upload_document, assign, request_supplement, supplement, request_payment, pay, extend,
 approve/refuse, withdraw, reject, return_result), electronic results of approved dossiers (a shared
-placeholder PDF labelled as simulated, certificate serial ``SIMULATED``), ratings by citizen applicants, and
-the agencies' daily code sequences. Not written: notifications and postal shipments (results are returned at
+placeholder PDF labelled as simulated, certificate serial ``SIMULATED``), ratings by citizen applicants, the
+applicant's notices (``notification`` rows, one per channel, exactly those :func:`~service.dossiers.persist.persist`
+decides; recorded only: notices recorded before a sender was configured are never sent), the events of the
+slip rows, and the agencies' daily code sequences. Not written: postal shipments (results are returned at
 the counter or online). Run it on a database nobody else is writing to: dossier codes are numbered from the
 daily sequences read at the start.
 """
@@ -28,12 +32,12 @@ import logging
 import random
 import sys
 import time as timer
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, text
+from sqlalchemy import Connection, Engine, func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -46,7 +50,7 @@ from service.domain.legal_time import utc_now
 from service.domain.lifecycle import Action, ActionInput, Assignee, DossierState, Status
 from service.domain.names import fold_name
 from service.domain.roles import Role
-from service.dossiers import slip
+from service.dossiers import search_index, slip
 from service.dossiers.actions import change_of
 from service.dossiers.effects import Outcome
 from service.dossiers.numbering import DailyNumbers
@@ -59,6 +63,8 @@ from service.models import (
     Dossier,
     DossierDocument,
     DossierEvent,
+    DossierSearchKey,
+    Notification,
     Procedure,
     Rating,
     ResultDocument,
@@ -103,6 +109,7 @@ class Person:
     full_name: str
     national_id: str | None = None
     phone: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +155,7 @@ def _ensure_user(session: Session, username: str, full_name: str, role: str, age
         session.add(user)
         session.flush()
     assert user.id is not None
-    return Person(user.id, user.username, user.full_name, user.national_id, user.phone)
+    return Person(user.id, user.username, user.full_name, user.national_id, user.phone, user.email)
 
 
 def prepare_world(session: Session, *, at: datetime, rng: random.Random, citizens: int = 200) -> World:
@@ -192,7 +199,7 @@ def prepare_world(session: Session, *, at: datetime, rng: random.Random, citizen
     pool = session.exec(select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None),
                                            col(User.identity_verified).is_(True))
                         .order_by(col(User.id)).limit(citizens)).all()
-    people = [Person(u.id or 0, u.username, u.full_name, u.national_id, u.phone) for u in pool]
+    people = [Person(u.id or 0, u.username, u.full_name, u.national_id, u.phone, u.email) for u in pool]
     for _ in range(len(people), citizens):
         national_id = f"0229{rng.randrange(10**8):08d}"
         people.append(_ensure_user(session, national_id, _name(rng), Role.CITIZEN, None, password_hash, at,
@@ -260,6 +267,10 @@ class Simulated:
     head: SlipHead = NO_ROWS
     outbox: list[tuple[Any, ...]] = field(default_factory=list)
     """The events of its slip rows (:data:`service.events.outbox.EVENT_COLUMNS` order)."""
+    search_keys: list[str] = field(default_factory=list)
+    search_words: list[str] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    """The ``notification`` rows :func:`~service.dossiers.persist.persist` decided, as the API writes them."""
 
     @property
     def agency_code(self) -> str:
@@ -269,6 +280,10 @@ class Simulated:
     def procedure_code(self) -> str:
         return self.procedure.code
 
+    @property
+    def applicant_name_normalised(self) -> str:
+        return fold_name(self.applicant_name)
+
 
 def _local_seconds(moment: datetime) -> datetime:
     return moment.astimezone(VN_TZ).replace(microsecond=0)
@@ -277,7 +292,7 @@ def _local_seconds(moment: datetime) -> datetime:
 class DossierSimulator:
     """Plays one dossier's life with the real lifecycle rules, stopping at ``until``; the
     :class:`~service.dossiers.persist.DossierWriter` of :func:`~service.dossiers.persist.persist` for it (the
-    rows are kept on the :class:`Simulated`; notices to the applicant are not written)."""
+    rows, the applicant's notices included, are kept on the :class:`Simulated`)."""
 
     def __init__(self, world: World, rng: random.Random, until: datetime) -> None:
         self.world, self.rng, self.until = world, rng, until
@@ -293,18 +308,21 @@ class DossierSimulator:
             sim.version += 1
 
     def write_notification(self, sim: Simulated, values: dict[str, Any]) -> None:
-        """Notices are not generated (see the module docstring)."""
+        sim.notices.append(values)
 
     def write_slip_row(self, sim: Simulated, row: SlipRow) -> None:
         sim.events.append(row)
         sim.head = row.head
 
+    def write_search_keys(self, sim: Simulated, keys: list[str], words: list[str]) -> None:
+        sim.search_keys, sim.search_words = keys, words
+
     def write_event(self, sim: Simulated, values: dict[str, Any]) -> None:
         sim.outbox.append(outbox.row_tuple(values))
 
     def applicant_email(self, sim: Simulated) -> str | None:
-        """Notices are not generated (see the module docstring)."""
-        return None
+        """The address of the applicant's account (an online applicant), as the API reads it."""
+        return sim.citizen.email if sim.citizen is not None else None
 
     def recorded_at(self) -> datetime:
         return self._recorded_at
@@ -539,6 +557,7 @@ class BulkResult:
     documents: int = 0
     results: int = 0
     ratings: int = 0
+    notifications: int = 0
     seconds: float = 0.0
     first_code: str | None = None
     last_code: str | None = None
@@ -551,8 +570,10 @@ TABLES: dict[str, Any] = {
     "dossier": Dossier.__table__,  # type: ignore[attr-defined]
     "dossier_document": DossierDocument.__table__,  # type: ignore[attr-defined]
     "dossier_event": DossierEvent.__table__,  # type: ignore[attr-defined]
+    "dossier_search_key": DossierSearchKey.__table__,  # type: ignore[attr-defined]
     "result_document": ResultDocument.__table__,  # type: ignore[attr-defined]
     "rating": Rating.__table__,  # type: ignore[attr-defined]
+    "notification": Notification.__table__,  # type: ignore[attr-defined]
     "event": outbox.EVENT_TABLE,
 }
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -576,6 +597,8 @@ class Rows:
     """Rows of one batch, per table, as tuples in :data:`COLUMNS` order with plain Python values."""
 
     tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=lambda: {name: [] for name in TABLES})
+    words: set[str] = field(default_factory=set)
+    """Search vocabulary words of the batch (the writing process adds those it has not added yet)."""
 
 
 def _dossier_row(sim: Simulated, dossier_id: int, code: str) -> tuple[Any, ...]:
@@ -608,6 +631,10 @@ def _rows_of(sim: Simulated, job: Job, world: World, rows: Rows) -> None:
     t["dossier"].append(_dossier_row(sim, job.dossier_id, job.code))
     t["dossier_event"].extend(as_tuple(row) for row in sim.events)
     t["event"].extend(sim.outbox)
+    t["dossier_search_key"].extend((key, job.dossier_id) for key in sim.search_keys)
+    rows.words.update(sim.search_words)
+    columns = COLUMNS["notification"]
+    t["notification"].extend(tuple(values.get(c) for c in columns) for values in sim.notices)
     for doc_code, name in sim.documents:
         upload = sim.uploads.get(doc_code)
         values = {"dossier_id": job.dossier_id, "code": doc_code, "name": name,
@@ -645,18 +672,25 @@ def _build(task: tuple[list[Job], int]) -> Rows:
         sim = simulator.simulate(world.procedures[job.procedure], job.submitted_at, dossier_id=job.dossier_id,
                                  code=job.code)
         _rows_of(sim, job, world, rows)
+    dialect = _SHARED["dialect"]
+    for name, table_rows in rows.tables.items():  # driver values, here rather than in the writing process
+        rows.tables[name] = tablewriter.convert(table_rows,
+                                                tablewriter.converters(dialect, TABLES[name], COLUMNS[name]))
     return rows
 
 
 # ---------------------------------------------------------------------------------------------------- writing
 
 
-def _write(session: Session, rows: Rows, sequences: DailyNumbers, result: BulkResult) -> None:
-    """Insert one batch (:func:`service.tablewriter.insert_rows`), then the touched daily sequences."""
+def _write(session: Session, rows: Rows, sequences: DailyNumbers, result: BulkResult, words: set[str]) -> None:
+    """Insert one batch (:func:`service.tablewriter.insert_rows`), the search words not in ``words`` (those
+    written so far), then the touched daily sequences."""
     if rows.tables["event"]:
         outbox.lock(session)
     for name, table_rows in rows.tables.items():
-        tablewriter.insert_rows(session, TABLES[name], COLUMNS[name], table_rows)
+        tablewriter.insert_rows(session, TABLES[name], COLUMNS[name], table_rows, converted=True)
+    search_index.write_words(session, rows.words - words)
+    words |= rows.words
     sequences.store(session)
     t = rows.tables
     result.dossiers += len(t["dossier"])
@@ -664,11 +698,32 @@ def _write(session: Session, rows: Rows, sequences: DailyNumbers, result: BulkRe
     result.documents += len(t["dossier_document"])
     result.results += len(t["result_document"])
     result.ratings += len(t["rating"])
+    result.notifications += len(t["notification"])
     if t["dossier"]:
         first, last = t["dossier"][0], t["dossier"][-1]
         code_at = COLUMNS["dossier"].index("code")
         result.first_code = result.first_code or first[code_at]
         result.last_code = last[code_at]
+
+
+@contextlib.contextmanager
+def _bulk_load(connection: Connection) -> Iterator[None]:
+    """SQLite settings for a bulk load on this connection, restored afterwards: no fsync per batch (a crash
+    mid-way loses a generated, reproducible data set, never a citizen's dossier) and a 64 MiB page cache, so
+    the indexes being filled stay in memory."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection  # outside SQLAlchemy's transaction: pragmas need none open
+    assert raw is not None
+    raw.execute("PRAGMA synchronous=OFF")
+    raw.execute("PRAGMA cache_size=-65536")
+    try:
+        yield
+    finally:
+        connection.rollback()  # nothing left open (the session committed), so the settings can change back
+        raw.execute("PRAGMA synchronous=NORMAL")
+        raw.execute("PRAGMA cache_size=-2000")
 
 
 def _reserve_ids(session: Session, count: int) -> list[int]:
@@ -731,12 +786,14 @@ def generate(
         jobs = [Job(dossier_id, sequences.next(world.procedures[index].agency_code, at), index, at)
                 for dossier_id, (at, index) in zip(ids, drawn, strict=True)]
         tasks = [(jobs[i:i + batch_size], rng.randrange(2**63)) for i in range(0, len(jobs), batch_size)]
-        _SHARED.update(world=world, until=until)
+        _SHARED.update(world=world, until=until, dialect=engine.dialect.name)
+        words: set[str] = set()
 
         def write(rows: Rows) -> None:
             # The daily sequences already hold their final numbers: the first batch stores them all.
-            with Session(engine) as session, session.begin():
-                _write(session, rows, sequences, result)
+            with engine.connect() as connection, _bulk_load(connection), Session(bind=connection) as session:
+                _write(session, rows, sequences, result, words)
+                session.commit()
             if progress:
                 progress(result)
 

@@ -66,13 +66,14 @@ def convert(rows: Iterable[Sequence[Any]], functions: list[Converter]) -> list[t
 
 
 def insert_rows(session: Session, table: Table, columns: Sequence[str],
-                rows: Sequence[Sequence[Any]]) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order) into ``table``."""
+                rows: Sequence[Sequence[Any]], *, converted: bool = False) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table``; ``converted``: the rows already hold driver
+    values (:func:`convert` was applied, e.g. in a worker process)."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect.name
-    values = convert(rows, converters(dialect, table, columns))
+    values = rows if converted else convert(rows, converters(dialect, table, columns))
     if dialect == "postgresql":
         raw = connection.connection.driver_connection
         with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]

@@ -23,9 +23,14 @@ from sqlmodel import Session, select
 
 from service.domain.legal_time import utc_now
 from service.domain.lifecycle import DossierState, Notice, Status
+from service.domain.search import search_keys, search_words
+from service.dossiers import search_index
 from service.dossiers.slip import SlipHead, SlipRow, slip_row
 from service.events import outbox
 from service.models import Dossier, DossierEvent, Notification, User
+
+SUBMIT = "submit"
+"""The action of a dossier's first slip row: the row is new, and so are its search keys."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class DossierRef(Protocol):
     def agency_code(self) -> str: ...
     @property
     def procedure_code(self) -> str: ...
+    @property
+    def applicant_name_normalised(self) -> str: ...
 
 
 class DossierWriter(Protocol):
@@ -79,6 +86,10 @@ class DossierWriter(Protocol):
 
     def write_slip_row(self, dossier: Any, row: SlipRow) -> None:
         """Store the row, and the dossier's anchor: its row count and last hash (``row.head``)."""
+
+    def write_search_keys(self, dossier: Any, keys: list[str], words: list[str]) -> None:
+        """Store the keys the new dossier is searched by, and add the words not yet in the vocabulary
+        (:mod:`service.dossiers.search_index`)."""
 
     def write_event(self, dossier: Any, values: dict[str, Any]) -> None:
         """Write the slip row's event (:data:`service.events.outbox.EVENT_COLUMNS` values) under the outbox lock
@@ -111,9 +122,13 @@ def notification_values(dossier: DossierRef, notice: Notice, at: datetime,
 
 
 def persist(writer: DossierWriter, dossier: DossierRef, change: Change) -> SlipRow:
-    """Write ``change``: the dossier row, the applicant's notices and the control-slip row (chained to the
-    dossier's last one). The single place every writer of dossier history goes through."""
+    """Write ``change``: the dossier row (with its search keys when it is new), the applicant's notices and the
+    control-slip row (chained to the dossier's last one). The single place every writer of dossier history goes
+    through."""
     writer.write_dossier(dossier, change)
+    if change.action == SUBMIT:
+        writer.write_search_keys(dossier, search_keys(dossier.code, dossier.applicant_name_normalised),
+                                 search_words(dossier.code, dossier.applicant_name_normalised))
     email = writer.applicant_email(dossier) if change.notices else None
     for notice in change.notices:
         for values in notification_values(dossier, notice, change.at, email):
@@ -185,6 +200,9 @@ class SessionWriter:
         dossier.slip_rows, dossier.slip_head = row.head  # the anchor, in the same transaction as the row
         self.session.add(dossier)
         self.session.add(DossierEvent(**row.__dict__))
+
+    def write_search_keys(self, dossier: Dossier, keys: list[str], words: list[str]) -> None:
+        search_index.write(self.session, [(key, dossier.id) for key in keys], words)
 
     def write_event(self, dossier: Dossier, values: dict[str, Any]) -> None:
         outbox.append(self.session, values)  # queued; inserted under the outbox lock as the transaction commits

@@ -17,6 +17,7 @@ from service.domain import lifecycle
 from service.domain.lifecycle import Status
 from service.domain.roles import Role
 from service.domain.search import search_terms
+from service.dossiers import search_index
 from service.dossiers.submission import secret_hash
 from service.dossiers.visibility import visibility_filter
 from service.errors import NotFound
@@ -135,6 +136,11 @@ def list_page(session: Session, *, user: User, filters: DossierFilter, now: date
     if filters.applicant_national_id and user.role != Role.CITIZEN:
         query = query.where(Dossier.applicant_national_id == filters.applicant_national_id)
     if filters.q:
+        narrowed = search_index.candidates(session, search_terms(filters.q))
+        if narrowed is not None:  # the index found every dossier the text can match (maybe none)
+            if not narrowed:
+                return [], None
+            query = query.where(col(Dossier.id).in_(sorted(narrowed)))
         query = query.where(search_condition(filters.q))
     if filters.due_after:
         query = query.where(col(Dossier.due_at) >= filters.due_after)

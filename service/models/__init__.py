@@ -7,9 +7,11 @@ from service.models.dossier import (
     Dossier,
     DossierDocument,
     DossierEvent,
+    DossierSearchKey,
     DossierStep,
     Notification,
     Rating,
+    SearchWord,
 )
 from service.models.events import Delivery, DeliveryAttempt, OutboxEvent, Subscription, WorkerPosition
 from service.models.infra import Blob, IdempotencyRecord, RateLimitBucket, RefreshToken, SimClock
@@ -28,6 +30,7 @@ __all__ = [
     "Dossier",
     "DossierDocument",
     "DossierEvent",
+    "DossierSearchKey",
     "DossierStep",
     "IdempotencyRecord",
     "Notification",
@@ -39,6 +42,7 @@ __all__ = [
     "Rating",
     "RefreshToken",
     "ResultDocument",
+    "SearchWord",
     "Shipment",
     "SimClock",
     "Subscription",

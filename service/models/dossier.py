@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime
@@ -221,3 +221,26 @@ class Rating(SQLModel, table=True):
     satisfied: bool
     comment: str | None = Field(default=None, max_length=2000)
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+SEARCH_KEY_TYPE: Any = String(300).with_variant(String(300, collation="C"), "postgresql")
+"""Search keys compare byte by byte (a key range is a prefix), on PostgreSQL whatever the database's locale."""
+
+
+class DossierSearchKey(SQLModel, table=True):
+    """The keys a dossier is found under by ``GET /dossiers?q=`` (:func:`service.domain.search.search_keys`),
+    written with the dossier by :func:`service.dossiers.persist.persist`."""
+
+    __tablename__ = "dossier_search_key"
+
+    key: str = Field(primary_key=True, sa_type=SEARCH_KEY_TYPE)
+    dossier_id: int = Field(primary_key=True, foreign_key="dossier.id")
+
+
+class SearchWord(SQLModel, table=True):
+    """Every name word and code part ever stored (:func:`service.domain.search.search_words`): which words can
+    start an occurrence of a searched piece. It grows with the names and days seen, not with the dossiers."""
+
+    __tablename__ = "search_word"
+
+    word: str = Field(primary_key=True, sa_type=SEARCH_KEY_TYPE)

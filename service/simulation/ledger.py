@@ -45,7 +45,7 @@ from service.domain.legal_time import to_legal_time, utc_now
 from service.domain.lifecycle import SYSTEM_ROLE, Action, Decision, DossierState, Status
 from service.domain.postal import EventKind, Origin, ServiceLevels, ShipmentStatus
 from service.domain.steps import StepClock
-from service.dossiers import slip, submission
+from service.dossiers import search_index, slip, submission
 from service.dossiers.actions import change_of, decide_action
 from service.dossiers.effects import EffectCall, Effects, Outcome, effect_name, run_effects
 from service.dossiers.numbering import DailyNumbers
@@ -58,6 +58,7 @@ from service.models import (
     Dossier,
     DossierDocument,
     DossierEvent,
+    DossierSearchKey,
     DossierStep,
     Notification,
     PostalEvent,
@@ -71,8 +72,8 @@ from service.schemas.dossiers import ActionIn, DossierIn
 
 TABLE = {name: model.__table__ for name, model in (  # type: ignore[attr-defined]
     ("dossier", Dossier), ("dossier_document", DossierDocument), ("dossier_event", DossierEvent),
-    ("notification", Notification), ("shipment", Shipment), ("postal_event", PostalEvent), ("rating", Rating),
-    ("blob", Blob), ("dossier_step", DossierStep))}
+    ("dossier_search_key", DossierSearchKey), ("notification", Notification), ("shipment", Shipment),
+    ("postal_event", PostalEvent), ("rating", Rating), ("blob", Blob), ("dossier_step", DossierStep))}
 COLUMNS = {name: tuple(c.name for c in table.columns
                        if not (c.name == "id" and name not in ("dossier", "shipment", "dossier_step")))
            for name, table in TABLE.items()}
@@ -101,9 +102,9 @@ def _unwrapped(effect: Any) -> Any:
 class Entry:
     """One dossier held by the ledger: its state as the rules see it, and what the rows need besides."""
 
-    __slots__ = ("agency_code", "applicant_national_id", "applicant_phone", "applicant_user_id", "assignee_id",
-                 "code", "current_step", "delivery_address", "digitised", "head", "id", "procedure_code", "rated",
-                 "shipment", "state", "steps", "updated_at", "values", "version")
+    __slots__ = ("agency_code", "applicant_name_normalised", "applicant_national_id", "applicant_phone",
+                 "applicant_user_id", "assignee_id", "code", "current_step", "delivery_address", "digitised", "head",
+                 "id", "procedure_code", "rated", "shipment", "state", "steps", "updated_at", "values", "version")
 
     def __init__(self, dossier_id: int, code: str, values: dict[str, Any] | None, state: DossierState) -> None:
         assert values is not None
@@ -114,6 +115,7 @@ class Entry:
         self.applicant_user_id: int | None = values["applicant_user_id"]
         self.applicant_phone: str | None = values["applicant_phone"]
         self.applicant_national_id: str = values["applicant_national_id"]
+        self.applicant_name_normalised: str = values["applicant_name_normalised"]
         self.version, self.updated_at, self.assignee_id = 1, values["updated_at"], None
         self.head: SlipHead = NO_ROWS
         self.shipment: dict[str, Any] | None = None
@@ -179,6 +181,7 @@ class Ledger:
         """The papers of the dossiers lodged since the last flush (an upload fills in their file)."""
         self._blobs: set[str] = set()
         self._events: list[tuple[Any, ...]] = []
+        self._new_words: set[str] = set()
         self.in_transit: dict[int, Entry] = {}
         self.events = 0
 
@@ -389,6 +392,10 @@ class Ledger:
         self._rows["dossier_event"].append(as_tuple(row))
         self.events += 1
 
+    def write_search_keys(self, entry: Entry, keys: list[str], words: list[str]) -> None:
+        self._rows["dossier_search_key"].extend((key, entry.id) for key in keys)
+        self._new_words.update(words)
+
     def write_event(self, entry: Entry, values: dict[str, Any]) -> None:
         self._events.append(outbox.row_tuple(values))
 
@@ -471,8 +478,10 @@ class Ledger:
                                 [self._row("shipment", s) for s in self._new_shipments])
         tablewriter.update_rows(session, TABLE["shipment"], "id", UPDATED_SHIPMENT, [
             (*(s[name] for name in UPDATED_SHIPMENT), s["id"]) for s in self._dirty_shipments.values()])
-        for table in ("dossier_event", "notification", "postal_event", "rating"):
+        for table in ("dossier_event", "dossier_search_key", "notification", "postal_event", "rating"):
             tablewriter.insert_rows(session, TABLE[table], COLUMNS[table], self._rows[table])
+        search_index.write_words(session, self._new_words)
+        self._new_words = set()
         if self._events:
             outbox.lock(session)
             tablewriter.insert_rows(session, outbox.EVENT_TABLE, outbox.EVENT_COLUMNS, self._events)

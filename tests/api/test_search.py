@@ -96,3 +96,30 @@ def test_a_cursor_of_one_order_is_refused_in_another(scene: tuple[World, dict[st
     cursor = first.json()["next_cursor"]
     response = world.client.get("/api/v1/dossiers", params={"cursor": cursor}, headers=world.as_("receiver"))
     assert response.status_code == 422 and response.json()["code"] == "INVALID_CURSOR"
+
+
+def test_pieces_inside_words_are_found(scene: tuple[World, dict[str, str]]) -> None:
+    world, s = scene
+    nhung = world.submit(applicant={"national_id": "001190000999", "full_name": "Phạm Thị Nhung"})["code"]
+    assert found(world, "receiver", q="hung") == [nhung, s["hung"]]  # Nhung too: a piece, not a word
+    assert found(world, "receiver", q="an hu") == [s["hung"]]  # from inside "van" to inside "hung"
+    assert found(world, "receiver", q="ham thi nh") == [nhung]
+    assert found(world, "receiver", q="thi nhung pham") == []  # the words, not in this order
+    assert found(world, "receiver", q=nhung[-9:]) == [nhung]  # from inside the date to the number's end
+
+
+QUERIES = ("hung", "an hu", "thi", "le van hung", "h", "0001", "-0001", "260302-", "H49-2603", "%", "x y z", "6")
+
+
+def test_the_index_and_the_scan_give_the_same_answers(scene: tuple[World, dict[str, str]],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Searches the index narrows, and the same searches with the index declining (as for a common piece)."""
+    from service.dossiers import search_index
+
+    world, _ = scene
+    world.submit(applicant={"national_id": "001190000999", "full_name": "Phạm Thị Nhung"})
+    through_index = {(who, q): found(world, who, q=q) for who in ("receiver", "admin") for q in QUERIES}
+    assert any(through_index.values())
+    monkeypatch.setattr(search_index, "WORDS_MAX", -1)
+    scanned = {(who, q): found(world, who, q=q) for who in ("receiver", "admin") for q in QUERIES}
+    assert through_index == scanned
