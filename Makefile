@@ -7,7 +7,11 @@ DEMO_DATABASE_URL ?= sqlite:///./data/motcua.db
 
 SIM_SCENARIO ?= commune
 SIM_SEED ?= 1
-SIM_DATABASE := data/motcua-sim-$(SIM_SCENARIO)-$(SIM_SEED).db
+## SIM_SIGN=0 builds the year without signing its results (minutes instead of ~25, but the index's e-result
+## indicators are then 0); SIM_SIGN=1 signs them whatever the scenario says; empty: the scenario's [results] sign.
+SIM_SIGN ?=
+SIM_SIGN_FLAG := $(if $(filter 0,$(SIM_SIGN)),--no-sign-results,$(if $(filter 1,$(SIM_SIGN)),--sign-results,))
+SIM_DATABASE := data/motcua-sim-$(SIM_SCENARIO)-$(SIM_SEED)$(if $(SIM_SIGN),-sign$(SIM_SIGN)).db
 SIM_DATABASE_URL := sqlite:///./$(SIM_DATABASE)
 ## Local frontends (Vite's and Create React App's / Next.js's dev servers) may call the API under `make run`.
 RUN_CORS_ORIGINS ?= http://localhost:5173,http://localhost:3000,http://127.0.0.1:5173,http://127.0.0.1:3000
@@ -124,7 +128,8 @@ demo-sim: $(SIM_DATABASE)
 $(SIM_DATABASE): | $(STAMP)
 	mkdir -p data
 	rm -f $@.partial $@.partial-wal $@.partial-shm
-	MOTCUA_ENV=dev $(BIN)/motcua simulate --scenario $(SIM_SCENARIO) --seed $(SIM_SEED) --database-url sqlite:///./$@.partial
+	MOTCUA_ENV=dev $(BIN)/motcua simulate --scenario $(SIM_SCENARIO) --seed $(SIM_SEED) $(SIM_SIGN_FLAG) \
+		--database-url sqlite:///./$@.partial
 	mv $@.partial $@
 
 clean:
