@@ -124,6 +124,17 @@ def _walk(client: Any) -> dict[str, Any]:
                                   params={"start": NOW, "value": 3, "unit": "working_days"}))
     schemas["CalendarDayOut"] = client.get("/api/v1/calendar/days",
                                            params={"from": "2026-04-30", "to": "2026-05-02"}).json()
+    _walk_papers_and_results(client, keep, schemas, code=code, second=second, desk=desk, citizen=citizen)
+    keep("RuleSetOut", client.get("/api/v1/rules", params={"on": "2025-07-01"}))
+    users = keep("Page_UserOut_", client.get("/api/v1/users", params={"limit": 2}, headers=admin))
+    users["items"] = users["items"][:2]
+    certificates = keep("Page_CertificateOut_", client.get("/api/v1/pki/certificates", params={"limit": 2},
+                                                           headers=admin))
+    certificates["items"] = certificates["items"][:2]
+    schemas["CertificateOut"] = certificates["items"][0]
+    keep("OverrideOut", client.put("/api/v1/calendar/overrides/2026-04-25", headers=admin, json={
+        "kind": "workday", "name": "Làm bù ngày nghỉ 30/4",
+        "legal_basis": "Thông báo của Bộ Nội vụ về lịch nghỉ lễ năm 2026 (ví dụ)"}))
     problem(client.get("/api/v1/dossiers"), 401)
     problem(client.get("/api/v1/stats/processing", params=period, headers=citizen), 403)
     problem(client.get("/api/v1/dossiers/000.00.61.H49-260302-9999", headers=desk), 404)
@@ -132,6 +143,23 @@ def _walk(client: Any) -> dict[str, Any]:
         answer = client.post("/api/v1/auth/login", json={"username": "chuyenvien.stp", "password": "sai-mat-khau"})
     problem(answer, 429)
     return {"schemas": dict(sorted(schemas.items())), "problems": dict(sorted(problems.items()))}
+
+
+def _walk_papers_and_results(client: Any, keep: Any, schemas: dict[str, Any], *, code: str, second: str,
+                             desk: dict[str, str], citizen: dict[str, str]) -> None:
+    """The approved dossier's result, its signed forms and their verification, a paper uploaded to the second
+    dossier, and the applicant's rating once the result was handed over."""
+    keep("ResultOut", client.get(f"/api/v1/dossiers/{code}/result", headers=desk))
+    schemas["FormOut"] = client.get(f"/api/v1/dossiers/{code}/forms", headers=desk).json()[:2]
+    signed = client.get(f"/api/v1/dossiers/{code}/result/document", headers=desk)
+    keep("VerificationOut", client.post("/api/v1/signatures/verify",
+                                        files={"file": ("ket-qua.pdf", signed.content, "application/pdf")}))
+    paper = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    keep("DocumentOut", client.put(f"/api/v1/dossiers/{second}/documents/TP01", headers=desk,
+                                   files={"file": ("Giấy đề nghị đăng ký.pdf", paper, "application/pdf")}))
+    client.post(f"/api/v1/dossiers/{code}/actions/return_result", json={}, headers=desk)
+    keep("RatingOut", client.post(f"/api/v1/dossiers/{code}/rating", headers=citizen, json={
+        "satisfied": True, "comment": "Cán bộ hướng dẫn tận tình, trả kết quả đúng hẹn."}), 201)
 
 
 def main() -> int:

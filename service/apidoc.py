@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from service import api_examples
 from service.schemas.actions import ACTION_BODIES
 from service.schemas.common import Problem
-from service.schemas.dossiers import ActionIn
+from service.schemas.dossiers import ActionIn, RatingIn
 
 API_DESCRIPTION = """
 Một Cửa simulates Vietnam's one-stop-shop (cơ chế một cửa, Decree 61/2018/NĐ-CP): citizens lodge **dossiers**
@@ -184,7 +184,7 @@ def install_openapi(app: FastAPI) -> None:
         spec = get_openapi(title=app.title, version=app.version, summary=app.summary,
                            description=API_DESCRIPTION.strip(), routes=app.routes)
         schemas = spec.setdefault("components", {}).setdefault("schemas", {})
-        for model in (Problem, ActionIn, *ACTION_BODIES.values()):
+        for model in (Problem, ActionIn, RatingIn, *ACTION_BODIES.values()):
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(schema.pop("$defs", {}))
             schemas[model.__name__] = schema

@@ -134,5 +134,13 @@ def test_response_examples_are_valid_answers_and_cover_the_main_reads() -> None:
                     if media_type in ("application/json", "application/problem+json") and status not in {
                             "400", "413", "415", "500", "503"}:
                         assert "example" in media, (method, path, status)
+    unrecorded = {("post", "/api/v1/postal/events"),  # needs the carrier's signed call on a posted result
+                  ("post", "/api/v1/subscriptions/{subscription_id}/deliveries/{event_id}/redeliver")}  # given up
+    for path, path_item in spec["paths"].items():
+        for method, operation in path_item.items():
+            for status, answer in operation["responses"].items():
+                media = answer.get("content", {}).get("application/json")
+                if status.startswith("2") and media is not None and (method, path) not in unrecorded:
+                    assert "example" in media, (method, path, status)
     approve = spec["paths"]["/api/v1/dossiers/{code}/actions/approve"]["post"]["responses"]
     assert approve["412"]["content"]["application/problem+json"]["example"]["code"] == "VERSION_MISMATCH"

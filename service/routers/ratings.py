@@ -14,12 +14,16 @@ from service.schemas.dossiers import RatingOut
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (401, 403, 404, 409, 422)}
+RATING_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/RatingIn"}}}}}
+"""Declared for the document (a generated client gets a typed body); parsed by the operation, after the checks the
+contract puts first."""
 
 
-@router.post("/{code}/rating", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+@router.post("/{code}/rating", status_code=status.HTTP_201_CREATED, responses=ERRORS, openapi_extra=RATING_BODY)
 def rate_dossier(
     dossier: LockedDossier, user: CurrentUser, session: SessionDep, now: NowDep,
-    payload: Annotated[dict[str, Any] | None, Body(description="RatingIn: {satisfied, comment?}")] = None,
+    payload: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> RatingOut:
     """The applicant citizen rates the handling of their dossier, once, after the result was returned
     (409 ``DOSSIER_NOT_RETURNED`` before, 409 ``ALREADY_RATED`` the second time). The body
