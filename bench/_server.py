@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from service.served import served_copy
+from service.served import empty_database, served_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -49,6 +49,12 @@ def environment(database_url: str) -> dict[str, str]:
 def migrate(database_url: str) -> None:
     subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=environment(database_url),
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def fresh_database(database_url: str) -> None:
+    """An empty scratch database (PostgreSQL: its public schema dropped), migrated to the head revision."""
+    empty_database(database_url)
+    migrate(database_url)
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,9 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _server import PYTHON, ROOT, environment, free_port
+from _server import PYTHON, ROOT, environment, free_port, fresh_database
 
-from service.db import Database, create_db_engine, normalize_database_url
+from service.db import Database
 from service.served import served_copy
 
 DESK = ("tiepnhan", "Demo@123456")  # the demo's desk of xã Tiên Yên
@@ -58,16 +58,9 @@ def describe(samples: list[float]) -> str:
 
 
 def fresh(url: str) -> None:
-    if normalize_database_url(url).startswith("postgresql"):
-        engine = create_db_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    env = environment(url)
-    subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run([PYTHON, "-m", "service.cli", "demo"], cwd=ROOT, env=env, check=True,
+    """An empty scratch database, migrated, with the demo data."""
+    fresh_database(url)
+    subprocess.run([PYTHON, "-m", "service.cli", "demo"], cwd=ROOT, env=environment(url), check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

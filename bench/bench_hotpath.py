@@ -48,10 +48,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
-from _server import ADMIN, PASSWORD, environment, migrate, ok, token  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-
-from service.db import create_db_engine, normalize_database_url  # noqa: E402
+from _server import ADMIN, PASSWORD, environment, fresh_database, ok, token  # noqa: E402
 
 LUA = ROOT / "hotpath.lua"
 PROVINCE = "000.00.00.H49"
@@ -74,15 +71,6 @@ def free_port() -> int:
             return port
     raise SystemExit("no free port in 8100–8199")
 
-
-def fresh_database(url: str) -> None:
-    if normalize_database_url(url).startswith("postgresql"):
-        engine = create_db_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrate(url)
 
 
 # ------------------------------------------------------------------------------------------- processes

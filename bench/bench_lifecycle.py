@@ -47,10 +47,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from anywhere without installing
 
-from _server import ADMIN, PASSWORD, app_server, migrate, ok, token  # noqa: E402
+from _server import ADMIN, PASSWORD, app_server, fresh_database, ok, token  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from service.db import create_db_engine, normalize_database_url  # noqa: E402
+from service.db import create_db_engine  # noqa: E402
 from service.dossiers.queries import encode_cursor  # noqa: E402
 from service.dossiers.submission import secret_hash  # noqa: E402
 from service.models import Dossier  # noqa: E402
@@ -69,16 +69,6 @@ PER_AGENCY_DAY = 500
 
 # ------------------------------------------------------------------------------------------- servers
 
-
-def fresh_database(url: str) -> None:
-    """A PostgreSQL scratch database loses its public schema; then ``alembic upgrade head`` builds it."""
-    if normalize_database_url(url).startswith("postgresql"):
-        engine = create_db_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    migrate(url)
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """A served copy of the app: ``uvicorn service.main:app`` in a child process, ready once ``/health`` answers.
 
 The one starter used by the HTTP benchmarks (``bench/_server.py``, ``bench/bench_events.py``) and the browser
-tests (``tests/e2e``): each passes its own environment (database, secrets, settings) and port.
+tests (``tests/e2e``): each passes its own environment (database, secrets, settings) and port. Also the one way
+the benchmarks and the test suite empty a scratch database before migrating it (:func:`empty_database`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,22 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def empty_database(url: str) -> None:
+    """A PostgreSQL scratch database loses its public schema (and every table in it), so that ``alembic upgrade
+    head`` builds it afresh; a SQLite URL names a new file and needs nothing."""
+    from sqlalchemy import text
+
+    from service.db import create_db_engine, normalize_database_url
+
+    if not normalize_database_url(url).startswith("postgresql"):
+        return
+    engine = create_db_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 @dataclass(frozen=True)

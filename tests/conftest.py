@@ -82,15 +82,10 @@ def run_migrations(url: str, revision: str = "head", *, downgrade: bool = False)
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = _test_database_url(tmp_path_factory.mktemp("db"))
-    if normalize_database_url(url).startswith("postgresql"):
-        from service.db import create_db_engine
+    from service.served import empty_database
 
-        engine = create_db_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+    url = _test_database_url(tmp_path_factory.mktemp("db"))
+    empty_database(url)
     run_migrations(url)
     return url
 
