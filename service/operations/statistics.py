@@ -144,11 +144,15 @@ def period_dossiers(dialect: str, start: datetime, cut: datetime, agencies: Agen
       repeated verbatim so that both databases use it).
     """
     lookback = start - timedelta(days=LONG_RUNNING_DAYS)
-    common = and_(D.c.received_at < _instant(cut), _open_at_start(start), _scope(agencies),
-                  where if where is not None else true())
-    recent = select(*columns).where(D.c.received_at >= _instant(lookback), common)
+    common = and_(D.c.received_at < _instant(cut), _open_at_start(start), where if where is not None else true())
+    recent = select(*columns).where(D.c.received_at >= _instant(lookback), _scope(agencies), common)
+    # SQLite's planner, given an agency scope, chose ``ix_dossier_agency_code_received_at`` for the older branch
+    # once the table was large (a range over every earlier dossier of those agencies: the monthly ranking took
+    # 0.15 s at 100k dossiers and 5.1 s at 1M); the scope written as an expression (``agency_code || ''``)
+    # cannot constrain an index, which leaves it the partial index.
+    older_agency = D.c.agency_code + "" if dialect == "sqlite" else D.c.agency_code
     older = select(*columns).where(D.c.received_at < _instant(lookback), text(LONG_RUNNING_WHERE[dialect]),
-                                   common)
+                                   _agency_filter(older_agency, agencies), common)
     return union_all(recent, older)
 
 
