@@ -37,6 +37,8 @@ from service.models import Delivery, DeliveryAttempt, OutboxEvent, Subscription,
 MAX_TRIES = 8
 LEASE = timedelta(seconds=60)
 FAN_OUT_BATCH = 500
+FAN_OUT = "fan_out"
+"""The worker position of the fan-out (the last event turned into deliveries)."""
 SIGNATURE_HEADER = "X-Motcua-Signature"
 CONTENT_TYPE = "application/cloudevents+json"
 
@@ -70,7 +72,7 @@ def _matches(subscription: Subscription, event: OutboxEvent) -> bool:
 
 def fan_out(session: Session, now: datetime) -> int:
     """Turn the next events of the feed into pending deliveries; returns how many events were read."""
-    position_row = worker_position(session, "fan_out", lock=True)
+    position_row = worker_position(session, FAN_OUT, lock=True)
     position = feed.Position(position_row.last_id)
     subscriptions = list(session.exec(select(Subscription).where(col(Subscription.active))))
     if not subscriptions:
@@ -191,4 +193,5 @@ def pending_count(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Delivery).where(Delivery.state == "pending")).one())
 
 
-__all__ = ["Claimed", "Outcome", "claim", "fan_out", "pending_count", "post", "record", "retry_delay", "sign"]
+__all__ = ["FAN_OUT", "Claimed", "Outcome", "claim", "fan_out", "pending_count", "post", "record", "retry_delay",
+           "sign", "worker_position"]

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from service.domain.roles import STAFF_ROLES
 from service.errors import Conflict, ForbiddenRole, NotFound, Unprocessable
 from service.events import feed, netguard
+from service.events.delivery import FAN_OUT, worker_position
 from service.models import Delivery, DeliveryAttempt, OutboxEvent, Subscription, User
 from service.schemas.events import DeliveryOut, RedeliveryOut, SubscriptionIn, SubscriptionOut
 
@@ -29,7 +30,11 @@ def check_url(url: str, *, allow_private: bool) -> None:
 def create(session: Session, *, user: User, data: SubscriptionIn, allow_private: bool,
            now: datetime) -> Subscription:
     """An admin subscribes to any agency's events (or all); staff only to their own agency's (403 else). Only
-    events after the feed's current head are sent to it."""
+    events after the feed's current head are sent to it.
+
+    The head is read under the fan-out's position lock, so the fan-out runs wholly before or wholly after this
+    transaction: it can never advance past events the new subscription starts before without seeing it (with no
+    subscription at all it jumps straight to the head, and would otherwise skip them for good)."""
     agency_code = data.agency_code
     if user.role in STAFF_ROLES:
         if agency_code not in (None, user.agency_code):
@@ -38,6 +43,7 @@ def create(session: Session, *, user: User, data: SubscriptionIn, allow_private:
     elif user.role != "admin":
         raise ForbiddenRole()
     check_url(data.url, allow_private=allow_private)
+    worker_position(session, FAN_OUT, lock=True)
     start = feed.head(session)
     subscription = Subscription(url=data.url, secret=data.secret, agency_code=agency_code, types=data.types,
                                 active=True, created_at=now, created_by_id=user.id,  # type: ignore[arg-type]

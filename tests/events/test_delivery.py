@@ -167,3 +167,42 @@ def test_a_hanging_receiver_delays_neither_other_subscriptions_nor_requests(worl
             assert slow.arrivals == []  # still hanging on its first events
             assert world.client.get("/health").status_code == 200
         assert {e["subject"] for e in quick.delivered()} == set(codes)
+
+
+def test_a_subscription_created_while_the_fan_out_runs_gets_every_event_after_its_start(
+        world: World, fast: Settings) -> None:
+    """PostgreSQL: with no subscription the fan-out jumps to the feed's head. A subscription whose transaction
+    read the head before newer events committed must not lose them to that jump: the fan-out waits for it."""
+    import threading
+
+    from service.events import subscriptions
+    from service.models import User
+    from service.schemas.events import SubscriptionIn
+
+    db = Database(fast.database_url)
+    if db.dialect != "postgresql":
+        db.dispose()
+        pytest.skip("SQLite writers take turns anyway (BEGIN IMMEDIATE)")
+    fanned: list[int] = []
+    try:
+        with db.transaction() as creating:
+            admin = creating.exec(select(User).where(User.role == "admin")).first()
+            assert admin is not None
+            subscriptions.create(creating, user=admin, now=utc_now(), allow_private=True,
+                                 data=SubscriptionIn(url="http://127.0.0.1:9/hook", secret=SECRET))
+            world.submit()  # its two events commit after the subscription's start, before it exists
+
+            def fan_out() -> None:
+                with db.transaction() as session:
+                    fanned.append(delivery.fan_out(session, utc_now()))
+
+            fanning = threading.Thread(target=fan_out)
+            fanning.start()
+            fanning.join(2)
+            assert fanning.is_alive() and fanned == []  # waits for the subscription's transaction
+        fanning.join(30)
+        assert fanned == [2]
+    finally:
+        db.dispose()
+    rows = deliveries(fast)
+    assert len(rows) == 2 and {r.state for r in rows} == {"pending"}
