@@ -519,6 +519,8 @@ class Simulation:
         self.citizens = world.citizens
         self._handlers = self._handler_table()
         self.sink: Sink = Sink()
+        self.last_day_cap: int | None = None
+        """How many of the last day's arrivals to take (``--limit``); all when ``None``."""
         self.ledger: Ledger  # made by setup, once the desks exist
 
     # -- set-up ---------------------------------------------------------------------------------------------
@@ -1044,7 +1046,10 @@ class Simulation:
         try:
             day = self.first_day
             while day <= last:
-                for arrival in model.day(day):
+                arrivals = model.day(day)
+                if day == last and self.last_day_cap is not None:
+                    arrivals = arrivals[:self.last_day_cap]
+                for arrival in arrivals:
                     self._at(arrival.at, SUBMIT, None, arrival)
                 self._at(datetime.combine(day, time(23, 0), tzinfo=VN_TZ), CARRIER, None)
                 cut = local_midnight(day + timedelta(days=1))

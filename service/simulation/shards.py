@@ -55,7 +55,6 @@ from service.simulation.engine import (
     RunResult,
     Simulation,
     Sink,
-    World,
     local_midnight,
     prepare_world,
 )
@@ -94,13 +93,13 @@ def unit_of(proc: Proc) -> tuple[str, ...]:
     return tuple(sorted(set(proc.steps or (proc.agency_code,))))
 
 
-def plan(world: World) -> list[Shard]:
-    """The shards of ``world``'s scenario, in a stable order (by unit, then team)."""
-    staff = world.scenario.staff
+def plan(scenario: Scenario, procs: list[Proc]) -> list[Shard]:
+    """The shards of ``scenario`` simulating ``procs``, in a stable order (by unit, then team)."""
+    staff = scenario.staff
     units: dict[tuple[str, ...], list[Proc]] = {}
-    for proc in world.procs:
+    for proc in procs:
         units.setdefault(unit_of(proc), []).append(proc)
-    total = sum(p.weight for p in world.procs)
+    total = sum(p.weight for p in procs)
     drafts: list[tuple[str, frozenset[str], int, int, dict[str, float]]] = []
     for agencies, procs in sorted(units.items()):
         weight = sum(p.weight for p in procs)
@@ -159,7 +158,7 @@ def run(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int
     seed = scenario.seed if seed is None else seed
     with db.transaction() as session:
         world = prepare_world(session, scenario, seed, force=force)
-        shards = plan(world)
+        shards = plan(scenario, world.procs)
         firsts = {name: (session.execute(select(func.max(TABLE[name].c.id))).scalar() or 0) + 1
                   for name in LANED_TABLES}
         lanes = number_lanes(shards, world.procs)
@@ -172,9 +171,11 @@ def run(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int
                              numbers=DailyNumbers(world.numbers, lanes=lanes[shard.index]))
             simulations.append(simulation)
     setup_seconds = timer.perf_counter() - began
-    last, limited = scenario.last_day, False
+    last, caps = scenario.last_day, None
     if limit is not None:
-        last, limited = _day_of(limit, simulations, scenario.first_day, scenario.last_day)
+        last, caps = _day_of(limit, simulations, scenario.first_day, scenario.last_day)
+    for simulation, cap in zip(simulations, caps or [None] * len(simulations), strict=True):
+        simulation.last_day_cap = cap
     started = timer.perf_counter()
     tracker = _Progress(progress, len(simulations), scenario.first_day, last)
     if workers > 1 and len(simulations) > 1 and not sign_results:
@@ -183,7 +184,7 @@ def run(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int
         results = [simulation.play(last, DatabaseSink(db), tracker.on_day(i))
                    for i, simulation in enumerate(simulations)]
     merged = merge(results, scenario, seed, scenario.first_day, last, db.dialect)
-    merged.limited, merged.setup_seconds = limited, setup_seconds
+    merged.limited, merged.setup_seconds = caps is not None, setup_seconds
     with db.transaction() as session:
         LegalClock(simulation=True).set(session, merged.end)
         _continue_sequences(session)
@@ -193,16 +194,23 @@ def run(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int
     return merged
 
 
-def _day_of(limit: int, simulations: list[Simulation], first: date, last: date) -> tuple[date, bool]:
-    """The day the ``limit``-th dossier of all shards arrives (each shard's arrivals drawn afresh)."""
+def _day_of(limit: int, simulations: list[Simulation], first: date,
+            last: date) -> tuple[date, list[int] | None]:
+    """The day the ``limit``-th dossier of all shards arrives, and how many of that day's arrivals each shard
+    takes (the earliest of all shards', ties in shard order); ``None`` when fewer arrive in the period. Each
+    shard's arrivals are drawn afresh: its run draws the same."""
     models = [simulation.arrivals() for simulation in simulations]
     count, day = 0, first
     while day <= last:
-        count += sum(len(model.day(day)) for model in models)
-        if count >= limit:
-            return day, True
+        arrivals = [(arrival.at, index) for index, model in enumerate(models) for arrival in model.day(day)]
+        if count + len(arrivals) >= limit:
+            caps = [0] * len(models)
+            for _, index in sorted(arrivals)[:limit - count]:
+                caps[index] += 1
+            return day, caps
+        count += len(arrivals)
         day += timedelta(days=1)
-    return last, False
+    return last, None
 
 
 def merge(results: list[RunResult], scenario: Scenario, seed: int, first: date, last: date,
