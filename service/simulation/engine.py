@@ -28,10 +28,11 @@ The world
 Batching and speed
 ------------------
 The ledger holds the open dossiers in memory and writes rows in batches (``executemany`` on SQLite, ``COPY`` on
-PostgreSQL) when a simulated day ends with at least ``batch_size`` actions since the last commit, each batch
-in one transaction, so a year is a few hundred transactions, not millions. On SQLite the simulation database
-runs with ``synchronous=OFF`` and a large page cache (:func:`tune_sqlite`): a crash mid-run can corrupt it —
-it is a throwaway, run the scenario again.
+PostgreSQL) when a simulated day of its shard ends with at least ``batch_size`` actions since the last commit,
+each batch in one transaction (written by the main process when the shards play in worker processes), so a
+year is a few hundred transactions, not millions. On SQLite the simulation database runs with
+``synchronous=OFF`` and a large page cache (:func:`tune_sqlite`): a crash mid-run can corrupt it — it is a
+throwaway, run the scenario again.
 
 Result signing
 --------------
@@ -40,12 +41,15 @@ effects (:func:`service.bootstrap.compose_effects`) without those of ``approve``
 then the ledger writes the approved dossier and runs the signing effect through the ORM in the same transaction
 (write-through), and the summary says so.
 
-Determinism
------------
-Five random streams (arrivals, behaviour, people, carrier, postal item numbers) are seeded from the scenario
-seed; events are ordered by (instant, sequence number); iteration is over lists and insertion-ordered dicts
-only. On a fresh database the same scenario and seed give the same dossiers (codes, statuses, due dates,
-postal item numbers) and the same statistics; only the tracking secrets (``secrets``) differ between runs,
+Determinism and shards
+----------------------
+A run is played in shards (:mod:`service.simulation.shards`): parts of the scenario that share no dossier and no
+officer, each a :class:`Simulation` with its own five random streams (arrivals, behaviour, people, carrier,
+postal item numbers) seeded from the scenario, the seed and the shard's key, and its own lanes of ids and dossier
+numbers. Within a shard events are ordered by (instant, sequence number); iteration is over lists and
+insertion-ordered dicts only. On a fresh database the same scenario and seed give the same dossiers (codes,
+ids, statuses, due dates, postal item numbers) and the same statistics, whether one process plays the shards in
+turn or several play them in parallel (``workers``); only the tracking secrets (``secrets``) differ between runs,
 and no statistic depends on them.
 """
 
