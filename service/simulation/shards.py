@@ -177,11 +177,11 @@ def run(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int
     for simulation, cap in zip(simulations, caps or [None] * len(simulations), strict=True):
         simulation.last_day_cap = cap
     started = timer.perf_counter()
-    tracker = _Progress(progress, len(simulations), scenario.first_day, last)
+    tracker = _Progress(progress, [simulation.shard.weight for simulation in simulations], scenario.first_day, last)
     if workers > 1 and len(simulations) > 1 and not sign_results:
         results = _in_processes(db, simulations, last, workers, tracker)
     else:
-        results = [simulation.play(last, DatabaseSink(db), tracker.on_day(i))
+        results = [simulation.play(last, DatabaseSink(db), tracker.on_day(i, simulation))
                    for i, simulation in enumerate(simulations)]
     merged = merge(results, scenario, seed, scenario.first_day, last, db.dialect)
     merged.limited, merged.setup_seconds = caps is not None, setup_seconds
@@ -243,25 +243,27 @@ def _continue_sequences(session: Session) -> None:
 
 
 class _Progress:
-    """One progress bar over every shard's days."""
+    """One progress bar over every shard's days, each shard's counting for its share of the dossiers."""
 
-    def __init__(self, bar: ProgressBar | None, shards: int, first: date, last: date) -> None:
+    def __init__(self, bar: ProgressBar | None, weights: list[float], first: date, last: date) -> None:
         self.bar, self.first = bar, first
-        self.days = (last - first).days + 1
-        self.total = self.days * shards
-        self.done = [0] * shards
-        self.dossiers = 0
+        days = (last - first).days + 1
+        total = sum(weights) or 1.0
+        self.weights = [1000 * weight / total for weight in weights]  # per mille of the run, a day at a time
+        self.total = 1000 * days
+        self.done = [0.0] * len(weights)
+        self.counted = [0] * len(weights)
 
-    def on_day(self, shard: int) -> Callable[[date], None]:
+    def on_day(self, shard: int, simulation: Simulation) -> Callable[[date], None]:
         def update(day: date) -> None:
-            self.advance(shard, day)
+            self.advance(shard, day, simulation.result.submitted - self.counted[shard])
         return update
 
-    def advance(self, shard: int, day: date, dossiers: int = 0) -> None:
-        self.done[shard] = (day - self.first).days + 1
-        self.dossiers += dossiers
+    def advance(self, shard: int, day: date, dossiers: int) -> None:
+        self.done[shard] = ((day - self.first).days + 1) * self.weights[shard]
+        self.counted[shard] += dossiers
         if self.bar:
-            self.bar.update(sum(self.done), self.total, label=f"{day:%d/%m/%Y}", dossiers=self.dossiers or None)
+            self.bar.update(sum(self.done), self.total, label=f"{day:%d/%m/%Y}", dossiers=sum(self.counted))
 
     def close(self, last: date, dossiers: int) -> None:
         if self.bar:
