@@ -49,18 +49,11 @@ from service import tablewriter
 from service.db import Database
 from service.dossiers.numbering import DailyNumbers
 from service.settings import Settings
-from service.simulation.engine import (
-    DatabaseSink,
-    Proc,
-    RunResult,
-    Simulation,
-    Sink,
-    local_midnight,
-    prepare_world,
-)
+from service.simulation.engine import DatabaseSink, RunResult, Simulation, Sink
 from service.simulation.ledger import TABLE, Batch, Ledger, write_batch
 from service.simulation.progress import ProgressBar
 from service.simulation.scenario import Scenario
+from service.simulation.world import Proc, local_midnight, prepare_world
 
 LANED_TABLES = ("dossier", "shipment", "dossier_step")
 """The tables whose ids the ledger hands out itself (children reference them in the same batch)."""

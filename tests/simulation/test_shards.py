@@ -15,10 +15,10 @@ from sqlalchemy import select
 from service.db import Database
 from service.events import outbox
 from service.simulation import loads, simulate
-from service.simulation.engine import Proc
 from service.simulation.ledger import TABLE
 from service.simulation.shards import LANED_TABLES, plan
 from service.simulation.summary import summarize
+from service.simulation.world import Proc
 from tests.conftest import empty_tables
 
 PROVINCE = """
