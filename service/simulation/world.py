@@ -131,10 +131,10 @@ def prepare_world(session: Session, scenario: Scenario, seed: int, *, force: boo
     agencies = sorted({code for p in procs for code in p.steps or (p.agency_code,)})
     rng_people = random.Random(f"{s.name}:{seed}:people")
     citizens = _citizens(session, s, rng_people, password_hash, catalogue_at)
-    citizen_ids = {u.national_id: u.id for u in session.exec(
-        select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None),
-                           col(User.identity_verified).is_(True)))
-        if u.national_id and u.id is not None}
+    citizen_ids = {national_id: user_id for national_id, user_id in session.exec(
+        select(User.national_id, User.id).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None),
+                                                col(User.identity_verified).is_(True)))
+        if national_id and user_id is not None}
     return World(scenario=s, seed=seed, procs=procs, procedures=rows,
                  calendars={code: calendar_for(session, code) for code in agencies},
                  national=calendar_for(session), origins={code: postal.origin_of(session, code) for code in agencies},
@@ -150,7 +150,7 @@ def _citizens(session: Session, scenario: Scenario, rng: random.Random, password
     citizens = select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None)) \
         .order_by(col(User.id)).limit(wanted)
     pool = list(session.exec(citizens))
-    taken = {u.national_id for u in session.exec(select(User).where(col(User.national_id).is_not(None)))}
+    taken = set(session.exec(select(User.national_id).where(col(User.national_id).is_not(None))))
     taken |= {u.username for u in pool}
     fresh = people.people(rng, max(0, wanted - len(pool)), reference_year=scenario.first_day.year,
                           taken={t for t in taken if t})
