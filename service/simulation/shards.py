@@ -141,8 +141,8 @@ def run(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int
         sign_results: bool = False, batch_size: int = 5000, progress: ProgressBar | None = None,
         force: bool = False, settings: Settings | None = None, workers: int = 1) -> RunResult:
     """Play ``scenario`` on ``db`` shard by shard (``workers`` processes), write every row, set the simulated
-    clock to the end of the period; the merged :class:`RunResult`. ``limit``: the run ends with the day its
-    ``limit``-th dossier arrives (every arrival of that day included)."""
+    clock to the end of the period; the merged :class:`RunResult`. ``limit``: arrivals stop at the ``limit``-th
+    of all shards (in time order) and the run ends with that day."""
     from service.bootstrap import compose_effects
     from service.clock import LegalClock
 
