@@ -86,14 +86,15 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str],
 
 
 def update_rows(session: Session, table: Table, key: str, columns: Sequence[str],
-                rows: Sequence[Sequence[Any]]) -> None:
-    """``UPDATE table SET columns… WHERE key = …`` for each row: ``columns`` values, then the key's."""
+                rows: Sequence[Sequence[Any]], *, converted: bool = False) -> None:
+    """``UPDATE table SET columns… WHERE key = …`` for each row: ``columns`` values, then the key's;
+    ``converted`` as for :func:`insert_rows`."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect.name
     mark = "%s" if dialect == "postgresql" else "?"
-    values = convert(rows, converters(dialect, table, [*columns, key]))
+    values = rows if converted else convert(rows, converters(dialect, table, [*columns, key]))
     assignments = ", ".join(f"{name} = {mark}" for name in columns)
     connection.exec_driver_sql(f"UPDATE {table.name} SET {assignments} WHERE {key} = {mark}", values)
 

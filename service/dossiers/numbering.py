@@ -52,10 +52,19 @@ def next_code(session: Session, agency_code: str, now: datetime) -> str:
 class DailyNumbers:
     """The agencies' daily dossier numbers drawn in memory, for writers that bypass :func:`next_code` (the bulk
     generator, the simulator's ledger) and are the database's only writer: they continue the stored sequences
-    and :meth:`store` writes back the ones drawn from."""
+    and :meth:`store` writes back the ones drawn from.
 
-    def __init__(self, last: dict[tuple[str, date], int]) -> None:
+    ``lanes``: agency code → (lane, number of lanes), for writers that share an agency's sequence without
+    talking to each other (the simulator's shards, :mod:`service.simulation.shards`): lane ``i`` of ``n`` draws
+    the day's numbers ``i + 1``, ``i + 1 + n``, … after the stored one, so the codes are unique and do not depend
+    on which writer ran first; the day's sequence then has gaps where a lane drew fewer numbers than another
+    (as it has where a failed submission drew one, :func:`next_code`)."""
+
+    def __init__(self, last: dict[tuple[str, date], int], lanes: dict[str, tuple[int, int]] | None = None) -> None:
         self.last = dict(last)
+        self.lanes = lanes or {}
+        self._stored = dict(last)
+        self._drawn: dict[tuple[str, date], int] = {}
         self._touched: set[tuple[str, date]] = set()
 
     @classmethod
@@ -63,11 +72,18 @@ class DailyNumbers:
         return cls({(r.agency_code, r.day): r.last for r in session.exec(select(DailySequence))})
 
     def next(self, agency_code: str, now: datetime) -> str:
-        day = to_legal_time(now).date()
-        number = self.last[(agency_code, day)] = self.last.get((agency_code, day), 0) + 1
-        self._touched.add((agency_code, day))
-        return format_code(agency_code, day, number)
+        key = (agency_code, to_legal_time(now).date())
+        lane, lanes = self.lanes.get(agency_code, (0, 1))
+        drawn = self._drawn[key] = self._drawn.get(key, 0) + 1
+        number = self.last[key] = self._stored.get(key, 0) + (drawn - 1) * lanes + lane + 1
+        self._touched.add(key)
+        return format_code(agency_code, key[1], number)
+
+    def take(self) -> dict[tuple[str, date], int]:
+        """The numbers drawn from since the last call, to store (:func:`tablewriter.store_daily_sequences`)."""
+        touched = {key: self.last[key] for key in self._touched}
+        self._touched.clear()
+        return touched
 
     def store(self, session: Session) -> None:
-        tablewriter.store_daily_sequences(session, {key: self.last[key] for key in self._touched})
-        self._touched.clear()
+        tablewriter.store_daily_sequences(session, self.take())

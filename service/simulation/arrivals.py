@@ -129,7 +129,11 @@ class ArrivalModel:
     """Draws each day's arrivals; :meth:`day` must be called for consecutive days for a given seed."""
 
     def __init__(self, scenario: Scenario, calendar: WorkingCalendar, procedures: Sequence[ProcedureMix],
-                 rng: random.Random) -> None:
+                 rng: random.Random, *, share: Sequence[float] | None = None) -> None:
+        """``share``: the fraction of each procedure's arrivals this model draws (a shard of the scenario:
+        :mod:`service.simulation.shards`); the channel shares stay those of the whole scenario, and the
+        shards' models together draw the whole model's expected arrivals (a sum of independent Poisson draws
+        is the Poisson draw of the sum)."""
         if not procedures:
             raise ValueError("no procedure to simulate")
         self.scenario, self.calendar, self.rng = scenario, calendar, rng
@@ -147,13 +151,14 @@ class ArrivalModel:
                                     for i, p in enumerate(procedures) if p.postal)
         r = min(1.0, channels.postal * total_weight / offline_postal_weight) if offline_postal_weight else 0.0
         self.postal_p = [r if p.postal else 0.0 for p in procedures]
-        on_w = [p.weight * self.online_p[i] for i, p in enumerate(procedures)]
-        off_w = [p.weight * (1 - self.online_p[i]) for i, p in enumerate(procedures)]
+        taken = share or [1.0] * len(procedures)
+        on_w = [p.weight * taken[i] * self.online_p[i] for i, p in enumerate(procedures)]
+        off_w = [p.weight * taken[i] * (1 - self.online_p[i]) for i, p in enumerate(procedures)]
         self._on_cum = list(accumulate(on_w))
         self._off_cum = list(accumulate(off_w))
         self.procedures = list(procedures)
         per_year_online = scenario.dossiers_per_year * sum(on_w) / total_weight
-        per_year_offline = scenario.dossiers_per_year - per_year_online
+        per_year_offline = scenario.dossiers_per_year * sum(off_w) / total_weight
         year = [date(first.year, 1, 1) + timedelta(days=i)
                 for i in range((date(first.year + 1, 1, 1) - date(first.year, 1, 1)).days)]
         sums = [sum(f) for f in zip(*(self.days.factors(d) for d in year), strict=True)]

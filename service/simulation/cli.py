@@ -1,7 +1,7 @@
 """``motcua simulate``: run a scenario on a database and print the summary.
 
     motcua simulate --scenario commune|province|path.toml [--seed N] [--year 2025] [--limit N]
-                    [--database-url URL] [--sign-results] [--json summary.json]
+                    [--database-url URL] [--sign-results] [--workers N] [--json summary.json]
 
 The database is migrated first (Alembic, as ``make migrate``) and must not hold dossiers yet. The exit status
 is 1 when the report invariant fails on any row.
@@ -44,6 +44,9 @@ def add_parser(sub: Any) -> None:
                               "are then 0)")
     parser.add_argument("--batch", type=int, default=5000,
                         help="actions written per transaction, at the end of a simulated day (default 5000)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes playing the scenario's shards (default: the number of CPUs); any "
+                             "number gives the same rows; a run that signs results plays in one")
     parser.add_argument("--json", metavar="PATH", help="also write the summary as JSON to PATH")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("--no-migrate", action="store_true", help="do not run the Alembic migrations first")
@@ -110,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = simulate(db, scenario, seed=args.seed, limit=args.limit, sign_results=sign,
                           batch_size=args.batch, progress=ProgressBar(enabled=not args.no_progress),
-                          settings=settings)
+                          settings=settings, force=args.force, workers=max(1, args.workers))
         summary = summarize(db, result)
     finally:
         db.dispose()

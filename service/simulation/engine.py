@@ -28,10 +28,11 @@ The world
 Batching and speed
 ------------------
 The ledger holds the open dossiers in memory and writes rows in batches (``executemany`` on SQLite, ``COPY`` on
-PostgreSQL) when a simulated day ends with at least ``batch_size`` actions since the last commit, each batch
-in one transaction, so a year is a few hundred transactions, not millions. On SQLite the simulation database
-runs with ``synchronous=OFF`` and a large page cache (:func:`tune_sqlite`): a crash mid-run can corrupt it —
-it is a throwaway, run the scenario again.
+PostgreSQL) when a simulated day of its shard ends with at least ``batch_size`` actions since the last commit,
+each batch in one transaction (written by the main process when the shards play in worker processes), so a
+year is a few hundred transactions, not millions. On SQLite the simulation database runs with
+``synchronous=OFF`` and a large page cache (:func:`tune_sqlite`): a crash mid-run can corrupt it — it is a
+throwaway, run the scenario again.
 
 Result signing
 --------------
@@ -40,12 +41,15 @@ effects (:func:`service.bootstrap.compose_effects`) without those of ``approve``
 then the ledger writes the approved dossier and runs the signing effect through the ORM in the same transaction
 (write-through), and the summary says so.
 
-Determinism
------------
-Five random streams (arrivals, behaviour, people, carrier, postal item numbers) are seeded from the scenario
-seed; events are ordered by (instant, sequence number); iteration is over lists and insertion-ordered dicts
-only. On a fresh database the same scenario and seed give the same dossiers (codes, statuses, due dates,
-postal item numbers) and the same statistics; only the tracking secrets (``secrets``) differ between runs,
+Determinism and shards
+----------------------
+A run is played in shards (:mod:`service.simulation.shards`): parts of the scenario that share no dossier and no
+officer, each a :class:`Simulation` with its own five random streams (arrivals, behaviour, people, carrier,
+postal item numbers) seeded from the scenario, the seed and the shard's key, and its own lanes of ids and dossier
+numbers. Within a shard events are ordered by (instant, sequence number); iteration is over lists and
+insertion-ordered dicts only. On a fresh database the same scenario and seed give the same dossiers (codes,
+ids, statuses, due dates, postal item numbers) and the same statistics, whether one process plays the shards in
+turn or several play them in parallel (``workers``); only the tracking secrets (``secrets``) differ between runs,
 and no statistic depends on them.
 """
 
@@ -56,40 +60,39 @@ import logging
 import math
 import random
 import sys
-import time as timer
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, func
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from service import tablewriter
 from service.db import Database
 from service.domain.calendar import VN_TZ, WorkingCalendar
 from service.domain.errors import DomainError, NotPermitted
 from service.domain.lifecycle import Action, Status
 from service.domain.roles import Role
-from service.dossiers.effects import effect_name, without
+from service.dossiers.effects import Effects, effect_name, without
 from service.dossiers.numbering import DailyNumbers
 from service.errors import AppError
-from service.models import Agency, Dossier, Procedure, User
+from service.models import Agency, User
 from service.schemas.dossiers import ApplicantIn, DocumentRef, DossierIn, PostalHandoverIn
 from service.settings import Settings
 from service.simulation import people
 from service.simulation.arrivals import Arrival, ArrivalModel, ProcedureMix
-from service.simulation.ledger import TABLE as LEDGER_TABLES
 from service.simulation.ledger import Entry, Ledger
 from service.simulation.progress import ProgressBar
 from service.simulation.scenario import Scenario
+from service.simulation.world import Proc, World, local_midnight
+
+if TYPE_CHECKING:
+    from service.simulation.shards import Shard
 
 log = logging.getLogger("motcua.simulate")
 
-SIM_PASSWORD = "Demo@123456"
-"""Password of the staff and citizen accounts the simulator creates (as the demo catalogue's)."""
 
 SUPPLEMENT_REASONS = ("Thiếu bản sao giấy tờ tùy thân", "Tờ khai chưa đủ chữ ký của người yêu cầu",
                       "Giấy tờ chưa được chứng thực theo quy định",
@@ -110,27 +113,6 @@ SATISFIED_COMMENTS = (None, None, None, "Cán bộ nhiệt tình, chu đáo", "T
 
 
 # ------------------------------------------------------------------------------------------------ the world
-
-
-@dataclass(frozen=True)
-class Proc:
-    index: int
-    code: str
-    name: str
-    agency_code: str
-    service_level: int
-    fee_vnd: int
-    postal_allowed: bool
-    mandatory: tuple[str, ...]
-    optional: tuple[str, ...]
-    weight: float
-    slow: float
-    obligation: float
-    supplement: float
-    anywhere: bool = False
-    """Flagged ``anywhere_in_province``: may be lodged at another desk (``channels.lodged_elsewhere``)."""
-    steps: tuple[str, ...] = ()
-    """The agencies of an inter-agency procedure's steps, in order (empty for a one-agency procedure)."""
 
 
 class Worker:
@@ -301,9 +283,6 @@ def scanned_paper(dossier_code: str, document_code: str) -> bytes:
     return bytes(out + str(xref).encode() + b"\n%%EOF\n")
 
 
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=VN_TZ)
-
 
 def _seconds(moment: datetime) -> datetime:
     return moment.astimezone(VN_TZ).replace(microsecond=0)
@@ -323,125 +302,113 @@ SUBMIT, INTAKE, ASSIGN, REQ_SUPP, SUPP, READY, PROCESSED, PAY, SIGNED, EXTEND, W
     RATE, CARRIER, CORRECT = range(16)
 
 
+class Sink:
+    """Where a shard's rows go when its simulation commits: straight into the database (:class:`DatabaseSink`),
+    or to the process writing it (:mod:`service.simulation.shards`)."""
+
+    def session(self) -> Session:
+        raise RuntimeError("this shard writes no row itself: signing results needs --workers 1")
+
+    def begin(self) -> None:
+        """Start the shard's first transaction."""
+
+    def commit(self, ledger: Ledger) -> None:
+        raise NotImplementedError
+
+    def end(self, ledger: Ledger, *, failed: bool) -> None:
+        """The shard is done: write what is left (unless ``failed``)."""
+        if not failed:
+            self.commit(ledger)
+
+
+class DatabaseSink(Sink):
+    """Rows go into the database, one transaction per commit; the ledger may use the open session (result
+    signing writes through the ORM)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._stack: ExitStack | None = None
+        self._session: Session | None = None
+
+    def session(self) -> Session:
+        assert self._session is not None, "the ledger writes inside the simulator's transaction"
+        return self._session
+
+    def begin(self) -> None:
+        self._stack = ExitStack()
+        self._session = self._stack.enter_context(self.db.transaction())
+
+    def commit(self, ledger: Ledger) -> None:
+        self.end(ledger, failed=False)
+        self.begin()
+
+    def end(self, ledger: Ledger, *, failed: bool) -> None:
+        stack, session = self._stack, self._session
+        self._stack, self._session = None, None
+        assert stack is not None and session is not None
+        if failed:
+            stack.__exit__(*sys.exc_info())  # rolls the open transaction back
+            return
+        ledger.flush(session)
+        stack.close()
+
+
 class Simulation:
-    """One run of a scenario on a database. ``run()`` plays it; see the module docstring."""
+    """One shard of a run (:mod:`service.simulation.shards`; the whole scenario is one shard when it is not
+    split): its own arrivals, desks' teams, random streams and ledger. ``setup()`` makes its desks, ``play()``
+    plays it."""
 
-    def __init__(self, db: Database, scenario: Scenario, *, seed: int | None = None, limit: int | None = None,
-                 sign_results: bool = False, batch_size: int = 5000, progress: ProgressBar | None = None,
-                 force: bool = False, settings: Settings | None = None) -> None:
-        from service.bootstrap import compose_effects
-
-        self.db, self.scenario = db, scenario
-        self.effects = compose_effects(settings)
-        """What the app does on each action; ``settings`` sign results (``sign_results``)."""
-        self.seed = scenario.seed if seed is None else seed
-        self.limit, self.sign_results, self.batch_size = limit, sign_results, batch_size
-        self.progress, self.force = progress, force
-        seed_text = f"{scenario.name}:{self.seed}"
+    def __init__(self, world: World, shard: Shard, *, sign_results: bool = False, batch_size: int = 5000,
+                 effects: Effects | None = None) -> None:
+        self.world, self.scenario, self.shard = world, world.scenario, shard
+        self.effects: Effects = effects or {}
+        """What the app does on each action; signing results (``sign_results``) runs those of approve."""
+        self.seed = world.seed
+        self.sign_results, self.batch_size = sign_results, batch_size
+        seed_text = f"{self.scenario.name}:{self.seed}:{shard.key}"
         self.rng_arrivals = random.Random(f"{seed_text}:arrivals")
         self.rng = random.Random(f"{seed_text}:behaviour")
         self.rng_people = random.Random(f"{seed_text}:people")
         self.rng_carrier = random.Random(f"{seed_text}:carrier")
         self.seed_text = seed_text
-        self.first_day, self.last_day = scenario.first_day, scenario.last_day
-        self.result = RunResult(scenario, self.seed, self.first_day, self.last_day,
-                                local_midnight(self.last_day + timedelta(days=1)), db.dialect)
+        self.first_day, self.last_day = self.scenario.first_day, self.scenario.last_day
+        self.result = RunResult(self.scenario, self.seed, self.first_day, self.last_day,
+                                local_midnight(self.last_day + timedelta(days=1)), "")
         self._heap: list[tuple[datetime, int, int, Case | None, Any]] = []
         self._seq = 0
-        self._session: Session | None = None
         self._since_commit = 0
         self.in_transit: dict[int, Case] = {}
         self.desks: dict[str, Desk] = {}
-        self.procs: list[Proc] = []
-        self.citizens: list[User] = []
+        self.procs = world.procs
+        self.citizens = world.citizens
         self._handlers = self._handler_table()
-        self.ledger: Ledger  # made by _setup, once the catalogue and the desks exist
+        self.sink: Sink = Sink()
+        self.last_day_cap: int | None = None
+        """How many of the last day's arrivals to take (``--limit``); all when ``None``."""
+        self.ledger: Ledger  # made by setup, once the desks exist
 
     # -- set-up ---------------------------------------------------------------------------------------------
 
-    def _setup(self, session: Session) -> None:
-        from service.demo import load, read_catalogue
-        from service.operations.calendars import calendar_for
-        from service.security.passwords import hash_password
-
-        s = self.scenario
-        existing = session.exec(select(func.count()).select_from(Dossier)).one()
-        if existing and not self.force:
-            raise SystemExit(f"the database already holds {existing} dossiers: simulate on a fresh database "
-                             "(the same scenario and seed give the same dossiers only from an empty one)")
-        catalogue_at = local_midnight(self.first_day - timedelta(days=1))
-        catalogue = read_catalogue()
-        load(session, {**catalogue, "accounts": []}, now=catalogue_at)
-        hashes: dict[str, str] = {}
-        for account in catalogue["accounts"]:  # as the loader does, hashing each distinct password once
-            if session.exec(select(User.id).where(User.username == account["username"])).first() is None:
-                password = account["password"]
-                hashes[password] = hashes.get(password) or hash_password(password)
-                session.add(User(username=account["username"], password_hash=hashes[password],
-                                 full_name=account["full_name"], role=account["role"],
-                                 agency_code=account.get("agency_code"),
-                                 national_id=account.get("national_id"), phone=account.get("phone"),
-                                 identity_verified=True,
-                                 created_at=catalogue_at))
-        session.flush()
-        query = select(Procedure).where(col(Procedure.superseded_at).is_(None)).order_by(col(Procedure.code))
-        if s.agencies:
-            query = query.where(col(Procedure.agency_code).in_(s.agencies))
-        rows = [p for p in session.exec(query) if s.weight(p.code) > 0]
-        if not rows:
-            raise SystemExit(f"scenario {s.name}: no procedure in force for agencies "
-                             f"{list(s.agencies) or 'all'}")
-        self.procs = [Proc(
-            index=i, code=p.code, name=p.name, agency_code=p.agency_code, service_level=p.service_level,
-            fee_vnd=p.fee_vnd, postal_allowed=p.postal_allowed,
-            mandatory=tuple(d["code"] for d in p.required_documents if d.get("mandatory", True)),
-            optional=tuple(d["code"] for d in p.required_documents if not d.get("mandatory", True)),
-            weight=s.weight(p.code), slow=s.behaviour_for(p.code, "slow"),
-            obligation=s.behaviour_for(p.code, "financial_obligation") if p.fee_vnd > 0 else 0.0,
-            supplement=s.behaviour_for(p.code, "supplement"), anywhere=p.anywhere_in_province,
-            steps=tuple(step["agency_code"] for step in p.steps or ()),
-        ) for i, p in enumerate(rows)]
-        password_hash = hashes.get(SIM_PASSWORD) or hash_password(SIM_PASSWORD)
-        weights: dict[str, float] = {}
-        for p in self.procs:  # an inter-agency procedure loads every agency of its steps
-            for code in p.steps or (p.agency_code,):
-                weights[code] = weights.get(code, 0.0) + p.weight
-        total_weight = sum(weights.values())
-        for code in sorted(weights):
-            calendar = calendar_for(session, code)
-            share = weights[code] / total_weight
-            january_first = date(self.first_day.year, 1, 1)
-            working_days = sum(1 for i in range(365)
-                               if calendar.is_working_day(january_first + timedelta(days=i)))
-            daily = s.dossiers_per_year * share / max(working_days, 1)
-            self.desks[code] = self._desk(session, code, calendar, daily, password_hash, catalogue_at)
-        self.citizens = self._citizens(session, password_hash, catalogue_at)
-        self.ledger = self._ledger(session, rows)
-
-    def _ledger(self, session: Session, procedures: list[Procedure]) -> Ledger:
+    def setup(self, session: Session, taken: dict[tuple[str, str], int], ids: dict[str, Any],
+              numbers: DailyNumbers) -> None:
+        """Make this shard's desks — every agency's receivers, and its own team of processors and approvers
+        where it has dossiers, the officers after those ``taken`` by earlier shards (updated) — and its
+        ledger, drawing ``ids`` and ``numbers`` in its own lanes."""
         from service.operations import postal
-        from service.operations.calendars import calendar_for
 
+        for code in self.world.agencies:
+            self.desks[code] = self._desk(session, code, taken)
         staff = {w.user.username: w.user for desk in self.desks.values() for w in desk.processors}
-        citizens = {u.national_id: u.id for u in session.exec(
-            select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None),
-                               col(User.identity_verified).is_(True)))
-            if u.national_id and u.id is not None}
-        return Ledger(lambda: self._require_session(), procedures={p.code: p for p in procedures}, staff=staff,
-                      calendars={code: desk.calendar for code, desk in self.desks.items()},
-                      origins={code: postal.origin_of(session, code) for code in self.desks},
-                      calendar=calendar_for(session), citizens=citizens, levels=postal.service_levels(),
-                      rng=random.Random(f"{self.seed_text}:postal-items"),
-                      effects=self.effects if self.sign_results else without(self.effects, Action.APPROVE),
-                      numbers=DailyNumbers.load(session))
+        w = self.world
+        self.ledger = Ledger(lambda: self.sink.session(), procedures={p.code: p for p in w.procedures},
+                             staff=staff, calendars=dict(w.calendars), origins=dict(w.origins),
+                             calendar=w.national, citizens=w.citizen_ids, levels=postal.service_levels(),
+                             rng=random.Random(f"{self.seed_text}:postal-items"),
+                             effects=self.effects if self.sign_results else without(self.effects, Action.APPROVE),
+                             numbers=numbers, ids=ids, lane=(self.shard.index, self.shard.of))
 
-    def _require_session(self) -> Session:
-        assert self._session is not None, "the ledger writes inside the simulator's transaction"
-        return self._session
-
-    def _desk(self, session: Session, code: str, calendar: WorkingCalendar, daily: float, password_hash: str,
-              at: datetime) -> Desk:
-        s = self.scenario
+    def _desk(self, session: Session, code: str, taken: dict[tuple[str, str], int]) -> Desk:
+        s, w = self.scenario, self.world
         staff = s.staff.for_agency(code)
         agency = session.get(Agency, code)
         assert agency is not None
@@ -453,57 +420,48 @@ class Simulation:
             root = parent
         processor_capacity = float(staff.processor_capacity or s.staff.processor_capacity)
         approver_capacity = float(staff.approver_capacity or s.staff.approver_capacity)
+        weight = self.shard.load.get(code, 0.0)
+        daily = w.daily(code, weight)
+        team, teams = self.shard.team, self.shard.teams
 
         def size(value: int | str | None, capacity: float) -> int:
+            if not weight:
+                return 0  # this shard brings no dossier to the agency: its receivers only (lodged elsewhere)
             if value == "auto" or value is None:
                 return max(1, math.ceil(daily / (capacity * s.staff.utilisation)))
-            return int(value)
+            return int(value) // teams + (1 if team < int(value) % teams else 0)  # the desk's own, in teams
 
-        counts = {"receiver": int(staff.receivers or 1),
-                  "processor": size(staff.processors, processor_capacity),
-                  "approver": size(staff.approvers, approver_capacity)}
+        counts = {Role.RECEIVER: int(staff.receivers or 1),
+                  Role.PROCESSOR: size(staff.processors, processor_capacity),
+                  Role.APPROVER: size(staff.approvers, approver_capacity)}
         users: dict[str, list[User]] = {}
         for role, prefix in ((Role.RECEIVER, "tiepnhan"), (Role.PROCESSOR, "chuyenvien"),
                              (Role.APPROVER, "lanhdao")):
+            first = 0 if role == Role.RECEIVER else taken.get((code, role), 0)  # receivers serve every team
             found = list(session.exec(select(User).where(User.agency_code == code, User.role == role,
                                                          col(User.active).is_(True)).order_by(col(User.id))))
-            for i in range(len(found), counts[role]):
-                user = User(username=f"{prefix}{i + 1}.{code.lower()}", password_hash=password_hash,
+            for i in range(len(found), first + counts[role]):
+                user = User(username=f"{prefix}{i + 1}.{code.lower()}", password_hash=w.password_hash,
                             full_name=people.full_name(self.rng_people), role=role, agency_code=code,
-                            phone=people.phone(self.rng_people), identity_verified=True, created_at=at)
+                            phone=people.phone(self.rng_people), identity_verified=True, created_at=w.created_at)
                 session.add(user)
                 found.append(user)
             session.flush()
-            users[role] = found[:counts[role]]
-        minutes = calendar.office_hours.working_day_minutes
-        self.result.staff[code] = dict(counts)
+            users[role] = found[first:first + counts[role]]
+            if role != Role.RECEIVER:
+                taken[(code, role)] = first + counts[role]
+        minutes = w.calendars[code].office_hours.working_day_minutes
+        self.result.staff[code] = {role.value: n for role, n in counts.items()}
+        first_approver = taken[(code, Role.APPROVER)] - counts[Role.APPROVER]
         return Desk(
-            code=code, name=agency.name, calendar=calendar, receivers=users["receiver"],
-            processors=[Worker(u, i, minutes / processor_capacity) for i, u in enumerate(users["processor"])],
+            code=code, name=agency.name, calendar=w.calendars[code], receivers=users[Role.RECEIVER],
+            processors=[Worker(u, i, minutes / processor_capacity) for i, u in enumerate(users[Role.PROCESSOR])],
             approvers=[Worker(u, i, minutes / approver_capacity, s.staff.approver_away,
-                              f"{self.seed_text}:away:{code}:{i}") for i, u in enumerate(users["approver"])],
+                              f"{s.name}:{self.seed}:away:{code}:{first_approver + i}")
+                       for i, u in enumerate(users[Role.APPROVER])],
             home_commune=_strip_prefix(agency.name) if agency.level == "commune" else None,
             province=_strip_prefix(root.name), day_minutes=minutes,
         )
-
-    def _citizens(self, session: Session, password_hash: str, at: datetime) -> list[User]:
-        from sqlalchemy import insert
-
-        wanted = self.scenario.citizens
-        citizens = select(User).where(User.role == Role.CITIZEN, col(User.national_id).is_not(None)) \
-            .order_by(col(User.id)).limit(wanted)
-        pool = list(session.exec(citizens))
-        taken = {u.national_id for u in session.exec(select(User).where(col(User.national_id).is_not(None)))}
-        taken |= {u.username for u in pool}
-        fresh = people.people(self.rng_people, max(0, wanted - len(pool)), reference_year=self.first_day.year,
-                              taken={t for t in taken if t})
-        if fresh:
-            session.execute(insert(User), [
-                {"username": p.national_id, "password_hash": password_hash, "full_name": p.full_name,
-                 "role": Role.CITIZEN.value, "national_id": p.national_id, "phone": p.phone, "active": True,
-                 "identity_verified": True, "created_at": at} for p in fresh])
-            pool = list(session.exec(citizens))
-        return pool
 
     # -- events ---------------------------------------------------------------------------------------------
 
@@ -927,44 +885,16 @@ class Simulation:
 
     # -- the run --------------------------------------------------------------------------------------------
 
-    @contextmanager
-    def _transactions(self) -> Iterator[Callable[[], None]]:
-        """Yield ``commit()``: ends the current transaction and starts the next one."""
-        stacks: list[ExitStack] = []
+    def arrivals(self) -> ArrivalModel:
+        """This shard's arrival model (a fresh one draws the same arrivals from the start)."""
+        calendar = self.world.calendars[self.world.agencies[0]]
+        return ArrivalModel(self.scenario, calendar, [
+            ProcedureMix(p.code, p.weight, p.service_level >= 3, p.postal_allowed) for p in self.procs],
+            random.Random(f"{self.seed_text}:arrivals"), share=[self.shard.share(p) for p in self.procs])
 
-        def open_() -> None:
-            stack = ExitStack()
-            self._session = stack.enter_context(self.db.transaction())
-            stacks.append(stack)
-            self._since_commit = 0
-            self.result.transactions += 1
-
-        def commit() -> None:
-            assert self._session is not None
-            self.ledger.flush(self._session)
-            stacks.pop().close()
-            open_()
-
-        open_()
-        try:
-            yield commit
-        except BaseException:
-            stacks.pop().__exit__(*sys.exc_info())  # rolls the open transaction back
-            raise
-        else:
-            assert self._session is not None
-            self.ledger.flush(self._session)
-            stacks.pop().close()
-        finally:
-            self._session = None
-
-    def run(self) -> RunResult:
-        from service.clock import LegalClock
-
-        began = timer.perf_counter()
-        with self.db.transaction() as session:
-            self._setup(session)
-        self.result.setup_seconds = timer.perf_counter() - began
+    def play(self, last: date, sink: Sink, on_day: Callable[[date], None] | None = None) -> RunResult:
+        """Play the shard's days up to ``last``, committing through ``sink`` when a day ends with at least
+        ``batch_size`` actions since the last commit, and once at the end."""
         effects = [effect_name(effect) for effect in self.effects.get(Action.APPROVE, ())]
         if not effects:
             self.result.signing = "none"
@@ -972,23 +902,18 @@ class Simulation:
             self.result.signing = "signed"
         else:
             self.result.signing, self.result.skipped_effects = "skipped", effects
-        calendar = next(iter(self.desks.values())).calendar
-        model = ArrivalModel(self.scenario, calendar, [
-            ProcedureMix(p.code, p.weight, p.service_level >= 3, p.postal_allowed) for p in self.procs],
-            self.rng_arrivals)
+        model = self.arrivals()
         self.result.expected = model.expected(self.first_day, self.last_day)
-        started = timer.perf_counter()
-        total_days = (self.last_day - self.first_day).days + 1
-        day, last = self.first_day, self.last_day
-        scheduled = 0
-        with self._transactions() as commit:
+        self.sink = sink
+        sink.begin()
+        self.result.transactions += 1
+        try:
+            day = self.first_day
             while day <= last:
-                for arrival in model.day(day):
-                    if self.limit is not None and scheduled >= self.limit:
-                        last = day  # a truncated run ends with the day its last dossier arrived
-                        self.result.limited = True
-                        break
-                    scheduled += 1
+                arrivals = model.day(day)
+                if day == last and self.last_day_cap is not None:
+                    arrivals = arrivals[:self.last_day_cap]
+                for arrival in arrivals:
                     self._at(arrival.at, SUBMIT, None, arrival)
                 self._at(datetime.combine(day, time(23, 0), tzinfo=VN_TZ), CARRIER, None)
                 cut = local_midnight(day + timedelta(days=1))
@@ -996,28 +921,27 @@ class Simulation:
                     when, _, kind, case, extra = heapq.heappop(self._heap)
                     self._dispatch_event(when, kind, case, extra)
                 if self._since_commit >= self.batch_size:
-                    commit()
-                if self.progress:
-                    self.progress.update((day - self.first_day).days + 1, total_days, label=f"{day:%d/%m/%Y}",
-                                         dossiers=self.result.submitted)
+                    sink.commit(self.ledger)
+                    self._since_commit = 0
+                    self.result.transactions += 1
+                if on_day:
+                    on_day(day)
                 day += timedelta(days=1)
-            self.result.last_day = last
-            self.result.end = local_midnight(last + timedelta(days=1))
-            assert self._session is not None
-            LegalClock(simulation=True).set(self._session, self.result.end)
-        if self.progress:
-            self.progress.update(1, 1, label=f"{last:%d/%m/%Y}", dossiers=self.result.submitted, force=True)
-            self.progress.close()
-        self.result.seconds = timer.perf_counter() - started
-        tablewriter.analyze(self.db.engine, list(LEDGER_TABLES))
+        except BaseException:
+            sink.end(self.ledger, failed=True)
+            raise
+        sink.end(self.ledger, failed=False)
         return self.result
 
 
 def simulate(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int | None = None,
              sign_results: bool = False, batch_size: int = 5000, progress: ProgressBar | None = None,
-             force: bool = False, settings: Settings | None = None) -> RunResult:
-    """Play ``scenario`` on ``db`` (a migrated, empty database) and return what the run did; the simulated
-    legal clock (``sim_clock``) is left at the end of the period; ``settings`` (the serving app's) sign the
-    results with ``sign_results``. See :mod:`service.simulation.engine`."""
-    return Simulation(db, scenario, seed=seed, limit=limit, sign_results=sign_results, batch_size=batch_size,
-                      progress=progress, force=force, settings=settings).run()
+             force: bool = False, settings: Settings | None = None, workers: int = 1) -> RunResult:
+    """Play ``scenario`` on ``db`` (a migrated, empty database) in ``workers`` processes and return what the run
+    did; the simulated legal clock (``sim_clock``) is left at the end of the period; ``settings`` (the serving
+    app's) sign the results with ``sign_results``. See :mod:`service.simulation.engine` and
+    :mod:`service.simulation.shards` (the same scenario and seed give the same rows with any ``workers``)."""
+    from service.simulation.shards import run
+
+    return run(db, scenario, seed=seed, limit=limit, sign_results=sign_results, batch_size=batch_size,
+               progress=progress, force=force, settings=settings, workers=workers)

@@ -30,9 +30,9 @@ import hashlib
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
@@ -153,7 +153,8 @@ class Ledger:
     def __init__(self, session: Callable[[], Session], *, procedures: dict[str, Procedure], staff: dict[str, User],
                  calendars: dict[str, WorkingCalendar], origins: dict[str, Origin], calendar: WorkingCalendar,
                  citizens: dict[str, int], levels: ServiceLevels, rng: random.Random, effects: Effects,
-                 numbers: DailyNumbers | None = None, emails: dict[int, str] | None = None) -> None:
+                 numbers: DailyNumbers | None = None, emails: dict[int, str] | None = None,
+                 ids: dict[str, IdSource] | None = None, lane: tuple[int, int] = (0, 1)) -> None:
         foreign = [effect_name(effect) for action, native in NATIVE_EFFECTS.items()
                    for effect in effects.get(action, ()) if _unwrapped(effect) is not native]
         if foreign:
@@ -166,9 +167,13 @@ class Ledger:
         self.emails = emails or {}
         """The citizens' account e-mail addresses by user id (their notices get an e-mail copy, as in the API)."""
         self.numbers = numbers or DailyNumbers({})
-        self._dossier_ids = tablewriter.IdAllocator(TABLE["dossier"])
-        self._shipment_ids = tablewriter.IdAllocator(TABLE["shipment"])
-        self._step_ids = tablewriter.IdAllocator(TABLE["dossier_step"])
+        ids = ids or {}
+        self._dossier_ids = ids.get("dossier") or _Allocated(TABLE["dossier"], session)
+        self._shipment_ids = ids.get("shipment") or _Allocated(TABLE["shipment"], session)
+        self._step_ids = ids.get("dossier_step") or _Allocated(TABLE["dossier_step"], session)
+        self.lane = lane
+        """(lane, lanes): this ledger's share of the postal item numbers, beside other ledgers writing the same
+        database (the simulator's shards)."""
         self._new_steps: dict[int, tuple[int, StepClock]] = {}
         self._dirty_steps: dict[int, StepClock] = {}
         self._tracking: set[str] = set()
@@ -205,7 +210,7 @@ class Ledger:
                                           applicant=applicant, now=now, received_by=desk)
         values["code"] = code = self.numbers.next(procedure.agency_code, now)
         values["tracking_secret_hash"] = submission.secret_hash(secrets.token_urlsafe(18))
-        values["id"] = dossier_id = self._dossier_ids.next(self.session())
+        values["id"] = dossier_id = self._dossier_ids.next()
         state = DossierState(status=Status.SUBMITTED, **{
             name: values[name] for name in STATE_FIELDS if name != "status" and name in values})
         entry = Entry(dossier_id, code, values, state)
@@ -289,7 +294,7 @@ class Ledger:
         if shares is None:
             return {}
         move = step_rules.open_steps(shares, procedure.processing_unit, now, self._calendar_of)
-        entry.steps = [(self._step_ids.next(self.session()), clock) for clock in move.clocks]
+        entry.steps = [(self._step_ids.next(), clock) for clock in move.clocks]
         for step_id, clock in entry.steps:
             self._new_steps[step_id] = (entry.id, clock)
         self._set_current_step(entry, move.current)
@@ -323,7 +328,7 @@ class Ledger:
                                     origin=self.origins[entry.agency_code], body=body, now=now,
                                     calendar=self.calendar, levels=self.levels,
                                     tracking_number=self._tracking_number())
-        shipment = {"id": self._shipment_ids.next(self.session()), "dossier_id": entry.id, **plan.shipment}
+        shipment = {"id": self._shipment_ids.next(), "dossier_id": entry.id, **plan.shipment}
         entry.shipment = shipment
         self._new_shipments.append(shipment)
         self.in_transit[entry.id] = entry
@@ -359,8 +364,9 @@ class Ledger:
     def _tracking_number(self) -> str:
         """An S10 item number drawn from the simulation's own random stream (so runs are reproducible), unique
         in this run (the database held no shipment when it started)."""
+        lane, lanes = self.lane
         while True:
-            candidate = postal_rules.make_tracking_number(self.rng.randrange(100_000_000))
+            candidate = postal_rules.make_tracking_number(self.rng.randrange(100_000_000 // lanes) * lanes + lane)
             if candidate not in self._tracking:
                 self._tracking.add(candidate)
                 return candidate
@@ -448,6 +454,12 @@ class Ledger:
 
     def flush(self, session: Session) -> None:
         """Write everything held since the last flush into ``session``'s transaction (the caller commits)."""
+        write_batch(session, self.take(session.get_bind().dialect.name))
+
+    def take(self, dialect: str) -> Batch:
+        """Everything held since the last call, as driver values of ``dialect`` (so that a worker process can
+        hand it to the one writing the database: :func:`write_batch`)."""
+        batch = Batch(dialect)
         new = []
         for entry in self._new:
             values = entry.values
@@ -458,41 +470,92 @@ class Ledger:
                           digitised=entry.digitised, current_step=entry.current_step)
             new.append(self._row("dossier", values))
             entry.values = None
-        tablewriter.insert_rows(session, TABLE["dossier"], COLUMNS["dossier"], new)
-        tablewriter.update_rows(session, TABLE["dossier"], "id", UPDATED_DOSSIER, [
+        batch.insert("dossier", new)
+        batch.update("dossier", UPDATED_DOSSIER, [
             (*(_plain(getattr(e.state, name)) for name in STATE_FIELDS), e.version, e.updated_at, e.assignee_id,
              *e.head, e.digitised, e.current_step, e.id) for e in self._dirty.values()])
-        tablewriter.insert_rows(session, TABLE["dossier_step"], COLUMNS["dossier_step"], [self._row("dossier_step", {
+        batch.insert("dossier_step", [self._row("dossier_step", {
             "id": step_id, "dossier_id": dossier_id, "seq": clock.seq, "agency_code": clock.agency_code,
             "share_value": clock.share_value, "share_unit": clock.share_unit,
             **{name: getattr(clock, name) for name in STEP_CLOCK}})
             for step_id, (dossier_id, clock) in self._new_steps.items()])
-        tablewriter.update_rows(session, TABLE["dossier_step"], "id", STEP_CLOCK, [
+        batch.update("dossier_step", STEP_CLOCK, [
             (*(getattr(clock, name) for name in STEP_CLOCK), step_id) for step_id, clock in self._dirty_steps.items()])
         self._new_steps, self._dirty_steps = {}, {}
-        tablewriter.insert_rows(session, TABLE["blob"], COLUMNS["blob"], self._rows["blob"])
-        tablewriter.insert_rows(session, TABLE["dossier_document"], COLUMNS["dossier_document"],
-                                [self._row("dossier_document", d) for d in self._documents.values()])
+        batch.insert("blob", self._rows["blob"])
+        batch.insert("dossier_document", [self._row("dossier_document", d) for d in self._documents.values()])
         self._documents = {}
-        tablewriter.insert_rows(session, TABLE["shipment"], COLUMNS["shipment"],
-                                [self._row("shipment", s) for s in self._new_shipments])
-        tablewriter.update_rows(session, TABLE["shipment"], "id", UPDATED_SHIPMENT, [
+        batch.insert("shipment", [self._row("shipment", s) for s in self._new_shipments])
+        batch.update("shipment", UPDATED_SHIPMENT, [
             (*(s[name] for name in UPDATED_SHIPMENT), s["id"]) for s in self._dirty_shipments.values()])
         for table in ("dossier_event", "dossier_search_key", "notification", "postal_event", "rating"):
-            tablewriter.insert_rows(session, TABLE[table], COLUMNS[table], self._rows[table])
-        search_index.write_words(session, self._new_words)
-        self._new_words = set()
-        if self._events:
-            outbox.lock(session)
-            tablewriter.insert_rows(session, outbox.EVENT_TABLE, outbox.EVENT_COLUMNS, self._events)
-            self._events = []
-        self.numbers.store(session)
+            batch.insert(table, self._rows[table])
+        batch.words, self._new_words = self._new_words, set()
+        batch.events = tablewriter.convert(self._events, tablewriter.converters(
+            dialect, outbox.EVENT_TABLE, outbox.EVENT_COLUMNS))
+        self._events = []
+        batch.numbers = self.numbers.take()
         self._new, self._dirty, self._new_shipments, self._dirty_shipments = [], {}, [], {}
         self._rows = {name: [] for name in TABLE}
+        return batch
+
+
+class IdSource(Protocol):
+    """Hands out a table's primary keys before its rows are written (from the database by default, or a shard's
+    own lane of ids: :class:`service.simulation.shards.LaneIds`)."""
+
+    def next(self) -> int: ...
+
+
+class _Allocated:
+    """:class:`service.tablewriter.IdAllocator` in the ledger's transaction."""
+
+    def __init__(self, table: Any, session: Callable[[], Session]) -> None:
+        self.allocator, self.session = tablewriter.IdAllocator(table), session
+
+    def next(self) -> int:
+        return self.allocator.next(self.session())
+
+
+@dataclass
+class Batch:
+    """The rows of one flush, as driver values of ``dialect``, in the order they are written."""
+
+    dialect: str
+    writes: list[tuple[str, str, tuple[str, ...], list[tuple[Any, ...]]]] = field(default_factory=list)
+    """(``insert`` or ``update``, table, columns, rows): an update's rows end with the row's id."""
+    words: set[str] = field(default_factory=set)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    numbers: dict[tuple[str, date], int] = field(default_factory=dict)
+
+    def insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            columns = COLUMNS[table]
+            self.writes.append(("insert", table, columns, tablewriter.convert(
+                rows, tablewriter.converters(self.dialect, TABLE[table], columns))))
+
+    def update(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.writes.append(("update", table, columns, tablewriter.convert(
+                rows, tablewriter.converters(self.dialect, TABLE[table], (*columns, "id")))))
+
+
+def write_batch(session: Session, batch: Batch) -> None:
+    """Write ``batch`` into ``session``'s transaction (the caller commits)."""
+    for kind, table, columns, rows in batch.writes:
+        if kind == "insert":
+            tablewriter.insert_rows(session, TABLE[table], columns, rows, converted=True)
+        else:
+            tablewriter.update_rows(session, TABLE[table], "id", columns, rows, converted=True)
+    search_index.write_words(session, batch.words)
+    if batch.events:
+        outbox.lock(session)
+        tablewriter.insert_rows(session, outbox.EVENT_TABLE, outbox.EVENT_COLUMNS, batch.events, converted=True)
+    tablewriter.store_daily_sequences(session, batch.numbers)
 
 
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Status) else value
 
 
-__all__ = ["CarrierReport", "Entry", "Ledger"]
+__all__ = ["Batch", "CarrierReport", "Entry", "IdSource", "Ledger", "write_batch"]

@@ -116,6 +116,10 @@ class Staff:
     approver_away: float = 0.04
     """Probability that an approver signs nothing on a given working day (meetings, missions)."""
     utilisation: float = 0.8
+    team_share: float = 1.0
+    """A desk (with the desks of its inter-agency procedures) receiving more than this share of all dossiers is
+    organised in teams, each with its own processors and approvers and an equal share of the desk's dossiers,
+    so that the teams can be simulated in parallel (:mod:`service.simulation.shards`); 1 never splits."""
     agencies: dict[str, AgencyStaff] = field(default_factory=dict)
 
     def for_agency(self, code: str) -> AgencyStaff:
@@ -360,6 +364,8 @@ def validate(s: Scenario, source: str = "<scenario>") -> None:
         _probabilities(s.staff, "staff", ("approver_away", "utilisation"))
         if s.staff.utilisation <= 0:
             raise ScenarioError("[staff] utilisation must be > 0")
+        if not 0 < s.staff.team_share <= 1:
+            raise ScenarioError("[staff] team_share must be > 0 and at most 1")
         _probabilities(s.behaviour, "behaviour", tuple(f.name for f in fields(Behaviour)))
         for code, own in s.procedure_behaviour.items():
             _probabilities(own, f"behaviour.procedures.{code}",
