@@ -182,6 +182,10 @@ class Ledger:
         self._blobs: set[str] = set()
         self._events: list[tuple[Any, ...]] = []
         self._new_words: set[str] = set()
+        self._new_keys: dict[int, tuple[Entry, list[str]]] = {}
+        """The search keys of the dossiers lodged since the last flush."""
+        self._dated_keys: list[tuple[str, int, datetime]] = []
+        """Receipt instants of dossiers whose keys were written at an earlier flush."""
         self.in_transit: dict[int, Entry] = {}
         self.events = 0
 
@@ -393,8 +397,12 @@ class Ledger:
         self.events += 1
 
     def write_search_keys(self, entry: Entry, keys: list[str], words: list[str]) -> None:
-        self._rows["dossier_search_key"].extend((key, entry.id) for key in keys)
+        self._new_keys[entry.id] = (entry, keys)  # written at the flush, with the receipt instant then known
         self._new_words.update(words)
+
+    def date_search_keys(self, entry: Entry, keys: list[str], received_at: datetime) -> None:
+        if entry.id not in self._new_keys:  # already written: update them at the next flush
+            self._dated_keys.extend((key, entry.id, received_at) for key in keys)
 
     def write_event(self, entry: Entry, values: dict[str, Any]) -> None:
         self._events.append(outbox.row_tuple(values))
@@ -478,10 +486,14 @@ class Ledger:
                                 [self._row("shipment", s) for s in self._new_shipments])
         tablewriter.update_rows(session, TABLE["shipment"], "id", UPDATED_SHIPMENT, [
             (*(s[name] for name in UPDATED_SHIPMENT), s["id"]) for s in self._dirty_shipments.values()])
-        for table in ("dossier_event", "dossier_search_key", "notification", "postal_event", "rating"):
+        for table in ("dossier_event", "notification", "postal_event", "rating"):
             tablewriter.insert_rows(session, TABLE[table], COLUMNS[table], self._rows[table])
+        tablewriter.insert_rows(session, TABLE["dossier_search_key"], search_index.KEY_COLUMNS, [
+            row for entry, keys in self._new_keys.values()
+            for row in search_index.key_rows(entry.id, entry.agency_code, entry.state.received_at, keys)])
+        search_index.date(session, self._dated_keys)
         search_index.write_words(session, self._new_words)
-        self._new_words = set()
+        self._new_words, self._new_keys, self._dated_keys = set(), {}, []
         if self._events:
             outbox.lock(session)
             tablewriter.insert_rows(session, outbox.EVENT_TABLE, outbox.EVENT_COLUMNS, self._events)
