@@ -193,12 +193,20 @@ def staff_page(session: Session, *, agency_code: str, conditions: list[Any], q: 
         if q:
             query = query.where(search_condition(q))
         if branch.own_agency:
-            parts.extend(_in_index_order(query, column=column, descending=descending, last=last, limit=limit))
+            parts.extend(in_index_order(query, column=column, descending=descending, last=last, limit=limit))
         else:  # a few rows, found through their own index: sorted
             if last is not None:
                 query = query.where(keyset_after(column, descending=descending, value=last[0], dossier_id=last[1]))
             query = query.order_by(*keyset_order(column, descending=descending)).limit(limit + 1)
             parts.append(select(*query.subquery().c))
+    return union_page(session, parts, column=column, descending=descending, sort=sort, limit=limit)
+
+
+def union_page(session: Session, parts: list[Any], *, column: Any, descending: bool, sort: str,
+               limit: int) -> tuple[list[Dossier], str | None]:
+    """The page of the first ``limit + 1`` rows of the union of ``parts`` (selects of ``(id, v)``: dossier ids
+    and their ``column`` values, each part already cut to its first ``limit + 1`` rows in :func:`keyset_order`),
+    and the next cursor: one statement, whose dossiers are read by id."""
     union = parts[0].union(*parts[1:]).subquery() if len(parts) > 1 else parts[0].subquery()
     page = (select(union.c.id, union.c.v)
             .order_by(*keyset_order(union.c.v, descending=descending, id_column=union.c.id))
@@ -208,12 +216,12 @@ def staff_page(session: Session, *, agency_code: str, conditions: list[Any], q: 
     return _cut(rows, column=column, sort=sort, limit=limit)
 
 
-def _in_index_order(query: Any, *, column: Any, descending: bool, last: tuple[datetime | None, int] | None,
-                    limit: int) -> list[Any]:
-    """The first ``limit + 1`` rows of ``query`` after ``last`` in :func:`keyset_order`, as (at most) two
-    statements that an index on ``(…, column, id)`` reads in order on both databases: the rows with a value, then
-    those without (NULLs last — which SQLite's ascending index order is not), each with a plain range on the
-    index's columns for the cursor."""
+def in_index_order(query: Any, *, column: Any, descending: bool, last: tuple[datetime | None, int] | None,
+                   limit: int) -> list[Any]:
+    """The first ``limit + 1`` rows of ``query`` (a select of ``(id, v)``) after ``last`` in :func:`keyset_order`,
+    as parts of :func:`union_page`: (at most) two selects that an index on ``(…, column, id)`` reads in order on
+    both databases — the rows with a value, then those without (NULLs last, which SQLite's ascending index order
+    is not) — each with a plain range on the index's columns for the cursor."""
     rows_with_value = query.where(col(column).is_not(None))
     rows_without = query.where(col(column).is_(None))
     if last is not None:
