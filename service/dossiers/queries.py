@@ -193,7 +193,8 @@ def staff_page(session: Session, *, agency_code: str, conditions: list[Any], q: 
         if q:
             query = query.where(search_condition(q))
         if branch.own_agency:
-            parts.extend(in_index_order(query, column=column, descending=descending, last=last, limit=limit))
+            parts.extend(in_index_order(query, column=column, descending=descending, last=last, limit=limit,
+                                        dialect=session.get_bind().dialect.name))
         else:  # a few rows, found through their own index: sorted
             if last is not None:
                 query = query.where(keyset_after(column, descending=descending, value=last[0], dossier_id=last[1]))
@@ -217,11 +218,18 @@ def union_page(session: Session, parts: list[Any], *, column: Any, descending: b
 
 
 def in_index_order(query: Any, *, column: Any, descending: bool, last: tuple[datetime | None, int] | None,
-                   limit: int) -> list[Any]:
+                   limit: int, dialect: str) -> list[Any]:
     """The first ``limit + 1`` rows of ``query`` (a select of ``(id, v)``) after ``last`` in :func:`keyset_order`,
-    as parts of :func:`union_page`: (at most) two selects that an index on ``(…, column, id)`` reads in order on
-    both databases — the rows with a value, then those without (NULLs last, which SQLite's ascending index order
-    is not) — each with a plain range on the index's columns for the cursor."""
+    as parts of :func:`union_page` that an index on ``(…, column, id)`` reads in order. PostgreSQL's indexes hold
+    the list's NULLs-last order (``ix_dossier_agency_code_received_at`` has its NULLs first, read backwards): one
+    select. SQLite's ascending index order puts NULLs first, and it reads an ``OR`` cursor condition from the
+    index's start: two selects, the rows with a value (with a plain range on the index for the cursor), then
+    those without."""
+    if dialect != "sqlite":
+        if last is not None:
+            query = query.where(keyset_after(column, descending=descending, value=last[0], dossier_id=last[1]))
+        return [select(*query.order_by(*keyset_order(column, descending=descending)).limit(limit + 1)
+                       .subquery().c)]
     rows_with_value = query.where(col(column).is_not(None))
     rows_without = query.where(col(column).is_(None))
     if last is not None:
@@ -236,7 +244,7 @@ def in_index_order(query: Any, *, column: Any, descending: bool, last: tuple[dat
                 keyset_after(column, descending=descending, value=value, dossier_id=dossier_id))
     ordered_id = col(Dossier.id).desc() if descending else col(Dossier.id).asc()
     parts = [] if rows_with_value is None else [rows_with_value.order_by(
-        col(column).desc().nulls_last() if descending else col(column).asc(), ordered_id)]
+        col(column).desc() if descending else col(column).asc(), ordered_id)]
     parts.append(rows_without.order_by(ordered_id))
     return [select(*part.limit(limit + 1).subquery().c) for part in parts]
 

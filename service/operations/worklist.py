@@ -79,7 +79,8 @@ def worklist(session: Session, *, user: User, now: datetime, bucket: str | None,
             col(Dossier.agency_code) == user.agency_code, col(Dossier.status) == status)
         if bucket is not None:
             query = query.where(bucket_condition(bucket, user, window))
-        parts.extend(in_index_order(query, column=Dossier.due_at, descending=False, last=last, limit=limit))
+        parts.extend(in_index_order(query, column=Dossier.due_at, descending=False, last=last, limit=limit,
+                                    dialect=session.get_bind().dialect.name))
     rows, next_cursor = union_page(session, parts, column=Dossier.due_at, descending=False, sort=sort, limit=limit)
     return Worklist(counts, rows, next_cursor)
 
