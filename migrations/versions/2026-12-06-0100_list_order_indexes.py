@@ -4,7 +4,8 @@
   ``(agency_code, key, received_at, dossier_id)`` gives an agency's matches of a key range with their list order
   without reading the dossiers (back-filled from ``dossier``);
 * ``ix_dossier_agency_code_due_at``: an agency's dossiers by due date;
-* ``ix_dossier_lodged_for_another``: the dossiers a desk lodged for another agency (partial);
+* ``ix_dossier_lodged_for_another`` and ``…_due_at``: the dossiers a desk lodged for another agency, in either
+  list order (partial);
 * ``ix_dossier_applicant_national_id_agency_code`` replaces ``ix_dossier_applicant_national_id``: an exact
   national id within an agency, newest received first.
 
@@ -44,10 +45,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_dossier_lodged_for_another", ["received_by_agency_code", "received_at", "id"],
                               postgresql_ops={"received_at": "NULLS FIRST"},
                               postgresql_where=sa.text(LODGED_FOR_ANOTHER), sqlite_where=sa.text(LODGED_FOR_ANOTHER))
+        batch_op.create_index("ix_dossier_lodged_for_another_due_at", ["received_by_agency_code", "due_at", "id"],
+                              postgresql_where=sa.text(LODGED_FOR_ANOTHER), sqlite_where=sa.text(LODGED_FOR_ANOTHER))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("dossier") as batch_op:
+        batch_op.drop_index("ix_dossier_lodged_for_another_due_at")
         batch_op.drop_index("ix_dossier_lodged_for_another")
         batch_op.drop_index("ix_dossier_agency_code_due_at")
         batch_op.drop_index("ix_dossier_applicant_national_id_agency_code")

@@ -34,9 +34,12 @@ class Dossier(SQLModel, table=True):
         # The list by due date (soonest first, no due date last: both databases' ascending order).
         Index("ix_dossier_agency_code_due_at", "agency_code", "due_at", "id"),
         # Staff visibility's second branch (interagency.staff_visibility_branches): the dossiers a desk lodged
-        # for another agency, newest received first; only those rows, so the index is as small as that branch.
+        # for another agency, in either list order; only those rows, so the indexes are as small as that branch
+        # (and PostgreSQL, which cannot estimate how few they are, still reads them in order from here).
         Index("ix_dossier_lodged_for_another", "received_by_agency_code", "received_at", "id",
               postgresql_ops={"received_at": "NULLS FIRST"},
+              postgresql_where=text(LODGED_FOR_ANOTHER), sqlite_where=text(LODGED_FOR_ANOTHER)),
+        Index("ix_dossier_lodged_for_another_due_at", "received_by_agency_code", "due_at", "id",
               postgresql_where=text(LODGED_FOR_ANOTHER), sqlite_where=text(LODGED_FOR_ANOTHER)),
         # An exact national id within an agency, newest received first (a citizen's dossiers, a desk's search).
         Index("ix_dossier_applicant_national_id_agency_code", "applicant_national_id", "agency_code",
