@@ -13,9 +13,11 @@ Each search runs as a desk officer of the busiest agency (visibility is part of 
 ``service.dossiers.queries.list_page`` and ``service.dossiers.presenter.present`` (the SQL and the
 representation; HTTP adds the same few milliseconds at every size). Searches: a full name typed without
 diacritics, a family name alone (common), a code fragment (the agency's dossiers of one day), an exact national
-id, and the first page sorted by due date.
-Prints the p50 and p90 of ``--probes`` runs per search and size (after a warm-up), and the large ÷ small ratio
-of the p50s (goal ≤ 1.5).
+id, and the first page sorted by due date. Besides (issue 19), as the same officer: a dossier by code
+(``service.dossiers.visibility.load_visible``), the first list page of 100 (newest received first), and the
+worklist (``service.operations.worklist.worklist``: its counts and first page of 50, all buckets).
+Prints the p50 and p90 of ``--probes`` runs per probe and size (after a warm-up), and the large ÷ small ratio
+of the p50s (goal ≤ 1.5). ``name + present`` adds the representation of the page.
 """
 
 from __future__ import annotations
@@ -31,16 +33,48 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from collections.abc import Callable
+
 import _data
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from service.db import Database
 from service.dossiers import presenter
 from service.dossiers import queries as ops
+from service.dossiers.visibility import load_visible
 from service.models import Dossier, User
+from service.operations.worklist import worklist
 
 NOW = datetime(2026, 1, 31, 3, 0, tzinfo=UTC)
+DUE_SOON_HOURS = 8.0  # the default of MOTCUA_DUE_SOON_WORKING_HOURS
+
+
+Probe = Callable[[Session, User, str], list[Dossier]]
+"""One timed read: the session, the officer, a sample term; the dossiers it gives (to be presented)."""
+
+
+def search(session: Session, officer: User, term: str) -> list[Dossier]:
+    return ops.list_page(session, user=officer, filters=ops.DossierFilter(q=term), now=NOW, limit=50,
+                         cursor=None)[0]
+
+
+def first_page_by_due_date(session: Session, officer: User, term: str) -> list[Dossier]:
+    return ops.list_page(session, user=officer, filters=ops.DossierFilter(sort="due_at"), now=NOW, limit=50,
+                         cursor=None)[0]
+
+
+def first_page_of_100(session: Session, officer: User, term: str) -> list[Dossier]:
+    return ops.list_page(session, user=officer, filters=ops.DossierFilter(), now=NOW, limit=100, cursor=None)[0]
+
+
+def lookup(session: Session, officer: User, code: str) -> list[Dossier]:
+    return [load_visible(session, officer, code)]
+
+
+def desk_worklist(session: Session, officer: User, term: str) -> list[Dossier]:
+    return worklist(session, user=officer, now=NOW, bucket=None, limit=50, cursor=None,
+                    due_soon_hours=DUE_SOON_HOURS).items
 
 
 def officer_and_samples(db: Database) -> tuple[User, dict[str, list[str]]]:
@@ -62,7 +96,21 @@ def officer_and_samples(db: Database) -> tuple[User, dict[str, list[str]]]:
         "family name only": [r[1].split()[0] for r in picked],
         "code fragment (one day)": [r[0].rsplit("-", 1)[0][-6:] + "-" for r in picked],
         "exact national id": [r[2] for r in picked],
+        "lookup by code": [r[0] for r in picked],
     }
+
+
+PROBES: dict[str, tuple[str | None, Probe]] = {
+    "full name, no diacritics": ("full name, no diacritics", search),
+    "family name only": ("family name only", search),
+    "code fragment (one day)": ("code fragment (one day)", search),
+    "exact national id": ("exact national id", search),
+    "first page by due date": (None, first_page_by_due_date),
+    "lookup by code": ("lookup by code", lookup),
+    "first page of 100": (None, first_page_of_100),
+    "worklist": (None, desk_worklist),
+}
+"""Each probe: the samples it draws its term from (none: always the same read), and the read."""
 
 
 def measure(urls: dict[str, str], probes: int) -> dict[str, dict[str, list[float]]]:
@@ -72,19 +120,16 @@ def measure(urls: dict[str, str], probes: int) -> dict[str, dict[str, list[float
     out: dict[str, dict[str, list[float]]] = {size: {} for size in urls}
     try:
         setups = {size: officer_and_samples(db) for size, db in dbs.items()}
-        names = [*setups[next(iter(setups))][1], "first page by due date"]
-        for name in names:
+        for name, (sampled, read) in PROBES.items():
             for i in range(probes + 5):
                 for size, db in dbs.items():
                     officer, terms = setups[size]
-                    filters = (ops.DossierFilter(sort="due_at") if name == "first page by due date"
-                               else ops.DossierFilter(q=terms[name][i % len(terms[name])]))
+                    term = terms[sampled][i % len(terms[sampled])] if sampled else ""
                     with db.transaction(read_only=True) as session:
                         started = time.perf_counter()
-                        rows, _ = ops.list_page(session, user=officer, filters=filters, now=NOW, limit=50,
-                                                cursor=None)
+                        rows = read(session, officer, term)
                         searched = time.perf_counter()
-                        presenter.present(session, rows, now=NOW, due_soon_hours=8)
+                        presenter.present(session, rows, now=NOW, due_soon_hours=DUE_SOON_HOURS)
                         ended = time.perf_counter()
                     if i >= 5:
                         out[size].setdefault(name, []).append((searched - started) * 1000)
@@ -111,7 +156,7 @@ def report(backend: str, small: str, large: str, results: dict[str, dict[str, li
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", nargs=2, default=["10k", "1m"], choices=sorted(_data.SIZES))
     parser.add_argument("--probes", type=int, default=100)
     parser.add_argument("--no-postgres", action="store_true")

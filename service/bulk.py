@@ -317,6 +317,9 @@ class DossierSimulator:
     def write_search_keys(self, sim: Simulated, keys: list[str], words: list[str]) -> None:
         sim.search_keys, sim.search_words = keys, words
 
+    def date_search_keys(self, sim: Simulated, keys: list[str], received_at: datetime) -> None:
+        """Nothing to do: the keys are written with the dossier's final state (:func:`_rows_of`)."""
+
     def write_event(self, sim: Simulated, values: dict[str, Any]) -> None:
         sim.outbox.append(outbox.row_tuple(values))
 
@@ -624,6 +627,7 @@ def _dossier_row(sim: Simulated, dossier_id: int, code: str) -> tuple[Any, ...]:
 
 
 assert COLUMNS["dossier_event"] == slip.COLUMNS
+assert COLUMNS["dossier_search_key"] == search_index.KEY_COLUMNS
 
 
 def _rows_of(sim: Simulated, job: Job, world: World, rows: Rows) -> None:
@@ -631,7 +635,8 @@ def _rows_of(sim: Simulated, job: Job, world: World, rows: Rows) -> None:
     t["dossier"].append(_dossier_row(sim, job.dossier_id, job.code))
     t["dossier_event"].extend(as_tuple(row) for row in sim.events)
     t["event"].extend(sim.outbox)
-    t["dossier_search_key"].extend((key, job.dossier_id) for key in sim.search_keys)
+    t["dossier_search_key"].extend(search_index.key_rows(job.dossier_id, sim.procedure.agency_code,
+                                                         sim.state.received_at, sim.search_keys))
     rows.words.update(sim.search_words)
     columns = COLUMNS["notification"]
     t["notification"].extend(tuple(values.get(c) for c in columns) for values in sim.notices)

@@ -30,6 +30,7 @@ from service.events import outbox
 from service.models import Dossier, DossierEvent, Notification, User
 
 SUBMIT = "submit"
+RECEIVE = "receive"
 """The action of a dossier's first slip row: the row is new, and so are its search keys."""
 
 
@@ -88,8 +89,11 @@ class DossierWriter(Protocol):
         """Store the row, and the dossier's anchor: its row count and last hash (``row.head``)."""
 
     def write_search_keys(self, dossier: Any, keys: list[str], words: list[str]) -> None:
-        """Store the keys the new dossier is searched by, and add the words not yet in the vocabulary
-        (:mod:`service.dossiers.search_index`)."""
+        """Store the keys the new dossier is searched by (with its agency and receipt instant), and add the words
+        not yet in the vocabulary (:mod:`service.dossiers.search_index`)."""
+
+    def date_search_keys(self, dossier: Any, keys: list[str], received_at: datetime) -> None:
+        """Write the receipt instant the dossier's keys carry (:mod:`service.dossiers.search_index`)."""
 
     def write_event(self, dossier: Any, values: dict[str, Any]) -> None:
         """Write the slip row's event (:data:`service.events.outbox.EVENT_COLUMNS` values) under the outbox lock
@@ -129,6 +133,9 @@ def persist(writer: DossierWriter, dossier: DossierRef, change: Change) -> SlipR
     if change.action == SUBMIT:
         writer.write_search_keys(dossier, search_keys(dossier.code, dossier.applicant_name_normalised),
                                  search_words(dossier.code, dossier.applicant_name_normalised))
+    elif change.action == RECEIVE and change.state.received_at is not None:
+        writer.date_search_keys(dossier, search_keys(dossier.code, dossier.applicant_name_normalised),
+                                change.state.received_at)
     email = writer.applicant_email(dossier) if change.notices else None
     for notice in change.notices:
         for values in notification_values(dossier, notice, change.at, email):
@@ -202,7 +209,13 @@ class SessionWriter:
         self.session.add(DossierEvent(**row.__dict__))
 
     def write_search_keys(self, dossier: Dossier, keys: list[str], words: list[str]) -> None:
-        search_index.write(self.session, [(key, dossier.id) for key in keys], words)
+        assert dossier.id is not None
+        search_index.write(self.session, search_index.key_rows(dossier.id, dossier.agency_code, dossier.received_at,
+                                                               keys), words)
+
+    def date_search_keys(self, dossier: Dossier, keys: list[str], received_at: datetime) -> None:
+        assert dossier.id is not None
+        search_index.date(self.session, [(key, dossier.id, received_at) for key in keys])
 
     def write_event(self, dossier: Dossier, values: dict[str, Any]) -> None:
         outbox.append(self.session, values)  # queued; inserted under the outbox lock as the transaction commits

@@ -15,13 +15,14 @@ from sqlmodel import Session, col, select
 
 from service.domain import lifecycle
 from service.domain.lifecycle import Status
-from service.domain.roles import Role
+from service.domain.roles import STAFF_ROLES, Role
 from service.domain.search import search_terms
 from service.dossiers import search_index
 from service.dossiers.submission import secret_hash
 from service.dossiers.visibility import visibility_filter
 from service.errors import NotFound
-from service.models import Dossier, Procedure, User
+from service.models import Dossier, DossierSearchKey, Procedure, User
+from service.operations import interagency
 from service.pagination import InvalidCursor
 from service.schemas.dossiers import PublicDossier
 
@@ -52,16 +53,17 @@ def decode_cursor(cursor: str, sort: str) -> tuple[datetime | None, int]:
         raise InvalidCursor() from None
 
 
-def keyset_order(column: Any, *, descending: bool) -> tuple[Any, ...]:
-    """ORDER BY ``column`` (NULLs last on both databases), then id in the same direction."""
+def keyset_order(column: Any, *, descending: bool, id_column: Any = Dossier.id) -> tuple[Any, ...]:
+    """ORDER BY ``column`` (NULLs last on both databases), then the dossier id in the same direction."""
     first = col(column).desc() if descending else col(column).asc()
-    return (first.nulls_last(), col(Dossier.id).desc() if descending else col(Dossier.id).asc())
+    return (first.nulls_last(), col(id_column).desc() if descending else col(id_column).asc())
 
 
-def keyset_after(column: Any, *, descending: bool, value: datetime | None, dossier_id: int) -> Any:
+def keyset_after(column: Any, *, descending: bool, value: datetime | None, dossier_id: int,
+                 id_column: Any = Dossier.id) -> Any:
     """The rows after ``(value, dossier_id)`` in :func:`keyset_order`."""
     column = col(column)
-    next_id = col(Dossier.id) < dossier_id if descending else col(Dossier.id) > dossier_id
+    next_id = col(id_column) < dossier_id if descending else col(id_column) > dossier_id
     if value is None:
         return and_(column.is_(None), next_id)
     beyond = column < value if descending else column > value
@@ -113,28 +115,44 @@ class DossierFilter:
     sort: str = "-received_at"
 
 
+def filter_conditions(user: User, filters: DossierFilter, now: datetime) -> list[Any]:
+    """The conditions of ``filters`` other than the search text and visibility."""
+    conditions: list[Any] = []
+    if filters.status:
+        conditions.append(col(Dossier.status) == filters.status)
+    if filters.procedure_code:
+        conditions.append(col(Dossier.procedure_code) == filters.procedure_code)
+    if filters.agency_code:
+        conditions.append(col(Dossier.agency_code) == filters.agency_code)
+    if filters.channel:
+        conditions.append(col(Dossier.channel) == filters.channel)
+    if filters.overdue is not None:
+        condition = overdue_condition(now)
+        conditions.append(condition if filters.overdue else ~condition)
+    if filters.received_from:
+        conditions.append(col(Dossier.received_at) >= filters.received_from)
+    if filters.received_to:
+        conditions.append(col(Dossier.received_at) < filters.received_to)
+    if filters.applicant_national_id and user.role != Role.CITIZEN:
+        conditions.append(col(Dossier.applicant_national_id) == filters.applicant_national_id)
+    if filters.due_after:
+        conditions.append(col(Dossier.due_at) >= filters.due_after)
+    if filters.due_before:
+        conditions.append(col(Dossier.due_at) < filters.due_before)
+    return conditions
+
+
 def list_page(session: Session, *, user: User, filters: DossierFilter, now: datetime, limit: int,
               cursor: str | None) -> tuple[list[Dossier], str | None]:
     """One page in ``filters.sort`` order, keyset-paginated (no OFFSET, no count). Visibility is part of the
-    query, so a search never reads another agency's rows."""
-    query = select(Dossier).where(visibility_filter(user))
-    if filters.status:
-        query = query.where(Dossier.status == filters.status)
-    if filters.procedure_code:
-        query = query.where(Dossier.procedure_code == filters.procedure_code)
-    if filters.agency_code:
-        query = query.where(Dossier.agency_code == filters.agency_code)
-    if filters.channel:
-        query = query.where(Dossier.channel == filters.channel)
-    if filters.overdue is not None:
-        condition = overdue_condition(now)
-        query = query.where(condition if filters.overdue else ~condition)
-    if filters.received_from:
-        query = query.where(col(Dossier.received_at) >= filters.received_from)
-    if filters.received_to:
-        query = query.where(col(Dossier.received_at) < filters.received_to)
-    if filters.applicant_national_id and user.role != Role.CITIZEN:
-        query = query.where(Dossier.applicant_national_id == filters.applicant_national_id)
+    query, so a search never reads another agency's rows. Staff pages are read branch by branch of their
+    visibility (:func:`staff_page`)."""
+    column, descending = (Dossier.due_at, False) if filters.sort == "due_at" else (Dossier.received_at, True)
+    conditions = filter_conditions(user, filters, now)
+    if user.role in STAFF_ROLES and user.agency_code is not None:
+        return staff_page(session, agency_code=user.agency_code, conditions=conditions, q=filters.q,
+                          column=column, descending=descending, sort=filters.sort, limit=limit, cursor=cursor)
+    query = select(Dossier).where(visibility_filter(user), *conditions)
     if filters.q:
         narrowed = search_index.candidates(session, search_terms(filters.q))
         if narrowed is not None:  # the index found every dossier the text can match (maybe none)
@@ -142,17 +160,109 @@ def list_page(session: Session, *, user: User, filters: DossierFilter, now: date
                 return [], None
             query = query.where(col(Dossier.id).in_(sorted(narrowed)))
         query = query.where(search_condition(filters.q))
-    if filters.due_after:
-        query = query.where(col(Dossier.due_at) >= filters.due_after)
-    if filters.due_before:
-        query = query.where(col(Dossier.due_at) < filters.due_before)
-    column, descending = (Dossier.due_at, False) if filters.sort == "due_at" else (Dossier.received_at, True)
     return dossier_page(session, query, column=column, descending=descending, sort=filters.sort, limit=limit,
-                       cursor=cursor)
+                        cursor=cursor)
+
+
+def staff_page(session: Session, *, agency_code: str, conditions: list[Any], q: str | None, column: Any,
+               descending: bool, sort: str, limit: int, cursor: str | None) -> tuple[list[Dossier], str | None]:
+    """A page of what staff of ``agency_code`` see, as :func:`dossier_page` would give it for
+    :func:`service.operations.interagency.staff_visibility`. That condition is an ``OR``, which no index reads
+    in list order, so each of its branches (:func:`service.operations.interagency.staff_visibility_branches`)
+    gives its first ``limit + 1`` rows after the cursor in list order, each from an index that holds that
+    order, and the page is the first ``limit + 1`` of their union: the cost is in the page size, not in the
+    agency's number of dossiers.
+
+    A search on the agency's own dossiers reads the search index's rows of that agency (which carry the receipt
+    instant) when the piece is rare enough, in the newest-received order without the dossiers themselves; a
+    common piece, and the other branches, filter their rows read in order."""
+    last = decode_cursor(cursor, sort) if cursor else None
+    terms = search_terms(q) if q else None
+    parts = []
+    for branch in interagency.staff_visibility_branches(agency_code):
+        narrowed = None
+        if terms is not None and branch.own_agency and not terms.national_id and (
+                terms.code_piece or terms.name_piece):
+            narrowed = search_index.agency_matches(session, agency_code, terms)
+        if narrowed is not None and not conditions and descending and column is Dossier.received_at:
+            parts.append(_first_keys(narrowed, last, limit))  # the page from the index alone
+            continue
+        query: Any = select(col(Dossier.id).label("id"), col(column).label("v")).where(branch.condition, *conditions)
+        if narrowed is not None:
+            query = query.where(col(Dossier.id).in_(select(col(DossierSearchKey.dossier_id)).where(narrowed)))
+        if q:
+            query = query.where(search_condition(q))
+        if branch.own_agency:
+            parts.extend(in_index_order(query, column=column, descending=descending, last=last, limit=limit,
+                                        dialect=session.get_bind().dialect.name))
+        else:  # a few rows, found through their own index: sorted
+            if last is not None:
+                query = query.where(keyset_after(column, descending=descending, value=last[0], dossier_id=last[1]))
+            query = query.order_by(*keyset_order(column, descending=descending)).limit(limit + 1)
+            parts.append(select(*query.subquery().c))
+    return union_page(session, parts, column=column, descending=descending, sort=sort, limit=limit)
+
+
+def union_page(session: Session, parts: list[Any], *, column: Any, descending: bool, sort: str,
+               limit: int) -> tuple[list[Dossier], str | None]:
+    """The page of the first ``limit + 1`` rows of the union of ``parts`` (selects of ``(id, v)``: dossier ids
+    and their ``column`` values, each part already cut to its first ``limit + 1`` rows in :func:`keyset_order`),
+    and the next cursor: one statement, whose dossiers are read by id."""
+    union = parts[0].union(*parts[1:]).subquery() if len(parts) > 1 else parts[0].subquery()
+    page = (select(union.c.id, union.c.v)
+            .order_by(*keyset_order(union.c.v, descending=descending, id_column=union.c.id))
+            .limit(limit + 1).subquery())
+    rows = list(session.exec(select(Dossier).join(page, col(Dossier.id) == page.c.id)
+                             .order_by(*keyset_order(page.c.v, descending=descending, id_column=page.c.id))))
+    return _cut(rows, column=column, sort=sort, limit=limit)
+
+
+def in_index_order(query: Any, *, column: Any, descending: bool, last: tuple[datetime | None, int] | None,
+                   limit: int, dialect: str) -> list[Any]:
+    """The first ``limit + 1`` rows of ``query`` (a select of ``(id, v)``) after ``last`` in :func:`keyset_order`,
+    as parts of :func:`union_page` that an index on ``(…, column, id)`` reads in order. PostgreSQL's indexes hold
+    the list's NULLs-last order (``ix_dossier_agency_code_received_at`` has its NULLs first, read backwards): one
+    select. SQLite's ascending index order puts NULLs first, and it reads an ``OR`` cursor condition from the
+    index's start: two selects, the rows with a value (with a plain range on the index for the cursor), then
+    those without."""
+    if dialect != "sqlite":
+        if last is not None:
+            query = query.where(keyset_after(column, descending=descending, value=last[0], dossier_id=last[1]))
+        return [select(*query.order_by(*keyset_order(column, descending=descending)).limit(limit + 1)
+                       .subquery().c)]
+    rows_with_value = query.where(col(column).is_not(None))
+    rows_without = query.where(col(column).is_(None))
+    if last is not None:
+        value, dossier_id = last
+        if value is None:  # the cursor is past every row with a value
+            rows_with_value = None
+            rows_without = rows_without.where(col(Dossier.id) < dossier_id if descending
+                                              else col(Dossier.id) > dossier_id)
+        else:
+            rows_with_value = rows_with_value.where(
+                col(column) <= value if descending else col(column) >= value,  # the index range to read
+                keyset_after(column, descending=descending, value=value, dossier_id=dossier_id))
+    ordered_id = col(Dossier.id).desc() if descending else col(Dossier.id).asc()
+    parts = [] if rows_with_value is None else [rows_with_value.order_by(
+        col(column).desc() if descending else col(column).asc(), ordered_id)]
+    parts.append(rows_without.order_by(ordered_id))
+    return [select(*part.limit(limit + 1).subquery().c) for part in parts]
+
+
+def _first_keys(matches: Any, last: tuple[datetime | None, int] | None, limit: int) -> Any:
+    """The ids and receipt instants of the first ``limit + 1`` dossiers (newest received first) whose key rows
+    ``matches`` selects, after the cursor's ``last``."""
+    keys = search_index.KEY_TABLE.c
+    query = select(keys.dossier_id.label("id"), keys.received_at.label("v")).where(matches).distinct()
+    if last is not None:
+        query = query.where(keyset_after(keys.received_at, descending=True, value=last[0], dossier_id=last[1],
+                                         id_column=keys.dossier_id))
+    query = query.order_by(*keyset_order(keys.received_at, descending=True, id_column=keys.dossier_id))
+    return select(*query.limit(limit + 1).subquery().c)
 
 
 def dossier_page(session: Session, query: Any, *, column: Any, descending: bool, sort: str, limit: int,
-                cursor: str | None) -> tuple[list[Dossier], str | None]:
+                 cursor: str | None) -> tuple[list[Dossier], str | None]:
     """``limit`` rows of ``query`` ordered by ``column`` (which may be NULL: NULLs last) then id, after ``cursor``;
     and the next cursor. Dossier lists sort on nullable instants, which :func:`service.pagination.keyset_page`
     (unique, never-NULL keys) does not cover; the cursor is as opaque and as strictly validated."""
@@ -160,10 +270,15 @@ def dossier_page(session: Session, query: Any, *, column: Any, descending: bool,
         value, last_id = decode_cursor(cursor, sort)
         query = query.where(keyset_after(column, descending=descending, value=value, dossier_id=last_id))
     rows = list(session.exec(query.order_by(*keyset_order(column, descending=descending)).limit(limit + 1)))
+    return _cut(rows, column=column, sort=sort, limit=limit)
+
+
+def _cut(rows: list[Dossier], *, column: Any, sort: str, limit: int) -> tuple[list[Dossier], str | None]:
+    """The page of ``limit`` of ``rows`` (up to ``limit + 1``), and the cursor of the next page if there is one."""
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    return rows[:limit], encode_cursor(sort, getattr(last, column.key), last.id)
+    return rows[:limit], encode_cursor(sort, getattr(last, column.key), last.id)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- public lookup

@@ -1,10 +1,12 @@
 """The search index of ``GET /dossiers?q=`` on both databases (:mod:`service.domain.search` explains the keys).
 
-:func:`write` stores a new dossier's keys and its new vocabulary words (every writer of
-:func:`service.dossiers.persist.persist` calls it, or writes the same rows in batches); :func:`candidates` reads
-the ids of the dossiers a code or name piece can match, or ``None`` when the piece is so common that reading the
-agency's newest dossiers in order finds a page sooner (then the query filters the rows as before). The index only
-narrows: the dossier's own columns decide the match (:func:`service.dossiers.queries.search_condition`).
+:func:`write` stores a new dossier's keys (each with the dossier's agency and receipt instant, :func:`date`
+writes the latter when it is received) and its new vocabulary words (every writer of
+:func:`service.dossiers.persist.persist` calls them, or writes the same rows in batches). :func:`agency_matches`
+selects an agency's key rows matching a code or name piece — a staff search reads its first page from them in
+list order — and :func:`candidates` the ids of every dossier a piece can match (a citizen's or an admin's
+search); both give ``None`` when the piece is so common that reading the newest dossiers in order finds a page
+sooner (then the query filters the rows as before).
 
 On PostgreSQL the key columns compare in the "C" collation, so a range of keys is a prefix whatever the
 database's locale; SQLite compares bytes anyway.
@@ -13,8 +15,10 @@ database's locale; SQLite compares bytes anyway.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, false, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,7 +27,8 @@ from sqlmodel import Session, col
 from service.domain.search import CODE, NAME, KeyPattern, SearchTerms, key_pattern
 from service.models import DossierSearchKey, SearchWord
 
-__all__ = ["CANDIDATES_MAX", "WORDS_MAX", "candidates", "write", "write_words"]
+__all__ = ["CANDIDATES_MAX", "KEY_COLUMNS", "KEY_TABLE", "WORDS_MAX", "agency_matches", "candidates", "date",
+           "key_ranges", "key_rows", "write", "write_words"]
 
 CANDIDATES_MAX = 5000
 """More candidates than this: the piece is common, and the agency's newest dossiers hold a page of matches."""
@@ -35,11 +40,31 @@ KEY_TABLE = DossierSearchKey.__table__  # type: ignore[attr-defined]
 WORD_TABLE = SearchWord.__table__  # type: ignore[attr-defined]
 
 
-def write(session: Session, keys: Sequence[tuple[str, int | None]], words: Iterable[str]) -> None:
-    """Insert ``(key, dossier_id)`` rows and the ``words`` the vocabulary lacks, in the caller's transaction."""
-    if keys:
-        session.execute(KEY_TABLE.insert(), [{"key": key, "dossier_id": dossier_id} for key, dossier_id in keys])
+KEY_COLUMNS = ("key", "dossier_id", "agency_code", "received_at")
+"""The columns of a key row, in the order of :func:`key_rows`' tuples."""
+
+
+def key_rows(dossier_id: int, agency_code: str, received_at: datetime | None,
+             keys: Iterable[str]) -> list[tuple[str, int, str, datetime | None]]:
+    """The rows of a dossier's ``keys`` (:data:`KEY_COLUMNS`): each carries the agency and the receipt instant,
+    so that an agency's matches come out of the index in list order."""
+    return [(key, dossier_id, agency_code, received_at) for key in keys]
+
+
+def write(session: Session, rows: Sequence[tuple[str, int, str, datetime | None]], words: Iterable[str]) -> None:
+    """Insert key rows (:func:`key_rows`) and the ``words`` the vocabulary lacks, in the caller's transaction."""
+    if rows:
+        session.execute(KEY_TABLE.insert(), [dict(zip(KEY_COLUMNS, row, strict=True)) for row in rows])
     write_words(session, words)
+
+
+def date(session: Session, rows: Sequence[tuple[str, int, datetime]]) -> None:
+    """Set the receipt instant of existing key rows, given as ``(key, dossier_id, received_at)``."""
+    if rows:
+        session.execute(KEY_TABLE.update().where(KEY_TABLE.c.key == bindparam("k"),
+                                                 KEY_TABLE.c.dossier_id == bindparam("d"))
+                        .values(received_at=bindparam("r")),
+                        [{"k": key, "d": dossier_id, "r": received_at} for key, dossier_id, received_at in rows])
 
 
 def write_words(session: Session, words: Iterable[str]) -> None:
@@ -70,12 +95,12 @@ def _words(session: Session, pattern: KeyPattern) -> list[str] | None:
     return [w[len(prefix):] for w in found if pattern.matches_word(w[len(prefix):])]
 
 
-def candidates(session: Session, terms: SearchTerms) -> set[int] | None:
-    """The ids of every dossier whose code or name can contain the pieces of ``terms`` (a superset of the
-    matches), or ``None`` when the index would not narrow the search enough (more than :data:`CANDIDATES_MAX`
-    dossiers or :data:`WORDS_MAX` words). ``terms`` with a national id are not for the index (it has its own)."""
-    if terms.national_id:
-        return None
+def key_ranges(session: Session, terms: SearchTerms) -> list[Any] | None:
+    """The conditions on ``dossier_search_key.key`` that select every key of a dossier whose code or name contains
+    the pieces of ``terms`` — and only those (a key in a range contains the piece: :class:`KeyPattern`) — or
+    ``None`` when more than :data:`WORDS_MAX` words can start a piece. ``terms`` with a national id are not for
+    the index (it has its own)."""
+    assert not terms.national_id
     prefixes: list[str] = []
     for kind, piece in ((CODE, terms.code_piece), (NAME, terms.name_piece)):
         if not piece:
@@ -85,10 +110,19 @@ def candidates(session: Session, terms: SearchTerms) -> set[int] | None:
         if words is None:
             return None
         prefixes.extend(pattern.key_prefix(w) for w in words)
-    if not prefixes:
-        return set()
     key = col(DossierSearchKey.key)
-    ranges = [and_(key >= p, key < p + _TOP) for p in sorted(set(prefixes))]
+    return [and_(key >= p, key < p + _TOP) for p in sorted(set(prefixes))]
+
+
+def candidates(session: Session, terms: SearchTerms) -> set[int] | None:
+    """The ids of every dossier whose code or name can contain the pieces of ``terms`` (a superset of the
+    matches), or ``None`` when the index would not narrow the search enough (more than :data:`CANDIDATES_MAX`
+    dossiers or :data:`WORDS_MAX` words)."""
+    if terms.national_id:
+        return None
+    ranges = key_ranges(session, terms)
+    if ranges is None:
+        return None
     ids: set[int] = set()
     for start in range(0, len(ranges), 50):  # a bounded statement, whatever the number of words
         found: Sequence[int] = session.execute(
@@ -98,3 +132,20 @@ def candidates(session: Session, terms: SearchTerms) -> set[int] | None:
         if len(ids) > CANDIDATES_MAX:
             return None
     return ids
+
+
+def agency_matches(session: Session, agency_code: str, terms: SearchTerms) -> Any | None:
+    """The condition selecting the key rows of ``agency_code``'s dossiers that match ``terms`` (read from
+    ``ix_dossier_search_key_agency_code_key`` alone), or ``None`` when the index would not narrow the search
+    enough: more than :data:`CANDIDATES_MAX` such rows, or :data:`WORDS_MAX` words. Only the agency's rows are
+    read."""
+    ranges = key_ranges(session, terms)
+    if ranges is None:
+        return None
+    if not ranges:
+        return false()
+    condition = and_(col(DossierSearchKey.agency_code) == agency_code, or_(*ranges))
+    found: int = session.execute(sa_select(func.count()).select_from(
+        sa_select(col(DossierSearchKey.dossier_id)).where(condition).limit(CANDIDATES_MAX + 1).subquery())
+    ).scalar_one()
+    return condition if found <= CANDIDATES_MAX else None

@@ -17,6 +17,9 @@ LONG_RUNNING_WHERE = {
               f"{LONG_RUNNING_DAYS})",
 }
 """Received dossiers still open, or open more than ``LONG_RUNNING_DAYS`` before they ended (statistics)."""
+LODGED_FOR_ANOTHER = "received_by_agency_code <> agency_code"
+"""A dossier lodged at one agency's desk for another agency (the condition of ``ix_dossier_lodged_for_another``,
+repeated word for word by the query that uses it, as SQLite requires)."""
 
 
 class Dossier(SQLModel, table=True):
@@ -28,6 +31,19 @@ class Dossier(SQLModel, table=True):
         Index("ix_dossier_applicant_user_id_id", "applicant_user_id", "id"),
         Index("ix_dossier_status_id", "status", "id"),
         Index("ix_dossier_agency_code_status_due_at", "agency_code", "status", "due_at", "id"),
+        # The list by due date (soonest first, no due date last: both databases' ascending order).
+        Index("ix_dossier_agency_code_due_at", "agency_code", "due_at", "id"),
+        # Staff visibility's second branch (interagency.staff_visibility_branches): the dossiers a desk lodged
+        # for another agency, in either list order; only those rows, so the indexes are as small as that branch
+        # (and PostgreSQL, which cannot estimate how few they are, still reads them in order from here).
+        Index("ix_dossier_lodged_for_another", "received_by_agency_code", "received_at", "id",
+              postgresql_ops={"received_at": "NULLS FIRST"},
+              postgresql_where=text(LODGED_FOR_ANOTHER), sqlite_where=text(LODGED_FOR_ANOTHER)),
+        Index("ix_dossier_lodged_for_another_due_at", "received_by_agency_code", "due_at", "id",
+              postgresql_where=text(LODGED_FOR_ANOTHER), sqlite_where=text(LODGED_FOR_ANOTHER)),
+        # An exact national id within an agency, newest received first (a citizen's dossiers, a desk's search).
+        Index("ix_dossier_applicant_national_id_agency_code", "applicant_national_id", "agency_code",
+              "received_at", "id", postgresql_ops={"received_at": "NULLS FIRST"}),
         # The default list order, newest received first and the not yet received last: SQLite scans this index
         # backwards as it is (NULL sorts first there); PostgreSQL needs NULLs first in the index for that.
         Index("ix_dossier_agency_code_received_at", "agency_code", "received_at", "id",
@@ -64,7 +80,7 @@ class Dossier(SQLModel, table=True):
     status: str = Field(max_length=32)
 
     applicant_user_id: int | None = Field(default=None, foreign_key="user_account.id")
-    applicant_national_id: str = Field(max_length=12, index=True)
+    applicant_national_id: str = Field(max_length=12)
     applicant_full_name: str = Field(max_length=255)
     applicant_name_normalised: str = Field(default="", max_length=255)
     """The name folded for search (:func:`service.domain.names.fold_name`): no diacritics, lower case."""
@@ -233,8 +249,17 @@ class DossierSearchKey(SQLModel, table=True):
 
     __tablename__ = "dossier_search_key"
 
+    __table_args__ = (
+        # An agency's matches of a key range with their list order, read from the index alone.
+        Index("ix_dossier_search_key_agency_code_key", "agency_code", "key", "received_at", "dossier_id"),
+    )
+
     key: str = Field(primary_key=True, sa_type=SEARCH_KEY_TYPE)
     dossier_id: int = Field(primary_key=True, foreign_key="dossier.id")
+    agency_code: str = Field(max_length=35)
+    """The dossier's competent agency (never changes)."""
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """The dossier's receipt instant, written when it is received (once: it never changes afterwards)."""
 
 
 class SearchWord(SQLModel, table=True):

@@ -13,11 +13,11 @@ Nothing here commits: the rows change in the caller's transaction with the dossi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import and_, exists, or_, text
 from sqlmodel import Session, col, select
 
 from service.domain import rulebook
@@ -27,6 +27,7 @@ from service.domain.legal_time import to_legal_time
 from service.domain.lifecycle import Action, Status
 from service.errors import NotFound, Unprocessable
 from service.models import Agency, Dossier, DossierStep, Procedure, User
+from service.models.dossier import LODGED_FOR_ANOTHER
 from service.operations.calendars import calendar_for
 
 RECEIVER_ACTIONS = frozenset({Action.RECEIVE, Action.REJECT, Action.ASSIGN, Action.SUPPLEMENT, Action.PAY,
@@ -104,6 +105,28 @@ def staff_visibility(agency_code: str | None) -> Any:
                                  col(DossierStep.started_at).is_not(None))
     return or_(col(Dossier.agency_code) == agency_code, col(Dossier.received_by_agency_code) == agency_code,
                and_interagency(held_a_step))
+
+
+@dataclass(frozen=True)
+class VisibilityBranch:
+    condition: Any
+    own_agency: bool
+    """The branch of the agency's own dossiers (the search index holds them by agency)."""
+
+
+def staff_visibility_branches(agency_code: str) -> list[VisibilityBranch]:
+    """:func:`staff_visibility` as branches whose ``OR`` it is, each readable in list order from an index of its
+    own (a branch may repeat rows of another; the union is the same set): the agency's dossiers, those its desk
+    lodged for another agency (``ix_dossier_lodged_for_another``, whose condition is repeated word for word), and
+    those one of whose steps it started, found from the steps."""
+    steps_held = select(col(DossierStep.dossier_id)).where(DossierStep.agency_code == agency_code,
+                                                            col(DossierStep.started_at).is_not(None))
+    return [
+        VisibilityBranch(col(Dossier.agency_code) == agency_code, own_agency=True),
+        VisibilityBranch(and_(col(Dossier.received_by_agency_code) == agency_code, text(LODGED_FOR_ANOTHER)),
+                         own_agency=False),
+        VisibilityBranch(and_interagency(col(Dossier.id).in_(steps_held)), own_agency=False),
+    ]
 
 
 def and_interagency(condition: Any) -> Any:

@@ -1,7 +1,8 @@
 """The staff worklist (``GET /worklist``): what the desk must do today and what is about to be late.
 
 Counts per step and the ``due_soon``/``overdue`` buckets come from one aggregate query; a page of items from one
-more (plus the representation's batched look-ups, one query per related table, never one per row). The
+more, which reads each status's first page in due order and keeps the first of their union (plus the
+representation's batched look-ups, one query per related table, never one per row). The
 ``due_soon``/``overdue`` buckets use :func:`service.domain.deadlines_ahead.due_soon_window`, the range form of the
 same rule that marks each dossier ``due_soon`` and raises the warning events.
 """
@@ -16,7 +17,7 @@ from sqlalchemy import and_, case, func
 from sqlmodel import Session, col, select
 
 from service.domain.deadlines_ahead import RUNNING_STATUSES, DueSoonWindow, due_soon_window
-from service.dossiers.queries import dossier_page
+from service.dossiers.queries import decode_cursor, in_index_order, union_page
 from service.models import Dossier, User
 from service.operations.calendars import calendar_for
 
@@ -70,9 +71,26 @@ def worklist(session: Session, *, user: User, now: datetime, bucket: str | None,
         func.coalesce(func.sum(case((bucket_condition(name, user, window), 1), else_=0)), 0).label(name)
         for name in BUCKETS]).where(scope)).one()
     counts = {name: int(value) for name, value in zip(BUCKETS, totals, strict=True)}
-    query = select(Dossier).where(scope)
-    if bucket is not None:
-        query = query.where(bucket_condition(bucket, user, window))
-    rows, next_cursor = dossier_page(session, query, column=Dossier.due_at, descending=False,
-                                    sort=f"worklist:{bucket or ''}", limit=limit, cursor=cursor)
+    sort = f"worklist:{bucket or ''}"
+    last = decode_cursor(cursor, sort) if cursor else None
+    parts = []
+    for status in bucket_statuses(bucket):  # each read in due order from ix_dossier_agency_code_status_due_at
+        query = select(col(Dossier.id).label("id"), col(Dossier.due_at).label("v")).where(
+            col(Dossier.agency_code) == user.agency_code, col(Dossier.status) == status)
+        if bucket is not None:
+            query = query.where(bucket_condition(bucket, user, window))
+        parts.extend(in_index_order(query, column=Dossier.due_at, descending=False, last=last, limit=limit,
+                                    dialect=session.get_bind().dialect.name))
+    rows, next_cursor = union_page(session, parts, column=Dossier.due_at, descending=False, sort=sort, limit=limit)
     return Worklist(counts, rows, next_cursor)
+
+
+def bucket_statuses(bucket: str | None) -> tuple[str, ...]:
+    """The statuses a bucket's dossiers can be in (its items are read status by status, each in due order)."""
+    if bucket is None:
+        return OPEN_STATUSES
+    if bucket in STEP_BUCKETS:
+        return (STEP_BUCKETS[bucket],)
+    if bucket == "mine":
+        return ASSIGNED_STATUSES
+    return tuple(status for status in OPEN_STATUSES if status in RUNNING_STATUSES)

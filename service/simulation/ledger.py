@@ -187,6 +187,10 @@ class Ledger:
         self._blobs: set[str] = set()
         self._events: list[tuple[Any, ...]] = []
         self._new_words: set[str] = set()
+        self._new_keys: dict[int, tuple[Entry, list[str]]] = {}
+        """The search keys of the dossiers lodged since the last flush."""
+        self._dated_keys: list[tuple[str, int, datetime]] = []
+        """Receipt instants of dossiers whose keys were written at an earlier flush."""
         self.in_transit: dict[int, Entry] = {}
         self.events = 0
 
@@ -399,8 +403,12 @@ class Ledger:
         self.events += 1
 
     def write_search_keys(self, entry: Entry, keys: list[str], words: list[str]) -> None:
-        self._rows["dossier_search_key"].extend((key, entry.id) for key in keys)
+        self._new_keys[entry.id] = (entry, keys)  # written at the flush, with the receipt instant then known
         self._new_words.update(words)
+
+    def date_search_keys(self, entry: Entry, keys: list[str], received_at: datetime) -> None:
+        if entry.id not in self._new_keys:  # already written: update them at the next flush
+            self._dated_keys.extend((key, entry.id, received_at) for key in keys)
 
     def write_event(self, entry: Entry, values: dict[str, Any]) -> None:
         self._events.append(outbox.row_tuple(values))
@@ -488,9 +496,13 @@ class Ledger:
         batch.insert("shipment", [self._row("shipment", s) for s in self._new_shipments])
         batch.update("shipment", UPDATED_SHIPMENT, [
             (*(s[name] for name in UPDATED_SHIPMENT), s["id"]) for s in self._dirty_shipments.values()])
-        for table in ("dossier_event", "dossier_search_key", "notification", "postal_event", "rating"):
+        for table in ("dossier_event", "notification", "postal_event", "rating"):
             batch.insert(table, self._rows[table])
-        batch.words, self._new_words = self._new_words, set()
+        batch.insert("dossier_search_key", [
+            row for entry, keys in self._new_keys.values()
+            for row in search_index.key_rows(entry.id, entry.agency_code, entry.state.received_at, keys)])
+        batch.dated_keys, self._dated_keys = self._dated_keys, []
+        batch.words, self._new_words, self._new_keys = self._new_words, set(), {}
         batch.events = tablewriter.convert(self._events, tablewriter.converters(
             dialect, outbox.EVENT_TABLE, outbox.EVENT_COLUMNS))
         self._events = []
@@ -525,6 +537,8 @@ class Batch:
     writes: list[tuple[str, str, tuple[str, ...], list[tuple[Any, ...]]]] = field(default_factory=list)
     """(``insert`` or ``update``, table, columns, rows): an update's rows end with the row's id."""
     words: set[str] = field(default_factory=set)
+    dated_keys: list[tuple[str, int, datetime]] = field(default_factory=list)
+    """Receipt instants of search keys written at an earlier flush (:func:`service.dossiers.search_index.date`)."""
     events: list[tuple[Any, ...]] = field(default_factory=list)
     numbers: dict[tuple[str, date], int] = field(default_factory=dict)
 
@@ -547,6 +561,7 @@ def write_batch(session: Session, batch: Batch) -> None:
             tablewriter.insert_rows(session, TABLE[table], columns, rows, converted=True)
         else:
             tablewriter.update_rows(session, TABLE[table], "id", columns, rows, converted=True)
+    search_index.date(session, batch.dated_keys)
     search_index.write_words(session, batch.words)
     if batch.events:
         outbox.lock(session)

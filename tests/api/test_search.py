@@ -123,3 +123,38 @@ def test_the_index_and_the_scan_give_the_same_answers(scene: tuple[World, dict[s
     monkeypatch.setattr(search_index, "WORDS_MAX", -1)
     scanned = {(who, q): found(world, who, q=q) for who in ("receiver", "admin") for q in QUERIES}
     assert through_index == scanned
+
+
+def test_a_dossier_received_later_moves_up_the_search(scene: tuple[World, dict[str, str]]) -> None:
+    """Not yet received: listed after every received match; once received, the newest (the search index's rows
+    carry the receipt instant, the list is read from them)."""
+    world, s = scene
+    world.set_clock("2026-03-04T09:00:00+07:00")
+    online = world.submit("citizen", channel="online", applicant=None)["code"]  # the citizen is Lê Văn Hùng
+    assert found(world, "receiver", q="le van hung") == [s["hung"], online]
+    world.act(online, "receive", "receiver")
+    assert found(world, "receiver", q="le van hung") == [online, s["hung"]]
+    assert found(world, "receiver", q=online[-11:]) == [online]
+
+
+@pytest.mark.parametrize("params", [{"q": "thi"}, {"q": "h"}, {"q": "260302-"}, {}, {"sort": "due_at"},
+                                    {"q": "thi", "sort": "due_at"}, {"q": CITIZEN_ID}])
+def test_pages_of_a_search_join_up_to_the_whole_list(scene: tuple[World, dict[str, str]],
+                                                     params: dict[str, str]) -> None:
+    """Page by page (a cursor each time), staff get the same dossiers in the same order as in one page."""
+    world, _ = scene
+    world.submit(applicant={"national_id": "001190000999", "full_name": "Phạm Thị Nhung"})
+    world.submit("citizen", channel="online", applicant=None)  # not yet received: no receipt instant
+    whole = found(world, "receiver", **params)
+    assert whole
+    paged: list[str] = []
+    cursor = None
+    while True:
+        response = world.client.get("/api/v1/dossiers", headers=world.as_("receiver"),
+                                    params={**params, "limit": 1, **({"cursor": cursor} if cursor else {})})
+        assert response.status_code == 200, response.text
+        paged += [item["code"] for item in response.json()["items"]]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert paged == whole
