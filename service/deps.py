@@ -71,9 +71,11 @@ ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 def get_now(request: Request, context: ContextDep, session: SessionDep) -> datetime:
-    if context.clock.simulation and context.db.dialect == "sqlite" and request.method not in READ_METHODS:
+    if context.clock.simulation and context.db.dialect == "sqlite" and request.method not in READ_METHODS \
+            and not session.in_transaction():
         # The simulated clock is read before the request's write transaction begins: on SQLite its first statement
-        # takes the database's write lock, which would then be held through the rest of the dependencies.
+        # takes the database's write lock, which would then be held through the rest of the dependencies. (A
+        # request whose transaction has begun, e.g. on a dossier locked for update, reads it there.)
         with context.db.transaction(read_only=True) as reader:
             return context.clock.now(reader)
     return context.clock.now(session)
