@@ -24,7 +24,7 @@ class LegalClock:
     def now(self, session: Session) -> datetime:
         if not self.simulation:
             return to_legal_time(utc_now())
-        row = session.execute(_SIM_CLOCK).first()  # columns, not an ORM object: read on every request
+        row = session.connection().execute(_SIM_CLOCK).first()  # read on every request: columns, no ORM, no flush
         if row is None:
             return to_legal_time(utc_now())
         now, running, set_at = row

@@ -198,16 +198,17 @@ class SessionWriter:
             dossier.updated_at = change.at
         self.session.add(dossier)
 
-    # Append-only rows go in as Core INSERTs on the session's connection: no ORM object, no unit-of-work
-    # bookkeeping (each ORM object cost more CPU than its INSERT), same transaction.
+    # Append-only rows go in as Core INSERTs on the session's connection: no ORM object and no unit-of-work
+    # bookkeeping (each ORM object cost more CPU than its INSERT), same transaction; not Session.execute, which
+    # would flush the pending dossier first (the commit flushes it once).
 
     def write_notification(self, dossier: Dossier, values: dict[str, Any]) -> None:
-        self.session.execute(_NOTIFICATION_INSERT, values)
+        self.session.connection().execute(_NOTIFICATION_INSERT, values)
 
     def write_slip_row(self, dossier: Dossier, row: SlipRow) -> None:
         dossier.slip_rows, dossier.slip_head = row.head  # the anchor, in the same transaction as the row
         self.session.add(dossier)
-        self.session.execute(_SLIP_ROW_INSERT, row.__dict__)
+        self.session.connection().execute(_SLIP_ROW_INSERT, row.__dict__)
 
     def write_search_keys(self, dossier: Dossier, keys: list[str], words: list[str]) -> None:
         search_index.write(self.session, [(key, dossier.id) for key in keys], words)

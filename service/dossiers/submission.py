@@ -71,9 +71,9 @@ def submit(session: Session, *, user: User, data: DossierIn, now: datetime,
     session.add(dossier)
     session.flush()
     papers = documents_of(procedure, data)
-    if papers:  # one INSERT for all (Core: no ORM object per paper)
-        session.execute(_PAPER_INSERT, [{"dossier_id": dossier.id, "code": code, "name": name, "created_at": now}
-                                        for code, name in papers])
+    if papers:  # one INSERT for all (Core on the connection: no ORM object per paper, no flush)
+        session.connection().execute(_PAPER_INSERT, [
+            {"dossier_id": dossier.id, "code": code, "name": name, "created_at": now} for code, name in papers])
     writer = SessionWriter(session)
     changes = lodging_changes(user.username, user.role, data.channel, state_of(dossier), handover, code=dossier.code,
                               now=now,

@@ -57,7 +57,8 @@ def _lock(session: Session, user_id: int, scope: str, key: str) -> None:
                         {"k": int.from_bytes(digest[:8], "big", signed=True)})
 
 
-# Core statements (column tuples, no ORM object): one SELECT and one INSERT per request with a key.
+# Core statements on the connection (column tuples, no ORM object, no flush): one SELECT and one INSERT per
+# request with a key.
 _RECORDS = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 _STORED = select(_RECORDS.c.request_hash, _RECORDS.c.status_code, _RECORDS.c.response_body,
                  _RECORDS.c.headers).where(_RECORDS.c.user_id == bindparam("user_id"),
@@ -71,7 +72,7 @@ def replay(session: Session, *, user_id: int, scope: str, key: str, fingerprint:
         raise Unprocessable(f"Idempotency-Key phải có từ 1 đến {MAX_KEY_LENGTH} ký tự.",
                             code="IDEMPOTENCY_KEY_INVALID")
     _lock(session, user_id, scope, key)
-    record = session.execute(_STORED, {"user_id": user_id, "scope": scope, "key": key}).first()
+    record = session.connection().execute(_STORED, {"user_id": user_id, "scope": scope, "key": key}).first()
     if record is None:
         return None
     request_hash, status_code, response_body, headers = record
@@ -85,9 +86,10 @@ def remember(
     session: Session, *, user_id: int, scope: str, key: str, fingerprint: str, answer: StoredAnswer,
     now: datetime,
 ) -> None:
-    session.execute(_REMEMBER, {"user_id": user_id, "scope": scope, "key": key, "request_hash": fingerprint,
-                                "status_code": answer.status_code, "response_body": answer.body(),
-                                "headers": answer.headers, "created_at": now})
+    session.connection().execute(_REMEMBER, {
+        "user_id": user_id, "scope": scope, "key": key, "request_hash": fingerprint,
+        "status_code": answer.status_code, "response_body": answer.body(), "headers": answer.headers,
+        "created_at": now})
 
 
 def once(session: Session, *, user_id: int, key: str | None, scope: str, payload: Any, now: datetime,
