@@ -66,16 +66,21 @@ def normalize_database_url(url: str) -> str:
 
 READ_ONLY = "motcua_read_only"
 SQLITE_BUSY_SECONDS = 30
+SQLITE_POOL_SIZE = 8
+"""SQLite connections kept per process (at most; as many again for a burst): writers take turns anyway, and each
+connection keeps a page cache of its own (2 MiB), so 40 of them only held memory."""
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; ``pool_size`` (default 10) connections are kept, and as many again may be opened
-    for a burst."""
+    """An engine for ``url``; ``pool_size`` (default 10; at most :data:`SQLITE_POOL_SIZE` on SQLite) connections
+    are kept, and as many again may be opened for a burst."""
     url = normalize_database_url(url)
     parsed = make_url(url)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", kwargs["pool_size"])
     if parsed.get_backend_name() == "sqlite":
+        kwargs["pool_size"] = min(kwargs["pool_size"], SQLITE_POOL_SIZE)
+        kwargs["max_overflow"] = min(kwargs["max_overflow"], kwargs["pool_size"])
         if parsed.database and parsed.database != ":memory:":
             from pathlib import Path
 
