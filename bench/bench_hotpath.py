@@ -209,9 +209,10 @@ def run_wrk(server: Served, name: str, *, method: str = "GET", path: str = "/hea
     cpu_before = [cpu_seconds(pid) for pid in pids]
     profiler = None
     if PROFILE.get("dir") and name in PROFILE["phases"]:
+        output = Path(PROFILE["dir"]) / f"{PROFILE['label']}-{name}.txt"
         profiler = subprocess.Popen(
-            [str(PY_SPY), "record", "--nonblocking", "--gil", "--format", "raw", "-r", "200", "-d", f"{max(1, seconds - 1):g}",
-             "-o", str(Path(PROFILE["dir"]) / f"{PROFILE['label']}-{name}.txt"), "-p", str(pids[0])],
+            [str(PY_SPY), "record", "--nonblocking", "--gil", "--format", "raw", "-r", "200",
+             "-d", f"{max(1, seconds - 1):g}", "-o", str(output), "-p", str(pids[0])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     began = time.monotonic()
     subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
