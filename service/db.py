@@ -156,18 +156,34 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def session(self, *, read_only: bool = False) -> Session:
+        """A new session (no connection until its first statement); :meth:`end` finishes it."""
+        return (self._reader if read_only else self._writer)()
+
+    @staticmethod
+    def end(session: Session, *, commit: bool) -> None:
+        """Commit (``commit``) or roll back the session's transaction, then close it; a failed commit rolls back."""
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
     @contextmanager
     def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
         """One transaction: commit when the block succeeds, roll back on any exception."""
-        factory = self._reader if read_only else self._writer
-        with factory() as session:
-            try:
-                yield session
-                if not read_only:
-                    session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        session = self.session(read_only=read_only)
+        try:
+            yield session
+        except BaseException:
+            self.end(session, commit=False)
+            raise
+        self.end(session, commit=not read_only)
 
     def dispose(self) -> None:
         self.engine.dispose()
