@@ -157,20 +157,27 @@ class Database:
         return self.engine.dialect.name
 
     def session(self, *, read_only: bool = False) -> Session:
-        """A new session (no connection until its first statement); :meth:`end` finishes it."""
+        """A new session (no connection until its first statement); :meth:`finish` or :meth:`abandon` ends it."""
         return (self._reader if read_only else self._writer)()
 
     @staticmethod
-    def end(session: Session, *, commit: bool) -> None:
-        """Commit (``commit``) or roll back the session's transaction, then close it; a failed commit rolls back."""
+    def finish(session: Session, *, commit: bool) -> None:
+        """Commit (``commit``; a failed commit rolls back) and close. Closing alone returns the connection without
+        expiring the rows read, which the caller may still use."""
         try:
             if commit:
                 session.commit()
-            else:
-                session.rollback()
         except BaseException:
             session.rollback()
             raise
+        finally:
+            session.close()
+
+    @staticmethod
+    def abandon(session: Session) -> None:
+        """Roll back and close."""
+        try:
+            session.rollback()
         finally:
             session.close()
 
@@ -181,9 +188,9 @@ class Database:
         try:
             yield session
         except BaseException:
-            self.end(session, commit=False)
+            self.abandon(session)
             raise
-        self.end(session, commit=not read_only)
+        self.finish(session, commit=not read_only)
 
     def dispose(self) -> None:
         self.engine.dispose()

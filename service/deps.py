@@ -65,10 +65,10 @@ async def get_session(request: Request, context: ContextDep) -> AsyncIterator[Se
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await run_in_threadpool(partial(context.db.end, session, commit=False))
+            await run_in_threadpool(context.db.abandon, session)
         raise
     with anyio.CancelScope(shield=True):
-        await run_in_threadpool(partial(context.db.end, session, commit=not read_only))
+        await run_in_threadpool(partial(context.db.finish, session, commit=not read_only))
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
