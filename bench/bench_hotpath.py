@@ -55,7 +55,9 @@ PROVINCE = "000.00.00.H49"
 AGENCY = "000.00.61.H49"
 PROCEDURE = "1.001193.000.00.61.H49"
 CLOCK = "2026-03-10T08:30:00+07:00"  # a Tuesday morning: every action is allowed
-PORTS = range(8100, 8200)
+_FIRST_PORT = int(os.environ.get("MOTCUA_BENCH_PORT", "8100"))
+PORTS = range(_FIRST_PORT, _FIRST_PORT + 100)
+"""Where the servers listen: ``MOTCUA_BENCH_PORT`` and the 99 ports after it (a shared machine's own range)."""
 SUBMISSION = {"procedure_code": PROCEDURE, "channel": "counter", "result_delivery": "counter",
               "applicant": {"national_id": "022090001234", "full_name": "Lê Văn Hùng", "phone": "0912345678"},
               "documents": [{"code": "TP01"}]}
@@ -69,7 +71,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise SystemExit("no free port in 8100–8199")
+    raise SystemExit(f"no free port in {PORTS.start}–{PORTS.stop - 1}")
 
 
 
@@ -207,9 +209,10 @@ def run_wrk(server: Served, name: str, *, method: str = "GET", path: str = "/hea
     cpu_before = [cpu_seconds(pid) for pid in pids]
     profiler = None
     if PROFILE.get("dir") and name in PROFILE["phases"]:
+        output = Path(PROFILE["dir"]) / f"{PROFILE['label']}-{name}.txt"
         profiler = subprocess.Popen(
-            [str(PY_SPY), "record", "--nonblocking", "--format", "raw", "-r", "200", "-d", f"{max(1, seconds - 1):g}",
-             "-o", str(Path(PROFILE["dir"]) / f"{PROFILE['label']}-{name}.txt"), "-p", str(pids[0])],
+            [str(PY_SPY), "record", "--nonblocking", "--gil", "--format", "raw", "-r", "200",
+             "-d", f"{max(1, seconds - 1):g}", "-o", str(output), "-p", str(pids[0])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     began = time.monotonic()
     subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",

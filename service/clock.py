@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from service.domain.legal_time import to_legal_time, utc_now
 from service.models import SimClock
+
+_SIM_CLOCK = select(SimClock.now, SimClock.running, SimClock.set_at).where(SimClock.id == 1)
 
 
 class LegalClock:
@@ -22,12 +24,13 @@ class LegalClock:
     def now(self, session: Session) -> datetime:
         if not self.simulation:
             return to_legal_time(utc_now())
-        row = session.get(SimClock, 1)
+        row = session.connection().execute(_SIM_CLOCK).first()  # read on every request: columns, no ORM, no flush
         if row is None:
             return to_legal_time(utc_now())
-        if row.running:
-            return to_legal_time(row.now + (utc_now() - row.set_at))
-        return to_legal_time(row.now)
+        now, running, set_at = row
+        if running:
+            return to_legal_time(now + (utc_now() - set_at))
+        return to_legal_time(now)
 
     def set(self, session: Session, now: datetime, *, running: bool = False) -> datetime:
         row = session.get(SimClock, 1, with_for_update=True)

@@ -66,16 +66,21 @@ def normalize_database_url(url: str) -> str:
 
 READ_ONLY = "motcua_read_only"
 SQLITE_BUSY_SECONDS = 30
+SQLITE_POOL_SIZE = 8
+"""SQLite connections kept per process (at most; as many again for a burst): writers take turns anyway, and each
+connection keeps a page cache of its own (2 MiB), so 40 of them only held memory."""
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; ``pool_size`` (default 10) connections are kept, and as many again may be opened
-    for a burst."""
+    """An engine for ``url``; ``pool_size`` (default 10; at most :data:`SQLITE_POOL_SIZE` on SQLite) connections
+    are kept, and as many again may be opened for a burst."""
     url = normalize_database_url(url)
     parsed = make_url(url)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", kwargs["pool_size"])
     if parsed.get_backend_name() == "sqlite":
+        kwargs["pool_size"] = min(kwargs["pool_size"], SQLITE_POOL_SIZE)
+        kwargs["max_overflow"] = min(kwargs["max_overflow"], kwargs["pool_size"])
         if parsed.database and parsed.database != ":memory:":
             from pathlib import Path
 
@@ -151,18 +156,41 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def session(self, *, read_only: bool = False) -> Session:
+        """A new session (no connection until its first statement); :meth:`finish` or :meth:`abandon` ends it."""
+        return (self._reader if read_only else self._writer)()
+
+    @staticmethod
+    def finish(session: Session, *, commit: bool) -> None:
+        """Commit (``commit``; a failed commit rolls back) and close. Closing alone returns the connection without
+        expiring the rows read, which the caller may still use."""
+        try:
+            if commit:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @staticmethod
+    def abandon(session: Session) -> None:
+        """Roll back and close."""
+        try:
+            session.rollback()
+        finally:
+            session.close()
+
     @contextmanager
     def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
         """One transaction: commit when the block succeeds, roll back on any exception."""
-        factory = self._reader if read_only else self._writer
-        with factory() as session:
-            try:
-                yield session
-                if not read_only:
-                    session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        session = self.session(read_only=read_only)
+        try:
+            yield session
+        except BaseException:
+            self.abandon(session)
+            raise
+        self.finish(session, commit=not read_only)
 
     def dispose(self) -> None:
         self.engine.dispose()

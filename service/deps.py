@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Header, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.security import OAuth2PasswordBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from service.context import AppContext
 from service.domain.roles import STAFF_ROLES, Role
@@ -51,10 +54,21 @@ def get_client_address(request: Request, context: ContextDep) -> str:
 ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
-def get_session(request: Request, context: ContextDep) -> Iterator[Session]:
-    """The request's unit of work: committed before the response is sent, rolled back on any error."""
-    with context.db.transaction(read_only=request.method in READ_METHODS) as session:
+async def get_session(request: Request, context: ContextDep) -> AsyncIterator[Session]:
+    """The request's unit of work: committed before the response is sent, rolled back on any error. Made in the
+    event loop (a session has no connection before its first statement: a thread hop saved); its end (COMMIT or
+    ROLLBACK, returning the connection) runs in a worker thread, shielded from cancellation so the connection — on
+    SQLite, the writer lock — always goes back."""
+    read_only = request.method in READ_METHODS
+    session = context.db.session(read_only=read_only)
+    try:
         yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(context.db.abandon, session)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(partial(context.db.finish, session, commit=not read_only))
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -71,9 +85,11 @@ ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 def get_now(request: Request, context: ContextDep, session: SessionDep) -> datetime:
-    if context.clock.simulation and context.db.dialect == "sqlite" and request.method not in READ_METHODS:
+    if context.clock.simulation and context.db.dialect == "sqlite" and request.method not in READ_METHODS \
+            and not session.in_transaction():
         # The simulated clock is read before the request's write transaction begins: on SQLite its first statement
-        # takes the database's write lock, which would then be held through the rest of the dependencies.
+        # takes the database's write lock, which would then be held through the rest of the dependencies. (A
+        # request whose transaction has begun, e.g. on a dossier locked for update, reads it there.)
         with context.db.transaction(read_only=True) as reader:
             return context.clock.now(reader)
     return context.clock.now(session)
@@ -82,24 +98,36 @@ def get_now(request: Request, context: ContextDep, session: SessionDep) -> datet
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
-def get_current_user_from_token(context: AppContext, session: Session, token: str | None) -> User:
-    """The active user an access token names; else :class:`Unauthorized`."""
+def _token_username(context: AppContext, token: str | None) -> str:
     if not token:
         raise Unauthorized()
     try:
-        username = context.tokens.verify(token)
+        return context.tokens.verify(token)
     except InvalidToken as exc:
         raise Unauthorized() from exc
-    user = context.accounts.user(session, username)
+
+
+def _active(user: User | None) -> User:
     if user is None or not user.active:
         raise Unauthorized()
     return user
 
 
-def get_current_user(
+def get_current_user_from_token(context: AppContext, session: Session, token: str | None) -> User:
+    """The active user an access token names; else :class:`Unauthorized`."""
+    return _active(context.accounts.user(session, _token_username(context, token)))
+
+
+async def get_current_user(
     context: ContextDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
-    return get_current_user_from_token(context, session, token)
+    """As :func:`get_current_user_from_token`; ``async`` because the account is usually kept in memory
+    (:mod:`service.security.sessions`): only reading it from the database goes to a worker thread."""
+    username = _token_username(context, token)
+    user = context.accounts.kept(session, username)
+    if user is None:
+        user = await run_in_threadpool(context.accounts.user, session, username)
+    return _active(user)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -120,7 +148,7 @@ def authenticate_if_required(request: Request) -> None:
     scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
     context = get_context(request)
     with context.db.transaction(read_only=True) as session:
-        get_current_user(context, session, token if scheme.lower() == "bearer" else None)
+        get_current_user_from_token(context, session, token if scheme.lower() == "bearer" else None)
 
 
 def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:

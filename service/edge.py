@@ -7,7 +7,8 @@ string the service would read (the path, the query string, a urlencoded form or 
 ever see it. Uploads (multipart bodies and raw files) keep their own, larger limit (``MOTCUA_MAX_UPLOAD_BYTES``,
 checked again by the upload routes with their own message).
 
-The last middleware here, :class:`AnswerUnhandledErrors`, turns an unexpected exception into a clean 500
+:class:`RequestIds` gives every request an id (the client's ``X-Request-ID`` or a new one) and echoes it on the
+answer. The last middleware here, :class:`AnswerUnhandledErrors`, turns an unexpected exception into a clean 500
 problem+json *inside* the application, so the server neither drops the connection nor logs the error twice.
 """
 
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.problems import internal_error_response, problem
@@ -142,6 +145,30 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
         return {"type": "http.disconnect"}
 
     return receive
+
+
+class RequestIds:
+    """``request.state.request_id``: the client's ``X-Request-ID`` (at most 64 characters) or a new one, sent back
+    as ``X-Request-ID`` on the answer (problem bodies carry it too). Pure ASGI: Starlette's ``BaseHTTPMiddleware``
+    ran every request through an extra task and a memory stream."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((value for name, value in scope["headers"] if name == b"x-request-id"), None)
+        request_id = (given.decode("latin-1") if given else uuid.uuid4().hex)[:64]
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 class AnswerUnhandledErrors:

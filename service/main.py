@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from service.apidoc import install_openapi
 from service.context import AppContext
 from service.deps import authenticate_if_required
-from service.edge import AnswerUnhandledErrors, EdgeChecks
+from service.edge import AnswerUnhandledErrors, EdgeChecks, RequestIds
 from service.events.worker import EventWorker
 from service.operations.accounts import ensure_admin
 from service.problems import install_error_handlers
@@ -88,13 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(EdgeChecks, max_body_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        request.state.request_id = rid[:64]
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
+    app.add_middleware(RequestIds)
 
     if settings.cors_origin_list:
         app.add_middleware(

@@ -16,12 +16,20 @@ so the kernel shares out *connections* among them (by a hash of each connection'
 multi-process mode shares one listening socket, and the worker that wakes first accepts: under keep-alive one
 worker could take every connection of a burst while the other sat idle. The parent only starts the workers,
 restarts one that dies, and passes SIGTERM / SIGINT on (each worker then shuts down gracefully).
+
+Each serving process caps glibc's malloc arenas at :data:`MALLOC_ARENAS` (unless ``MALLOC_ARENA_MAX`` is set):
+by default every thread that allocates may get an arena of its own (up to 8 per core), and the request
+handlers run on anyio's 40 threads, so freed memory sat in arenas other threads could not reuse and a worker's
+resident set kept growing under load (``bench/bench_memory.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
 import signal
 import socket
 import time
@@ -35,6 +43,8 @@ HEADER_TIMEOUT_SECONDS = 10.0
 KEEP_ALIVE_SECONDS = 5
 MAX_HEAD_BYTES = 16 * 1024
 GRACEFUL_SHUTDOWN_SECONDS = 15
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 
 
 class HeadTimeoutH11Protocol(H11Protocol):
@@ -90,7 +100,20 @@ def server_options() -> dict[str, object]:
     }
 
 
+def limit_malloc_arenas() -> None:
+    """At most :data:`MALLOC_ARENAS` malloc arenas in this process (glibc only; ``MALLOC_ARENA_MAX`` wins)."""
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return
+    libc = ctypes.util.find_library("c")
+    if libc is None:
+        return
+    mallopt = getattr(ctypes.CDLL(libc), "mallopt", None)
+    if mallopt is not None:
+        mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+
+
 def serve(*, host: str, port: int, workers: int) -> None:
+    limit_malloc_arenas()
     if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
         serve_reuseport(host=host, port=port, workers=workers)
         return
@@ -110,6 +133,7 @@ def reuseport_socket(host: str, port: int) -> socket.socket:
 
 
 def _worker(host: str, port: int) -> None:
+    limit_malloc_arenas()
     sock = reuseport_socket(host, port)
     config = uvicorn.Config("service.main:app", **server_options())  # type: ignore[arg-type]
     uvicorn.Server(config).run(sockets=[sock])

@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     once."""
     database_pool_size: int = Field(default=40, ge=1, le=1000)
     """``MOTCUA_DATABASE_POOL_SIZE``: PostgreSQL connections kept per process, as many as the threads that
-    run request handlers (anyio's default: 40), so no handler waits for a connection while holding a thread."""
+    run request handlers (anyio's default: 40), so no handler waits for a connection while holding a thread. SQLite
+    keeps at most 8 (``service.db.SQLITE_POOL_SIZE``: its writers take turns anyway)."""
 
     login_failure_limit: int = Field(default=5, ge=1)
     """Failed logins per (client address, username) in the window; then that pair gets 429."""

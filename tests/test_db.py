@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from service.db import Database
+from service.db import SQLITE_POOL_SIZE, Database
 from service.models import Agency
 
 
@@ -28,3 +28,12 @@ def test_naive_datetime_is_refused(settings) -> None:  # type: ignore[no-untyped
         session.add(Agency(code="000.00.00.H49", name="X", level="province", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
         session.flush()
     db.dispose()
+
+
+def test_sqlite_keeps_few_connections_whatever_the_pool_setting(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Writers take turns on SQLite, and every pooled connection holds its own page cache (issue 19's memory goal).
+    db = Database(f"sqlite:///{tmp_path / 'pool.db'}", pool_size=40)
+    try:
+        assert db.engine.pool.size() == SQLITE_POOL_SIZE  # type: ignore[attr-defined]
+    finally:
+        db.dispose()

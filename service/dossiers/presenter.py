@@ -51,11 +51,27 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime, due
     calendars = {code: calendar_for(session, code) for code in {d.agency_code for d in dossiers}}
     steps = interagency.steps_by_dossier(session, [d.id for d in dossiers if d.current_step is not None])  # type: ignore[misc]
     return [_present_one(d, procedures_by_id[d.procedure_id], assignees.get(d.assignee_id) if d.assignee_id else None,
-                         documents.get(d.id, []), results.get(d.id), shipments.get(d.id), now,  # type: ignore[arg-type]
+                         [DocumentOut.model_validate(doc, from_attributes=True) for doc in documents.get(d.id, [])],  # type: ignore[arg-type]
+                         results.get(d.id), shipments.get(d.id), now,  # type: ignore[arg-type]
                          deadline_ahead(calendars[d.agency_code], now, status=d.status, due_at=d.due_at,
                                         threshold_hours=due_soon_hours),
                          steps.get(d.id))  # type: ignore[arg-type]
             for d in dossiers]
+
+
+def present_lodged(session: Session, dossier: Dossier, procedure: Procedure, papers: Sequence[tuple[str, str]], *,
+                   now: datetime, due_soon_hours: float) -> DossierOut:
+    """The representation of a dossier lodged in this transaction, without reading back what the submission
+    just wrote: its papers are ``papers`` (``(code, name)``, nothing uploaded yet), it has no result, no shipment
+    and no assignee; only an inter-agency dossier's steps are read."""
+    assert dossier.id is not None
+    steps = interagency.steps_by_dossier(session, [dossier.id]).get(dossier.id) \
+        if dossier.current_step is not None else None
+    documents = [DocumentOut(code=code, name=name, filename=None, content_type=None, size_bytes=None, sha256=None,
+                             uploaded_at=None) for code, name in papers]
+    ahead = deadline_ahead(calendar_for(session, dossier.agency_code), now, status=dossier.status,
+                           due_at=dossier.due_at, threshold_hours=due_soon_hours)
+    return _present_one(dossier, procedure, None, documents, None, None, now, ahead, steps)
 
 
 def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
@@ -91,7 +107,7 @@ def postal_out(shipment: Shipment) -> PostalOut:
                      failed_at=shipment.failed_at, carrier_late=shipment.carrier_late)
 
 
-def _present_one(d: Dossier, procedure: Procedure, assignee: str | None, documents: list[DossierDocument],
+def _present_one(d: Dossier, procedure: Procedure, assignee: str | None, documents: list[DocumentOut],
                  result: ResultDocument | None, shipment: Shipment | None, now: datetime,
                  ahead: DeadlineAhead, steps: list[DossierStep] | None = None) -> DossierOut:
     status = Status(d.status)
@@ -131,7 +147,7 @@ def _present_one(d: Dossier, procedure: Procedure, assignee: str | None, documen
         paid=d.paid,
         assisted=d.assisted,
         assignee=assignee,
-        documents=[DocumentOut.model_validate(doc, from_attributes=True) for doc in documents],
+        documents=documents,
         version=d.version,
         result=result_out(result) if result else None,
         postal=postal_out(shipment) if shipment else None,

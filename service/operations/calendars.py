@@ -12,6 +12,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from service.domain.calendar import OfficeHours, WorkingCalendar, vietnam_calendar
@@ -38,8 +39,9 @@ def _as_overrides(rows: tuple[tuple[Any, ...], ...]) -> tuple[CalendarOverride, 
 
 def load_overrides(session: Session) -> tuple[CalendarOverride, ...]:
     """The override rows (plain column tuples, no ORM objects: this runs once in every request that computes
-    working time; the same rows give the same cached tuple)."""
-    return _as_overrides(tuple(tuple(row) for row in session.execute(_OVERRIDE_COLUMNS)))
+    working time; the same rows give the same cached tuple). Read on the connection, without flushing the
+    request's pending changes: :func:`put_override` and :func:`delete_override`, the only writers, flush."""
+    return _as_overrides(tuple(tuple(row) for row in session.connection().execute(_OVERRIDE_COLUMNS)))
 
 
 _OVERRIDES = "motcua.calendar_overrides"
@@ -61,6 +63,7 @@ def _overrides(session: Session) -> tuple[CalendarOverride, ...]:
 
 
 _OFFICE_HOURS = "motcua.calendar_office_hours"
+_AGENCY_HOURS = select(Agency.office_hours).where(Agency.code == bindparam("code"))
 
 
 def _office_hours(session: Session, agency_code: str) -> str | None:
@@ -70,10 +73,15 @@ def _office_hours(session: Session, agency_code: str) -> str | None:
     cached = session.info.get(_OFFICE_HOURS)
     if transaction is not None and cached is not None and cached[0] is transaction and agency_code in cached[1]:
         return cached[1][agency_code]  # type: ignore[no-any-return]
-    agency = session.get(Agency, agency_code)
-    if agency is None:
-        raise NotFound(f"Không tìm thấy cơ quan có mã {agency_code}.", code="AGENCY_NOT_FOUND")
-    hours = json.dumps(agency.office_hours, sort_keys=True) if agency.office_hours else None
+    # One column on the connection (no ORM object, no flush of the request's pending changes); an agency added
+    # in this transaction and not flushed yet is found through the session.
+    row = session.connection().execute(_AGENCY_HOURS, {"code": agency_code}).first()
+    if row is None:
+        agency = session.get(Agency, agency_code)
+        if agency is None:
+            raise NotFound(f"Không tìm thấy cơ quan có mã {agency_code}.", code="AGENCY_NOT_FOUND")
+        row = (agency.office_hours,)
+    hours = json.dumps(row[0], sort_keys=True) if row[0] else None
     transaction = session.get_nested_transaction() or session.get_transaction()
     if transaction is not None:
         known = cached[1] if cached is not None and cached[0] is transaction else {}

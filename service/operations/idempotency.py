@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import bindparam, insert, select, text
 from sqlmodel import Session
 
 from service.errors import Unprocessable
@@ -57,29 +57,39 @@ def _lock(session: Session, user_id: int, scope: str, key: str) -> None:
                         {"k": int.from_bytes(digest[:8], "big", signed=True)})
 
 
+# Core statements on the connection (column tuples, no ORM object, no flush): one SELECT and one INSERT per
+# request with a key.
+_RECORDS = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+_STORED = select(_RECORDS.c.request_hash, _RECORDS.c.status_code, _RECORDS.c.response_body,
+                 _RECORDS.c.headers).where(_RECORDS.c.user_id == bindparam("user_id"),
+                                           _RECORDS.c.scope == bindparam("scope"), _RECORDS.c.key == bindparam("key"))
+_REMEMBER = insert(_RECORDS)
+
+
 def replay(session: Session, *, user_id: int, scope: str, key: str, fingerprint: str) -> StoredAnswer | None:
     """The stored answer for this key, or ``None`` when the request is new (the key is then locked for us)."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise Unprocessable(f"Idempotency-Key phải có từ 1 đến {MAX_KEY_LENGTH} ký tự.",
                             code="IDEMPOTENCY_KEY_INVALID")
     _lock(session, user_id, scope, key)
-    record = session.get(IdempotencyRecord, (user_id, scope, key))
+    record = session.connection().execute(_STORED, {"user_id": user_id, "scope": scope, "key": key}).first()
     if record is None:
         return None
-    if record.request_hash != fingerprint:
+    request_hash, status_code, response_body, headers = record
+    if request_hash != fingerprint:
         raise Unprocessable("Idempotency-Key này đã được dùng cho một yêu cầu khác.",
                             code="IDEMPOTENCY_KEY_REUSED")
-    return StoredAnswer.from_json(record.status_code, record.response_body, record.headers)
+    return StoredAnswer.from_json(status_code, response_body, headers)
 
 
 def remember(
     session: Session, *, user_id: int, scope: str, key: str, fingerprint: str, answer: StoredAnswer,
     now: datetime,
 ) -> None:
-    session.add(IdempotencyRecord(user_id=user_id, scope=scope, key=key, request_hash=fingerprint,
-                                  status_code=answer.status_code, response_body=answer.body(),
-                                  headers=answer.headers, created_at=now))
-    session.flush()
+    session.connection().execute(_REMEMBER, {
+        "user_id": user_id, "scope": scope, "key": key, "request_hash": fingerprint,
+        "status_code": answer.status_code, "response_body": answer.body(), "headers": answer.headers,
+        "created_at": now})
 
 
 def once(session: Session, *, user_id: int, key: str | None, scope: str, payload: Any, now: datetime,

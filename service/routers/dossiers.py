@@ -68,9 +68,8 @@ def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: N
     def lodge() -> StoredAnswer:
         submitted = submission.submit(session, user=user, data=data, now=now,
                                       secret_key=context.settings.secret_key)
-        view = presenter.present(session, [submitted.dossier], now=now,
-                                 due_soon_hours=context.settings.due_soon_working_hours,
-                                 procedures=[submitted.procedure])[0]
+        view = presenter.present_lodged(session, submitted.dossier, submitted.procedure, submitted.papers, now=now,
+                                        due_soon_hours=context.settings.due_soon_working_hours)
         body = DossierCreated.model_construct(**dict(view), tracking_secret=submitted.tracking_secret)
         return StoredAnswer.of(201, body, {"Location": f"/api/v1/dossiers/{view.code}", "ETag": f'"{view.version}"'})
 

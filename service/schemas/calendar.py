@@ -31,7 +31,8 @@ class DueDateOut(BaseModel):
 
 class OverrideIn(ApiModel):
     kind: Literal["holiday", "workday"]
-    name: Annotated[str, Field(min_length=1, max_length=255)]
+    name: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
+    """Not blank: the calendar refuses a nameless override (a blank one stored broke every due-date computation)."""
     legal_basis: Annotated[str, Field(max_length=500)] | None = None
 
 

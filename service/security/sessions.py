@@ -48,13 +48,20 @@ class AccountCache:
         self._generation = 0
         _caches.add(self)
 
-    def user(self, session: Session, username: str) -> User | None:
-        """The account ``username`` as a row of ``session`` (from the copy when fresh, else read), or ``None``
-        when there is no such account."""
+    def kept(self, session: Session, username: str) -> User | None:
+        """The account ``username`` as a row of ``session`` when a fresh copy is kept (no I/O), else ``None``."""
         if self.ttl_seconds > 0:
             kept = self._rows.get(username)
             if kept is not None and self._clock() - kept[0] < self.ttl_seconds:
                 return _attached(session, kept[1])
+        return None
+
+    def user(self, session: Session, username: str) -> User | None:
+        """The account ``username`` as a row of ``session`` (from the copy when fresh, else read), or ``None``
+        when there is no such account."""
+        kept = self.kept(session, username)
+        if kept is not None:
+            return kept
         read_at, generation = self._clock(), self._generation
         user = session.exec(select(User).where(User.username == username)).first()  # type: ignore[arg-type]
         if user is not None and user.active and self.ttl_seconds > 0:

@@ -63,3 +63,13 @@ def test_overrides_need_admin(client: TestClient) -> None:
                           headers=world.as_("receiver"))
     assert response.status_code == 403
     assert response.json()["code"] == "FORBIDDEN_ROLE"
+
+
+def test_an_override_with_a_blank_name_is_refused_and_the_calendar_keeps_working(client: TestClient) -> None:
+    # Found by the contract fuzzer on PostgreSQL: a name of spaces was stored, then every working-time
+    # computation (lists, submissions) failed with a 500.
+    world = build_world(client)
+    put = client.put("/api/v1/calendar/overrides/2026-12-02", json={"kind": "holiday", "name": "   "},
+                     headers=world.as_("admin"))
+    assert put.status_code == 422
+    assert world.submit()["status"] == "received"

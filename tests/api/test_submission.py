@@ -89,6 +89,15 @@ def test_receiver_lodges_counter_and_postal_dossiers_received_on_the_spot(world:
     assert counter["code"].endswith("-0001") and postal["code"].endswith("-0002")
 
 
+def test_the_answer_to_a_submission_is_the_dossier_as_read_afterwards(world: World) -> None:
+    # The answer is built from what the submission wrote (not read back): it must be the stored dossier.
+    for lodged in (world.submit(), world.submit(channel="postal", result_delivery="postal",
+                                                delivery_address="Số 1 Tiên Yên, Quảng Ninh")):
+        read = world.client.get(f"/api/v1/dossiers/{lodged['code']}", headers=world.as_("receiver")).json()
+        assert {key: value for key, value in lodged.items() if key != "tracking_secret"} == read
+        assert [d["code"] for d in read["documents"]] == ["TP01", "TP02"]
+
+
 @pytest.mark.parametrize(
     ("who", "channel"),
     [
