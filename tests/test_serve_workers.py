@@ -88,3 +88,27 @@ def test_two_workers_share_the_connections_and_stop_on_sigterm(tmp_path: Path) -
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=40)
     assert all(not Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def test_a_workers_connections_send_each_answer_at_once() -> None:
+    """Accepted connections have Nagle's algorithm off (TCP_NODELAY), as uvicorn's own socket gives them: with it
+    on, a response written in two parts waited for the client's delayed ACK, 40 ms or more per answer."""
+    import asyncio
+    import socket
+
+    async def accepted_nodelay() -> int:
+        flags: list[int] = []
+
+        async def on_connection(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            flags.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connection, sock=reuseport_socket("127.0.0.1", 0))
+        async with server:
+            _reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname()[:2])
+            while not flags:
+                await asyncio.sleep(0.01)
+            writer.close()
+        return flags[0]
+
+    assert asyncio.run(accepted_nodelay()) != 0
