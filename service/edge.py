@@ -72,18 +72,31 @@ def urlencoded_has_nul(raw: bytes) -> bool:
     return b"\x00" in raw or b"%00" in raw
 
 
-class EdgeChecks:
-    """Refuse oversized bodies (413) and NUL characters (422) before the application sees the request."""
+class HttpMiddleware:
+    """Pure ASGI middleware acting on HTTP requests (:meth:`handle`); lifespan and other scopes pass through."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
-        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class EdgeChecks(HttpMiddleware):
+    """Refuse oversized bodies (413) and NUL characters (422) before the application sees the request."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int) -> None:
+        super().__init__(app)
+        self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if "\x00" in scope["path"] or urlencoded_has_nul(scope.get("raw_path") or b""):
             await _problem_nul("đường dẫn")(scope, receive, send)
             return
@@ -147,18 +160,12 @@ def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
     return receive
 
 
-class RequestIds:
+class RequestIds(HttpMiddleware):
     """``request.state.request_id``: the client's ``X-Request-ID`` (at most 64 characters) or a new one, sent back
     as ``X-Request-ID`` on the answer (problem bodies carry it too). Pure ASGI: Starlette's ``BaseHTTPMiddleware``
     ran every request through an extra task and a memory stream."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = next((value for name, value in scope["headers"] if name == b"x-request-id"), None)
         request_id = (given.decode("latin-1") if given else uuid.uuid4().hex)[:64]
         scope.setdefault("state", {})["request_id"] = request_id
@@ -171,7 +178,7 @@ class RequestIds:
         await self.app(scope, receive, send_with_id)
 
 
-class AnswerUnhandledErrors:
+class AnswerUnhandledErrors(HttpMiddleware):
     """An unexpected exception becomes a 500 problem+json answered like any other response.
 
     Starlette's outermost error middleware would answer it too, but then re-raise, so the server closed the
@@ -179,13 +186,7 @@ class AnswerUnhandledErrors:
     stays usable.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracked(message: Message) -> None:
