@@ -1,7 +1,7 @@
 """The simulator: scenarios (TOML) played on the simulated legal clock through the real dossier services.
 
 ``motcua simulate`` (:mod:`service.simulation.cli`) loads a :class:`~service.simulation.scenario.Scenario`,
-runs it with :func:`~service.simulation.engine.simulate` and prints
+runs it with :func:`~service.simulation.shards.simulate` and prints
 :func:`~service.simulation.summary.summarize`'s figures. The names below are imported on first use, so that
 ``motcua --help`` does not load the services.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 _EXPORTS = {
     "RunResult": "service.simulation.engine",
-    "simulate": "service.simulation.engine",
+    "simulate": "service.simulation.shards",
     "tune_sqlite": "service.simulation.engine",
     "Scenario": "service.simulation.scenario",
     "ScenarioError": "service.simulation.scenario",

@@ -92,9 +92,10 @@ def _signing_settings(url: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from service.db import Database
-    from service.simulation.engine import simulate, tune_sqlite
+    from service.simulation.engine import tune_sqlite
     from service.simulation.progress import ProgressBar
     from service.simulation.scenario import ScenarioError, load
+    from service.simulation.shards import simulate
     from service.simulation.summary import render, summarize
 
     try:

@@ -65,7 +65,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import event
 from sqlmodel import Session, col, select
@@ -80,16 +80,11 @@ from service.dossiers.numbering import DailyNumbers
 from service.errors import AppError
 from service.models import Agency, User
 from service.schemas.dossiers import ApplicantIn, DocumentRef, DossierIn, PostalHandoverIn
-from service.settings import Settings
 from service.simulation import people
 from service.simulation.arrivals import Arrival, ArrivalModel, ProcedureMix
 from service.simulation.ledger import Entry, Ledger
-from service.simulation.progress import ProgressBar
 from service.simulation.scenario import Scenario
-from service.simulation.world import Proc, World, local_midnight
-
-if TYPE_CHECKING:
-    from service.simulation.shards import Shard
+from service.simulation.world import Proc, Shard, World, local_midnight
 
 log = logging.getLogger("motcua.simulate")
 
@@ -933,15 +928,3 @@ class Simulation:
         sink.end(self.ledger, failed=False)
         return self.result
 
-
-def simulate(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int | None = None,
-             sign_results: bool = False, batch_size: int = 5000, progress: ProgressBar | None = None,
-             force: bool = False, settings: Settings | None = None, workers: int = 1) -> RunResult:
-    """Play ``scenario`` on ``db`` (a migrated, empty database) in ``workers`` processes and return what the run
-    did; the simulated legal clock (``sim_clock``) is left at the end of the period; ``settings`` (the serving
-    app's) sign the results with ``sign_results``. See :mod:`service.simulation.engine` and
-    :mod:`service.simulation.shards` (the same scenario and seed give the same rows with any ``workers``)."""
-    from service.simulation.shards import run
-
-    return run(db, scenario, seed=seed, limit=limit, sign_results=sign_results, batch_size=batch_size,
-               progress=progress, force=force, settings=settings, workers=workers)

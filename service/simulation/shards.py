@@ -38,7 +38,7 @@ import queue as queues
 import time as timer
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -53,32 +53,10 @@ from service.simulation.engine import DatabaseSink, RunResult, Simulation, Sink
 from service.simulation.ledger import TABLE, Batch, Ledger, write_batch
 from service.simulation.progress import ProgressBar
 from service.simulation.scenario import Scenario
-from service.simulation.world import Proc, local_midnight, prepare_world
+from service.simulation.world import Proc, Shard, local_midnight, prepare_world
 
 LANED_TABLES = ("dossier", "shipment", "dossier_step")
 """The tables whose ids the ledger hands out itself (children reference them in the same batch)."""
-
-
-@dataclass(frozen=True)
-class Shard:
-    index: int
-    of: int
-    """How many shards the run has."""
-    key: str
-    """Names the shard in its random streams: the unit's agencies, and the team (``/2``) when split."""
-    procedures: frozenset[str]
-    team: int
-    teams: int
-    load: dict[str, float] = field(default_factory=dict)
-    """The procedure weight the shard brings to each agency (its desks' teams are sized for it)."""
-
-    @property
-    def weight(self) -> float:
-        return sum(self.load.values())
-
-    def share(self, proc: Proc) -> float:
-        """The share of ``proc``'s arrivals this shard receives."""
-        return 1.0 / self.teams if proc.code in self.procedures else 0.0
 
 
 def unit_of(proc: Proc) -> tuple[str, ...]:
@@ -137,12 +115,14 @@ class LaneIds:
 # ---------------------------------------------------------------------------------------------------- the run
 
 
-def run(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int | None = None,
-        sign_results: bool = False, batch_size: int = 5000, progress: ProgressBar | None = None,
-        force: bool = False, settings: Settings | None = None, workers: int = 1) -> RunResult:
-    """Play ``scenario`` on ``db`` shard by shard (``workers`` processes), write every row, set the simulated
-    clock to the end of the period; the merged :class:`RunResult`. ``limit``: arrivals stop at the ``limit``-th
-    of all shards (in time order) and the run ends with that day."""
+def simulate(db: Database, scenario: Scenario, *, seed: int | None = None, limit: int | None = None,
+             sign_results: bool = False, batch_size: int = 5000, progress: ProgressBar | None = None,
+             force: bool = False, settings: Settings | None = None, workers: int = 1) -> RunResult:
+    """Play ``scenario`` on ``db`` (a migrated, empty database) shard by shard in ``workers`` processes, write
+    every row, set the simulated clock (``sim_clock``) to the end of the period; the merged :class:`RunResult`.
+    The same scenario and seed give the same rows with any ``workers``. ``settings`` (the serving app's) sign the
+    results with ``sign_results``. ``limit``: arrivals stop at the ``limit``-th of all shards (in time order) and
+    the run ends with that day."""
     from service.bootstrap import compose_effects
     from service.clock import LegalClock
 

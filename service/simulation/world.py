@@ -161,3 +161,27 @@ def _citizens(session: Session, scenario: Scenario, rng: random.Random, password
              "identity_verified": True, "created_at": at} for p in fresh])
         pool = list(session.exec(citizens))
     return pool
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One shard of a run (:mod:`service.simulation.shards`): the procedures it plays, its team and its load."""
+
+    index: int
+    of: int
+    """How many shards the run has."""
+    key: str
+    """Names the shard in its random streams: the unit's agencies, and the team (``/2``) when split."""
+    procedures: frozenset[str]
+    team: int
+    teams: int
+    load: dict[str, float] = field(default_factory=dict)
+    """The procedure weight the shard brings to each agency (its desks' teams are sized for it)."""
+
+    @property
+    def weight(self) -> float:
+        return sum(self.load.values())
+
+    def share(self, proc: Proc) -> float:
+        """The share of ``proc``'s arrivals this shard receives."""
+        return 1.0 / self.teams if proc.code in self.procedures else 0.0
