@@ -22,6 +22,12 @@ LODGED_FOR_ANOTHER = "received_by_agency_code <> agency_code"
 repeated word for word by the query that uses it, as SQLite requires)."""
 
 
+INTERAGENCY = "current_step IS NOT NULL"
+"""A dossier processed in steps by several agencies (the condition of
+``ix_dossier_applicant_national_id_interagency``, as :func:`service.operations.interagency.and_interagency`
+writes it)."""
+
+
 class Dossier(SQLModel, table=True):
     """A dossier (hồ sơ): one application for one procedure version, from submission to returned result."""
 
@@ -31,6 +37,8 @@ class Dossier(SQLModel, table=True):
         Index("ix_dossier_applicant_user_id_id", "applicant_user_id", "id"),
         Index("ix_dossier_status_id", "status", "id"),
         Index("ix_dossier_agency_code_status_due_at", "agency_code", "status", "due_at", "id"),
+        # A processor's own open dossiers (the worklist's "mine"): their count and first page in due order.
+        Index("ix_dossier_agency_code_assignee_id", "agency_code", "assignee_id", "status", "due_at", "id"),
         # The list by due date (soonest first, no due date last: both databases' ascending order).
         Index("ix_dossier_agency_code_due_at", "agency_code", "due_at", "id"),
         # Staff visibility's second branch (interagency.staff_visibility_branches): the dossiers a desk lodged
@@ -44,6 +52,15 @@ class Dossier(SQLModel, table=True):
         # An exact national id within an agency, newest received first (a citizen's dossiers, a desk's search).
         Index("ix_dossier_applicant_national_id_agency_code", "applicant_national_id", "agency_code",
               "received_at", "id", postgresql_ops={"received_at": "NULLS FIRST"}),
+        # The same search in the other two visibility branches: among the dossiers a desk lodged for another
+        # agency, and among inter-agency ones (found from the steps). Without them those branches read every
+        # dossier of the national id in the province (a frequent applicant's hundreds) to keep a few.
+        Index("ix_dossier_applicant_national_id_lodged_for_another", "applicant_national_id",
+              "received_by_agency_code", "received_at", "id", postgresql_ops={"received_at": "NULLS FIRST"},
+              postgresql_where=text(LODGED_FOR_ANOTHER), sqlite_where=text(LODGED_FOR_ANOTHER)),
+        Index("ix_dossier_applicant_national_id_interagency", "applicant_national_id", "received_at", "id",
+              postgresql_ops={"received_at": "NULLS FIRST"},
+              postgresql_where=text(INTERAGENCY), sqlite_where=text(INTERAGENCY)),
         # The default list order, newest received first and the not yet received last: SQLite scans this index
         # backwards as it is (NULL sorts first there); PostgreSQL needs NULLs first in the index for that.
         Index("ix_dossier_agency_code_received_at", "agency_code", "received_at", "id",

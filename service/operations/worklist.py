@@ -1,8 +1,9 @@
 """The staff worklist (``GET /worklist``): what the desk must do today and what is about to be late.
 
-Counts per step and the ``due_soon``/``overdue`` buckets come from one aggregate query; a page of items from one
-more, which reads each status's first page in due order and keeps the first of their union (plus the
-representation's batched look-ups, one query per related table, never one per row). The
+Counts per step and the ``due_soon``/``overdue`` buckets come from one query of index range counts
+(:func:`bucket_counts`); a page of items from one more, which reads each status's first page in due order and
+keeps the first of their union (plus the representation's batched look-ups, one query per related table, never
+one per row). The
 ``due_soon``/``overdue`` buckets use :func:`service.domain.deadlines_ahead.due_soon_window`, the range form of the
 same rule that marks each dossier ``due_soon`` and raises the warning events.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from service.domain.deadlines_ahead import RUNNING_STATUSES, DueSoonWindow, due_soon_window
@@ -66,11 +67,7 @@ def worklist(session: Session, *, user: User, now: datetime, bucket: str | None,
     ascending, no due date last); due soon means at most ``due_soon_hours`` of working time left."""
     assert user.agency_code is not None, "staff belong to an agency"
     window = due_soon_window(calendar_for(session, user.agency_code), now, due_soon_hours)
-    scope = and_(col(Dossier.agency_code) == user.agency_code, col(Dossier.status).in_(OPEN_STATUSES))
-    totals = session.exec(select(*[
-        func.coalesce(func.sum(case((bucket_condition(name, user, window), 1), else_=0)), 0).label(name)
-        for name in BUCKETS]).where(scope)).one()
-    counts = {name: int(value) for name, value in zip(BUCKETS, totals, strict=True)}
+    counts = bucket_counts(session, user, window)
     sort = f"worklist:{bucket or ''}"
     last = decode_cursor(cursor, sort) if cursor else None
     parts = []
@@ -83,6 +80,23 @@ def worklist(session: Session, *, user: User, now: datetime, bucket: str | None,
                                     dialect=session.get_bind().dialect.name))
     rows, next_cursor = union_page(session, parts, column=Dossier.due_at, descending=False, sort=sort, limit=limit)
     return Worklist(counts, rows, next_cursor)
+
+
+def bucket_counts(session: Session, user: User, window: DueSoonWindow) -> dict[str, int]:
+    """How many of the agency's open dossiers each bucket holds, by :func:`bucket_condition`: one statement of
+    one count per bucket, each a range of an index counted without reading the dossiers' rows (the steps and
+    deadline buckets from ``ix_dossier_agency_code_status_due_at``, ``mine`` from
+    ``ix_dossier_agency_code_assignee_id``; for anyone but a processor it is 0 without a read).
+
+    Separate counts rather than one aggregate with a ``CASE`` per bucket: at a million dossiers the busiest
+    agency has some 13,000 open dossiers (mostly results waiting to be collected), and evaluating every bucket on
+    each of them took 5 ms on SQLite, where a due-date bucket's count reads only the index entries in its range."""
+    scope = and_(col(Dossier.agency_code) == user.agency_code, col(Dossier.status).in_(OPEN_STATUSES))
+    counted = [name for name in BUCKETS if name != "mine" or user.role == "processor"]
+    totals = session.exec(select(*[
+        select(func.count()).where(scope, bucket_condition(name, user, window)).scalar_subquery().label(name)
+        for name in counted])).one()
+    return {**dict.fromkeys(BUCKETS, 0), **{name: int(value) for name, value in zip(counted, totals, strict=True)}}
 
 
 def bucket_statuses(bucket: str | None) -> tuple[str, ...]:
