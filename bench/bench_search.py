@@ -17,7 +17,9 @@ id, and the first page sorted by due date. Besides (issue 19), as the same offic
 (``service.dossiers.visibility.load_visible``), the first list page of 100 (newest received first), and the
 worklist (``service.operations.worklist.worklist``: its counts and first page of 50, all buckets).
 Prints the p50 and p90 of ``--probes`` runs per probe and size (after a warm-up), and the large ÷ small ratio
-of the p50s (goal ≤ 1.5). ``name + present`` adds the representation of the page.
+of the p50s (goal ≤ 1.5). ``name + present`` adds the representation of the page. ``rows`` is the median number
+of dossiers a run gave at each size: a rare term fills part of a page at 10k and the whole page at 1M, so part of
+a ratio is the cost of the larger page, not of the larger table.
 """
 
 from __future__ import annotations
@@ -114,8 +116,9 @@ PROBES: dict[str, tuple[str | None, Probe]] = {
 
 
 def measure(urls: dict[str, str], probes: int) -> dict[str, dict[str, list[float]]]:
-    """Per size and search: the query's times (``name``) and the query plus the representation
-    (``name + present``). The sizes alternate probe by probe, so that load on a shared machine hits both alike."""
+    """Per size and search: the query's times (``name``), the query plus the representation
+    (``name + present``) and the number of dossiers each run gave (``name rows``). The sizes alternate probe by
+    probe, so that load on a shared machine hits both alike."""
     dbs = {size: Database(url) for size, url in urls.items()}
     out: dict[str, dict[str, list[float]]] = {size: {} for size in urls}
     try:
@@ -134,6 +137,7 @@ def measure(urls: dict[str, str], probes: int) -> dict[str, dict[str, list[float
                     if i >= 5:
                         out[size].setdefault(name, []).append((searched - started) * 1000)
                         out[size].setdefault(f"{name} + present", []).append((ended - started) * 1000)
+                        out[size].setdefault(f"{name} rows", []).append(len(rows))
     finally:
         for db in dbs.values():
             db.dispose()
@@ -147,12 +151,18 @@ def p(samples: list[float], q: float) -> float:
 
 def report(backend: str, small: str, large: str, results: dict[str, dict[str, list[float]]],
            counts: dict[str, int]) -> None:
-    print(f"\n== search on {backend}: {counts[small]:,} vs {counts[large]:,} dossiers (ms, p50 / p90) ==")
+    print(f"\n== search on {backend}: {counts[small]:,} vs {counts[large]:,} dossiers (ms, p50 / p90; "
+          f"rows: the median number of dossiers a run gave) ==")
     for name in results[small]:
+        if name.endswith(" rows"):
+            continue
         a, b = results[small][name], results[large][name]
+        rows = results[small].get(f"{name} rows")
+        given = (f"   rows {pystats.median(rows):4.0f} / {pystats.median(results[large][f'{name} rows']):4.0f}"
+                 if rows else "")
         print(f"{name:28s} {small:>5s} {pystats.median(a):8.1f} / {p(a, 0.9):7.1f}   "
               f"{large:>5s} {pystats.median(b):8.1f} / {p(b, 0.9):7.1f}   "
-              f"ratio {pystats.median(b) / pystats.median(a):5.2f}")
+              f"ratio {pystats.median(b) / pystats.median(a):5.2f}{given}")
 
 
 def main() -> None:
