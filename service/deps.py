@@ -67,6 +67,11 @@ async def get_session(request: Request, context: ContextDep) -> AsyncIterator[Se
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(context.db.abandon, session)
         raise
+    if not session.in_transaction():
+        # Nothing to commit and no connection held (the handler committed, e.g. :meth:`Idempotent.answer`, or
+        # never touched the database): closing only forgets the rows read, no thread needed.
+        session.close()
+        return
     with anyio.CancelScope(shield=True):
         await run_in_threadpool(partial(context.db.finish, session, commit=not read_only))
 
@@ -84,7 +89,7 @@ def get_read_session(context: ContextDep) -> Iterator[Session]:
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
-def get_now(request: Request, context: ContextDep, session: SessionDep) -> datetime:
+def _read_now(request: Request, context: AppContext, session: Session) -> datetime:
     if context.clock.simulation and context.db.dialect == "sqlite" and request.method not in READ_METHODS \
             and not session.in_transaction():
         # The simulated clock is read before the request's write transaction begins: on SQLite its first statement
@@ -93,6 +98,15 @@ def get_now(request: Request, context: ContextDep, session: SessionDep) -> datet
         with context.db.transaction(read_only=True) as reader:
             return context.clock.now(reader)
     return context.clock.now(session)
+
+
+async def get_now(request: Request, context: ContextDep, session: SessionDep) -> datetime:
+    """Legal "now". ``async``: real time, or a simulated clock already read in the request's transaction (by
+    :func:`locked_dossier`), costs no trip to a worker thread; only reading the clock does."""
+    known = context.clock.known(session)
+    if known is not None:
+        return known
+    return await run_in_threadpool(_read_now, request, context, session)
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
@@ -170,9 +184,13 @@ def visible_dossier(code: str, user: CurrentUser, session: SessionDep) -> Dossie
     return load_visible(session, user, code)
 
 
-def locked_dossier(code: str, user: CurrentUser, session: SessionDep) -> Dossier:
-    """As :func:`visible_dossier`, locked for update (the request will change it)."""
-    return load_visible(session, user, code, for_update=True)
+def locked_dossier(code: str, user: CurrentUser, session: SessionDep, context: ContextDep) -> Dossier:
+    """As :func:`visible_dossier`, locked for update (the request will change it). The legal clock is read here
+    too, in the transaction the lock began and in this worker thread, so :func:`get_now` (every route that
+    changes a dossier asks for it) needs no thread of its own."""
+    dossier = load_visible(session, user, code, for_update=True)
+    context.clock.now(session)
+    return dossier
 
 
 VisibleDossier = Annotated[Dossier, Depends(visible_dossier)]
