@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from service.clock import LegalClock
 from service.context import AppContext
 from service.domain.roles import STAFF_ROLES, Role
 from service.dossiers.visibility import load_visible
@@ -204,7 +205,7 @@ class Idempotent:
     session: Session
     user: User
     key: str | None
-    now: datetime
+    clock: LegalClock
 
     def answer(self, scope: str, payload: Any, produce: Callable[[], idempotency.StoredAnswer]) -> Response:
         """``produce()``'s answer, or the first answer to this key; ``payload`` (the request's body, a model or
@@ -212,8 +213,11 @@ class Idempotent:
         assert self.user.id is not None
         if self.key is not None and isinstance(payload, BaseModel):
             payload = payload.model_dump(mode="json")
+        # The transaction's legal instant, read here in the handler's thread unless a dependency already read it
+        # (:func:`locked_dossier`): ``produce`` gets the same one from the clock.
+        now = self.clock.now(self.session)
         stored = idempotency.once(self.session, user_id=self.user.id, key=self.key, scope=scope, payload=payload,
-                                  now=self.now, produce=produce)
+                                  now=now, produce=produce)
         # The change and its stored answer are complete: commit now, in this thread, rather than after another
         # hop to the event loop and back (SQLite's write lock and PostgreSQL's row locks end here).
         self.session.commit()
@@ -221,9 +225,10 @@ class Idempotent:
                         media_type="application/json")
 
 
-async def idempotent(session: SessionDep, user: CurrentUser, now: NowDep,
-               key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None) -> Idempotent:
-    return Idempotent(session, user, key, now)
+async def idempotent(session: SessionDep, user: CurrentUser, context: ContextDep,
+                     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None
+                     ) -> Idempotent:
+    return Idempotent(session, user, key, context.clock)
 
 
 IdempotentDep = Annotated[Idempotent, Depends(idempotent)]
