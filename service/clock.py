@@ -15,6 +15,7 @@ from service.domain.legal_time import to_legal_time, utc_now
 from service.models import SimClock
 
 _SIM_CLOCK = select(SimClock.now, SimClock.running, SimClock.set_at).where(SimClock.id == 1)
+_READ = "motcua.legal_now"
 
 
 class LegalClock:
@@ -22,15 +23,30 @@ class LegalClock:
         self.simulation = simulation
 
     def now(self, session: Session) -> datetime:
-        if not self.simulation:
-            return to_legal_time(utc_now())
+        """Legal "now"; a simulated clock is read once per transaction of ``session`` (one instant for the whole
+        request, even on a running clock)."""
+        known = self.known(session)
+        if known is not None:
+            return known
         row = session.connection().execute(_SIM_CLOCK).first()  # read on every request: columns, no ORM, no flush
         if row is None:
+            now = to_legal_time(utc_now())
+        else:
+            stored, running, set_at = row
+            now = to_legal_time(stored + (utc_now() - set_at) if running else stored)
+        session.info[_READ] = (session.get_transaction(), now)
+        return now
+
+    def known(self, session: Session) -> datetime | None:
+        """Legal "now" when it needs no database read: real time, or the simulated clock already read in the
+        session's current transaction; else ``None``."""
+        if not self.simulation:
             return to_legal_time(utc_now())
-        now, running, set_at = row
-        if running:
-            return to_legal_time(now + (utc_now() - set_at))
-        return to_legal_time(now)
+        read = session.info.get(_READ)
+        transaction = session.get_transaction()
+        if read is not None and transaction is not None and read[0] is transaction:
+            return read[1]  # type: ignore[no-any-return]
+        return None
 
     def set(self, session: Session, now: datetime, *, running: bool = False) -> datetime:
         row = session.get(SimClock, 1, with_for_update=True)
@@ -40,4 +56,5 @@ class LegalClock:
         else:
             row.now, row.running, row.set_at = now, running, utc_now()
         session.flush()
+        session.info.pop(_READ, None)
         return to_legal_time(now)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from service.clock import LegalClock
 from service.context import AppContext
 from service.domain.roles import STAFF_ROLES, Role
 from service.dossiers.visibility import load_visible
@@ -67,6 +68,11 @@ async def get_session(request: Request, context: ContextDep) -> AsyncIterator[Se
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(context.db.abandon, session)
         raise
+    if not session.in_transaction():
+        # Nothing to commit and no connection held (the handler committed, e.g. :meth:`Idempotent.answer`, or
+        # never touched the database): closing only forgets the rows read, no thread needed.
+        session.close()
+        return
     with anyio.CancelScope(shield=True):
         await run_in_threadpool(partial(context.db.finish, session, commit=not read_only))
 
@@ -84,7 +90,7 @@ def get_read_session(context: ContextDep) -> Iterator[Session]:
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
-def get_now(request: Request, context: ContextDep, session: SessionDep) -> datetime:
+def _read_now(request: Request, context: AppContext, session: Session) -> datetime:
     if context.clock.simulation and context.db.dialect == "sqlite" and request.method not in READ_METHODS \
             and not session.in_transaction():
         # The simulated clock is read before the request's write transaction begins: on SQLite its first statement
@@ -93,6 +99,15 @@ def get_now(request: Request, context: ContextDep, session: SessionDep) -> datet
         with context.db.transaction(read_only=True) as reader:
             return context.clock.now(reader)
     return context.clock.now(session)
+
+
+async def get_now(request: Request, context: ContextDep, session: SessionDep) -> datetime:
+    """Legal "now". ``async``: real time, or a simulated clock already read in the request's transaction (by
+    :func:`locked_dossier`), costs no trip to a worker thread; only reading the clock does."""
+    known = context.clock.known(session)
+    if known is not None:
+        return known
+    return await run_in_threadpool(_read_now, request, context, session)
 
 
 NowDep = Annotated[datetime, Depends(get_now)]
@@ -170,9 +185,13 @@ def visible_dossier(code: str, user: CurrentUser, session: SessionDep) -> Dossie
     return load_visible(session, user, code)
 
 
-def locked_dossier(code: str, user: CurrentUser, session: SessionDep) -> Dossier:
-    """As :func:`visible_dossier`, locked for update (the request will change it)."""
-    return load_visible(session, user, code, for_update=True)
+def locked_dossier(code: str, user: CurrentUser, session: SessionDep, context: ContextDep) -> Dossier:
+    """As :func:`visible_dossier`, locked for update (the request will change it). The legal clock is read here
+    too, in the transaction the lock began and in this worker thread, so :func:`get_now` (every route that
+    changes a dossier asks for it) needs no thread of its own."""
+    dossier = load_visible(session, user, code, for_update=True)
+    context.clock.now(session)
+    return dossier
 
 
 VisibleDossier = Annotated[Dossier, Depends(visible_dossier)]
@@ -186,7 +205,7 @@ class Idempotent:
     session: Session
     user: User
     key: str | None
-    now: datetime
+    clock: LegalClock
 
     def answer(self, scope: str, payload: Any, produce: Callable[[], idempotency.StoredAnswer]) -> Response:
         """``produce()``'s answer, or the first answer to this key; ``payload`` (the request's body, a model or
@@ -194,8 +213,11 @@ class Idempotent:
         assert self.user.id is not None
         if self.key is not None and isinstance(payload, BaseModel):
             payload = payload.model_dump(mode="json")
+        # The transaction's legal instant, read here in the handler's thread unless a dependency already read it
+        # (:func:`locked_dossier`): ``produce`` gets the same one from the clock.
+        now = self.clock.now(self.session)
         stored = idempotency.once(self.session, user_id=self.user.id, key=self.key, scope=scope, payload=payload,
-                                  now=self.now, produce=produce)
+                                  now=now, produce=produce)
         # The change and its stored answer are complete: commit now, in this thread, rather than after another
         # hop to the event loop and back (SQLite's write lock and PostgreSQL's row locks end here).
         self.session.commit()
@@ -203,9 +225,10 @@ class Idempotent:
                         media_type="application/json")
 
 
-async def idempotent(session: SessionDep, user: CurrentUser, now: NowDep,
-               key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None) -> Idempotent:
-    return Idempotent(session, user, key, now)
+async def idempotent(session: SessionDep, user: CurrentUser, context: ContextDep,
+                     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None
+                     ) -> Idempotent:
+    return Idempotent(session, user, key, context.clock)
 
 
 IdempotentDep = Annotated[Idempotent, Depends(idempotent)]

@@ -26,8 +26,9 @@ def next_code(session: Session, agency_code: str, now: datetime) -> str:
     day until its transaction ends, and inside the submission's transaction every other submission to the agency
     waited for the whole rest of it (its rows, its representation, its commit). A submission that fails after
     drawing leaves its number unused (a gap in the day's sequence, never a duplicate). That transaction commits
-    without waiting for its WAL flush: the submission's own commit, later in the WAL, flushes it first, so a
-    number a stored dossier carries is never lost. SQLite writers take turns anyway (``BEGIN IMMEDIATE``): there the
+    without waiting for its WAL flush: the submission's commit lies later in the WAL, and the submission answers
+    only once the WAL is flushed past it (:func:`service.events.outbox._flush_committed`), so a number a stored
+    dossier carries is never lost. SQLite writers take turns anyway (``BEGIN IMMEDIATE``): there the
     number is drawn in the submission's transaction, without gaps."""
     day = to_legal_time(now).date()
     bind = session.get_bind()

@@ -187,6 +187,7 @@ class SessionWriter:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._new_keys: tuple[Dossier, list[str], list[str]] | None = None
 
     def head(self, dossier: Dossier) -> SlipHead:
         """The dossier's anchor: every writer keeps it equal to its last slip row, in the row's transaction, and
@@ -218,13 +219,27 @@ class SessionWriter:
         self.session.connection().execute(_SLIP_ROW_INSERT, row.__dict__)
 
     def write_search_keys(self, dossier: Dossier, keys: list[str], words: list[str]) -> None:
-        assert dossier.id is not None
-        search_index.write(self.session, search_index.key_rows(dossier.id, dossier.agency_code, dossier.received_at,
-                                                               keys), words)
+        """Kept until :meth:`write_new_keys`: a dossier received on the spot (its next change) gets its keys
+        written once, with its receipt instant, rather than inserted and then updated."""
+        self._new_keys = (dossier, keys, words)
 
     def date_search_keys(self, dossier: Dossier, keys: list[str], received_at: datetime) -> None:
         assert dossier.id is not None
-        search_index.date(self.session, [(key, dossier.id, received_at) for key in keys])
+        if self._new_keys is not None and self._new_keys[0] is dossier:
+            return  # not written yet: :meth:`write_new_keys` writes them with dossier.received_at
+        search_index.date(self.session.connection(), [(key, dossier.id, received_at) for key in keys])
+
+    def write_new_keys(self) -> None:
+        """Write the search keys of the dossier created through this writer (with its receipt instant, if it has
+        been received) and its new vocabulary words. The caller of :func:`persist` for a ``submit`` change calls
+        this once its changes are persisted."""
+        if self._new_keys is None:
+            return
+        dossier, keys, words = self._new_keys
+        assert dossier.id is not None
+        self._new_keys = None
+        search_index.write(self.session.connection(),
+                           search_index.key_rows(dossier.id, dossier.agency_code, dossier.received_at, keys), words)
 
     def write_event(self, dossier: Dossier, values: dict[str, Any]) -> None:
         outbox.append(self.session, values)  # queued; inserted under the outbox lock as the transaction commits

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import Session
 
 from service.domain import lifecycle
 from service.domain.deadlines_ahead import DeadlineAhead, deadline_ahead
@@ -26,37 +29,63 @@ from service.schemas.dossiers import (
 )
 
 
-def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime, due_soon_hours: float,
-            procedures: Sequence[Procedure] = ()) -> list[DossierOut]:
-    """Dossier representations, loading related rows in one query per table (no N+1); ``due_soon`` with at most
-    ``due_soon_hours`` of working time left (``MOTCUA_DUE_SOON_WORKING_HOURS``). ``procedures``: versions the
-    caller already holds (not read again)."""
+def _columns(model: Any, *names: str, order_by: tuple[str, ...] = ()) -> Any:
+    """``SELECT names FROM model WHERE dossier_id IN :ids``, built once: the presenter reads plain rows (no ORM
+    object per row; :func:`result_out`, :func:`postal_out` and ``DocumentOut`` read them by attribute)."""
+    table = model.__table__
+    return (sa_select(*(table.c[name] for name in names))
+            .where(table.c.dossier_id.in_(bindparam("ids", expanding=True)))
+            .order_by(*(table.c[name] for name in order_by)))
+
+
+_DOCUMENTS = _columns(DossierDocument, "dossier_id", *DocumentOut.model_fields, "id", order_by=("id",))
+_RESULTS = _columns(ResultDocument, "dossier_id", "code", "blob_sha256", "signed_by", "signed_at",
+                    "certificate_serial")
+_SHIPMENTS = _columns(Shipment, "dossier_id", "tracking_number", "status", "dispatched_at", "expected_by",
+                      "delivered_at", "postage_vnd", "zone", "failed_at", "carrier_late", order_by=("id",))
+_PROCEDURE_NAMES = sa_select(Procedure.__table__.c.id, Procedure.__table__.c.name).where(  # type: ignore[attr-defined]
+    Procedure.__table__.c.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+_USERNAMES = sa_select(User.__table__.c.id, User.__table__.c.username).where(  # type: ignore[attr-defined]
+    User.__table__.c.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+
+
+def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
+            due_soon_hours: float) -> list[DossierOut]:
+    """Dossier representations, loading related rows in one query per table (no N+1; plain columns, no ORM
+    objects); ``due_soon`` with at most ``due_soon_hours`` of working time left
+    (``MOTCUA_DUE_SOON_WORKING_HOURS``)."""
     if not dossiers:
         return []
     ids = [d.id for d in dossiers]
-    held = {p.id: p for p in procedures}
-    procedures_by_id = held | _by_id(session, Procedure, {d.procedure_id for d in dossiers} - set(held))
-    assignees = {i: u.username for i, u in _by_id(session, User, {d.assignee_id for d in dossiers
-                                                                   if d.assignee_id}).items()}
-    documents: dict[int, list[DossierDocument]] = {}
-    for doc in session.exec(select(DossierDocument).where(col(DossierDocument.dossier_id).in_(ids))
-                            .order_by(col(DossierDocument.id))):
-        documents.setdefault(doc.dossier_id, []).append(doc)
-    results = {r.dossier_id: r for r in session.exec(
-        select(ResultDocument).where(col(ResultDocument.dossier_id).in_(ids)))}
-    shipments: dict[int, Shipment] = {}
-    for shipment in session.exec(select(Shipment).where(col(Shipment.dossier_id).in_(ids))
-                                 .order_by(col(Shipment.id))):
-        shipments[shipment.dossier_id] = shipment
+    procedure_names = _names(session, _PROCEDURE_NAMES, {d.procedure_id for d in dossiers})
+    # An assignee the request already holds (the caller, or the processor just assigned) is not read again.
+    assignees: dict[int, str] = {}
+    for assignee_id in {d.assignee_id for d in dossiers if d.assignee_id}:
+        held = session.identity_map.get(identity_key(User, assignee_id))
+        if held is not None:
+            assignees[assignee_id] = held.username
+    assignees |= _names(session, _USERNAMES, {d.assignee_id for d in dossiers if d.assignee_id} - set(assignees))
+    documents: dict[int, list[DocumentOut]] = {}
+    for doc in session.execute(_DOCUMENTS, {"ids": ids}):
+        documents.setdefault(doc.dossier_id, []).append(DocumentOut.model_validate(doc, from_attributes=True))
+    results = {r.dossier_id: r for r in session.execute(_RESULTS, {"ids": ids})}
+    shipments = {s.dossier_id: s for s in session.execute(_SHIPMENTS, {"ids": ids})}  # the last one of each
     calendars = {code: calendar_for(session, code) for code in {d.agency_code for d in dossiers}}
     steps = interagency.steps_by_dossier(session, [d.id for d in dossiers if d.current_step is not None])  # type: ignore[misc]
-    return [_present_one(d, procedures_by_id[d.procedure_id], assignees.get(d.assignee_id) if d.assignee_id else None,
-                         [DocumentOut.model_validate(doc, from_attributes=True) for doc in documents.get(d.id, [])],  # type: ignore[arg-type]
-                         results.get(d.id), shipments.get(d.id), now,  # type: ignore[arg-type]
+    return [_present_one(d, procedure_names[d.procedure_id],
+                         assignees.get(d.assignee_id) if d.assignee_id else None,
+                         documents.get(d.id, []), results.get(d.id), shipments.get(d.id), now,  # type: ignore[arg-type]
                          deadline_ahead(calendars[d.agency_code], now, status=d.status, due_at=d.due_at,
                                         threshold_hours=due_soon_hours),
                          steps.get(d.id))  # type: ignore[arg-type]
             for d in dossiers]
+
+
+def _names(session: Session, statement: Any, ids: Collection[int | None]) -> dict[int, str]:
+    """``id → name`` read by ``statement`` (:data:`_PROCEDURE_NAMES`, :data:`_USERNAMES`) for ``ids``."""
+    if not ids:
+        return {}
+    return {row[0]: row[1] for row in session.execute(statement, {"ids": list(ids)})}
 
 
 def present_lodged(session: Session, dossier: Dossier, procedure: Procedure, papers: Sequence[tuple[str, str]], *,
@@ -71,17 +100,7 @@ def present_lodged(session: Session, dossier: Dossier, procedure: Procedure, pap
                              uploaded_at=None) for code, name in papers]
     ahead = deadline_ahead(calendar_for(session, dossier.agency_code), now, status=dossier.status,
                            due_at=dossier.due_at, threshold_hours=due_soon_hours)
-    return _present_one(dossier, procedure, None, documents, None, None, now, ahead, steps)
-
-
-def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
-    """Rows of ``model`` by id (one row through the session's identity map: no query while the request still
-    holds it), more in one query."""
-    if len(ids) == 1:
-        (only,) = ids
-        row = session.get(model, only)
-        return {only: row} if row is not None else {}
-    return {row.id: row for row in session.exec(select(model).where(col(model.id).in_(ids)))} if ids else {}
+    return _present_one(dossier, procedure.name, None, documents, None, None, now, ahead, steps)
 
 
 def steps_out(rows: list[DossierStep] | None, dossier: Dossier, now: datetime) -> list[StepOut] | None:
@@ -95,20 +114,22 @@ def steps_out(rows: list[DossierStep] | None, dossier: Dossier, now: datetime) -
                     returned_for_correction=r.returned_for_correction) for r in rows]
 
 
-def result_out(result: ResultDocument) -> ResultOut:
+def result_out(result: Any) -> ResultOut:
+    """``result``: a ``ResultDocument`` or a row with its columns."""
     return ResultOut(code=result.code, sha256=result.blob_sha256, signed_by=result.signed_by,
                      signed_at=result.signed_at, certificate_serial=result.certificate_serial)
 
 
-def postal_out(shipment: Shipment) -> PostalOut:
+def postal_out(shipment: Any) -> PostalOut:
+    """``shipment``: a ``Shipment`` or a row with its columns."""
     return PostalOut(tracking_number=shipment.tracking_number, status=shipment.status,
                      dispatched_at=shipment.dispatched_at, expected_by=shipment.expected_by,
                      delivered_at=shipment.delivered_at, postage_vnd=shipment.postage_vnd, zone=shipment.zone,
                      failed_at=shipment.failed_at, carrier_late=shipment.carrier_late)
 
 
-def _present_one(d: Dossier, procedure: Procedure, assignee: str | None, documents: list[DocumentOut],
-                 result: ResultDocument | None, shipment: Shipment | None, now: datetime,
+def _present_one(d: Dossier, procedure_name: str, assignee: str | None, documents: list[DocumentOut],
+                 result: Any, shipment: Any, now: datetime,
                  ahead: DeadlineAhead, steps: list[DossierStep] | None = None) -> DossierOut:
     status = Status(d.status)
     holder = steps[d.current_step - 1].agency_code if steps and d.current_step else d.agency_code
@@ -116,7 +137,7 @@ def _present_one(d: Dossier, procedure: Procedure, assignee: str | None, documen
         code=d.code,
         procedure_code=d.procedure_code,
         procedure_version=d.procedure_version,
-        procedure_name=procedure.name,
+        procedure_name=procedure_name,
         agency_code=d.agency_code,
         received_by_agency_code=d.received_by_agency_code or d.agency_code,
         rule_set=d.rule_set,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, false, func, or_
+from sqlalchemy import Connection, and_, bindparam, false, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -51,14 +51,16 @@ def key_rows(dossier_id: int, agency_code: str, received_at: datetime | None,
     return [(key, dossier_id, agency_code, received_at) for key in keys]
 
 
-def write(session: Session, rows: Sequence[tuple[str, int, str, datetime | None]], words: Iterable[str]) -> None:
-    """Insert key rows (:func:`key_rows`) and the ``words`` the vocabulary lacks, in the caller's transaction."""
+def write(session: Session | Connection, rows: Sequence[tuple[str, int, str, datetime | None]],
+          words: Iterable[str]) -> None:
+    """Insert key rows (:func:`key_rows`) and the ``words`` the vocabulary lacks, in the caller's transaction
+    (given the session's connection, the statements do not flush the session's pending changes first)."""
     if rows:
         session.execute(KEY_TABLE.insert(), [dict(zip(KEY_COLUMNS, row, strict=True)) for row in rows])
     write_words(session, words)
 
 
-def date(session: Session, rows: Sequence[tuple[str, int, datetime]]) -> None:
+def date(session: Session | Connection, rows: Sequence[tuple[str, int, datetime]]) -> None:
     """Set the receipt instant of existing key rows, given as ``(key, dossier_id, received_at)``."""
     if rows:
         session.execute(KEY_TABLE.update().where(KEY_TABLE.c.key == bindparam("k"),
@@ -67,12 +69,13 @@ def date(session: Session, rows: Sequence[tuple[str, int, datetime]]) -> None:
                         [{"k": key, "d": dossier_id, "r": received_at} for key, dossier_id, received_at in rows])
 
 
-def write_words(session: Session, words: Iterable[str]) -> None:
+def write_words(session: Session | Connection, words: Iterable[str]) -> None:
     """Add ``words`` to the vocabulary; those already there stay as they are (no row is locked or rewritten)."""
     rows = [{"word": word} for word in sorted(set(words))]
     if not rows:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(WORD_TABLE).on_conflict_do_nothing(index_elements=["word"]), rows)
 
 

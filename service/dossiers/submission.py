@@ -82,6 +82,7 @@ def submit(session: Session, *, user: User, data: DossierIn, now: datetime,
         changes[-1] = replace(changes[-1], data={**changes[-1].data, **steps})
     for change in changes:
         persist(writer, dossier, change)
+    writer.write_new_keys()
     return Submitted(dossier, secret, procedure, papers)
 
 

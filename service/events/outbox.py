@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import insert, text
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Session as OrmSession
@@ -116,10 +117,16 @@ _PG_LOCKED_INSERT = text(
     f"INSERT INTO event ({', '.join(EVENT_COLUMNS)}) SELECT {', '.join('r.' + c for c in EVENT_COLUMNS)} "
     "FROM json_to_recordset(CAST(:rows AS json)) AS r(event_id varchar, type varchar, dossier_id integer, "
     "subject varchar, agency_code varchar, seq integer, time timestamptz, data json, warning_due_at timestamptz) "
-    "WHERE (SELECT pg_advisory_xact_lock(:key)) IS NOT NULL")
+    "WHERE (SELECT pg_advisory_xact_lock(:key)) IS NOT NULL "
+    "AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL")
 """PostgreSQL: the outbox lock and every queued event in one round trip. The lock is an uncorrelated sub-query
 in the filter, which PostgreSQL runs once before producing the first row (an InitPlan, a one-time filter), so it
-is held before any ``id`` is drawn."""
+is held before any ``id`` is drawn. The same filter makes the transaction's COMMIT return without waiting for
+its WAL flush (``synchronous_commit`` off for this transaction only): the lock is held until COMMIT, and with the
+flush inside it every writer of the process and of the others queued behind one disk flush at a time (two
+workers' actions scaled 1.47×, the waits sampled in ``pg_stat_activity`` were this lock). The flush is awaited
+right after COMMIT, outside the lock (:func:`_flush_committed`), before the caller goes on: a caller still never
+answers for a change that is not on disk."""
 
 
 def _json_value(value: Any) -> Any:
@@ -134,13 +141,45 @@ def _insert_queued(session: OrmSession) -> None:
     if session.get_bind().dialect.name == "postgresql":
         rows = [{c: _json_value(values[c]) for c in EVENT_COLUMNS} for values in queued[1]]
         session.execute(_PG_LOCKED_INSERT, {"rows": json.dumps(rows, ensure_ascii=False), "key": OUTBOX_LOCK})
+        session.info[_UNFLUSHED] = session.connection()
     else:
         session.execute(_INSERT, queued[1])  # SQLite: writers already take turns (BEGIN IMMEDIATE)
+
+
+_UNFLUSHED = "motcua.outbox_unflushed"
+
+
+@listens_for(OrmSession, "after_commit")
+def _flush_committed(session: OrmSession) -> None:
+    """Wait until the transaction committed without its WAL flush (:data:`_PG_LOCKED_INSERT`) is on disk: a
+    transaction of its own that takes an id commits with a synchronous flush of the WAL up to its own commit
+    record, which lies after ours. Run on the same connection before it goes back to the pool (after COMMIT: no
+    lock is held any more, and concurrent commits share their flushes)."""
+    driver = _ended(session)
+    if driver is None:
+        return
+    with driver.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()")
+    driver.commit()
+
+
+def _ended(session: OrmSession) -> Any:
+    """The DBAPI connection of a transaction that committed without its flush, once that transaction is over on
+    the server (a savepoint's commit or rollback leaves it running: nothing to do yet); forgets it."""
+    connection = session.info.get(_UNFLUSHED)
+    if connection is None:
+        return None
+    driver = connection.connection.driver_connection
+    if driver.info.transaction_status != TransactionStatus.IDLE:
+        return None
+    del session.info[_UNFLUSHED]
+    return driver
 
 
 @listens_for(OrmSession, "after_rollback")
 def _drop_queued(session: OrmSession) -> None:
     session.info.pop(_PENDING, None)
+    _ended(session)  # rolled back: nothing of it to flush
 
 
 def row_tuple(values: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -61,11 +61,14 @@ DOSSIER_LINKS = _links("get_dossier", "receive_dossier", "assign_dossier", "appr
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DossierCreated,
              responses={**ERRORS, 201: {"links": DOSSIER_LINKS}})
-def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, now: NowDep,
-                   idempotent: IdempotentDep, context: ContextDep) -> Response:
+def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, idempotent: IdempotentDep,
+                   context: ContextDep) -> Response:
     """Lodge a dossier: online by a citizen, at the counter or by post by a receiver."""
 
     def lodge() -> StoredAnswer:
+        # Read in this thread and transaction (by Idempotent.answer first): a ``NowDep`` would cost a trip to a
+        # worker thread of its own, and on SQLite a read transaction of its own.
+        now = context.clock.now(session)
         submitted = submission.submit(session, user=user, data=data, now=now,
                                       secret_key=context.settings.secret_key)
         view = presenter.present_lodged(session, submitted.dossier, submitted.procedure, submitted.papers, now=now,
