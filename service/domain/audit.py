@@ -21,10 +21,14 @@ def _instant(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not part of a control-slip entry")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_instant)
+"""One encoder for every entry (``json.dumps`` with these options builds a new one per call)."""
+
+
 def canonical(entry: Mapping[str, Any]) -> str:
     """The entry as canonical JSON: keys sorted, no spaces, UTF-8 text as is, instants as UTC ISO 8601 with
     microseconds (``2025-01-06T01:00:00.000000+00:00``) whatever their offset."""
-    return json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_instant)
+    return _CANONICAL.encode(entry)
 
 
 def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:

@@ -7,10 +7,12 @@ with :func:`warning_event_values`. Event data carries no personal data: codes, s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from psycopg.pq import TransactionStatus
@@ -30,6 +32,18 @@ EVENT_COLUMNS = ("event_id", "type", "dossier_id", "subject", "agency_code", "se
 TYPE_PREFIX = "motcua.dossier."
 WARNING_TYPES = (f"{TYPE_PREFIX}due_soon", f"{TYPE_PREFIX}overdue")
 _NAMESPACE = uuid.UUID("6f1b7c52-3f0e-4a8e-9d51-6d6f74637561")
+_NAMESPACE_BYTES = _NAMESPACE.bytes
+
+
+def event_id(name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` without building a :class:`uuid.UUID` (the simulator and the bulk
+    generator derive one per control-slip row): the SHA-1 of namespace and name, with RFC 4122's version 5 and
+    variant bits, in the 8-4-4-4-12 form."""
+    digest = hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False).digest()
+    value = int.from_bytes(digest[:16])
+    value = (value & ~(0xF000 << 64) | (5 << 76)) & ~(0xC000 << 48) | (0x8000 << 48)
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -52,7 +66,7 @@ def slip_event_values(*, dossier_id: int, code: str, agency_code: str, procedure
     """The event of control-slip row ``seq`` of dossier ``code`` (its id is derived from both, so the same row
     always gives the same event id, whoever writes it)."""
     return {
-        "event_id": str(uuid.uuid5(_NAMESPACE, f"{code}/{seq}")), "type": TYPE_PREFIX + action,
+        "event_id": event_id(f"{code}/{seq}"), "type": TYPE_PREFIX + action,
         "dossier_id": dossier_id, "subject": code, "agency_code": agency_code, "seq": seq, "time": at,
         "data": event_data(code=code, agency_code=agency_code, procedure_code=procedure_code, action=action,
                            seq=seq, from_status=from_status, status=to_status, due_at=due_at,
@@ -65,7 +79,7 @@ def warning_event_values(*, dossier_id: int, code: str, agency_code: str, proced
                          at: datetime, status: str, due_at: datetime) -> dict[str, Any]:
     """A ``due_soon`` / ``overdue`` warning about ``due_at`` (once per kind, dossier and due date)."""
     return {
-        "event_id": str(uuid.uuid5(_NAMESPACE, f"{code}/{kind}@{to_legal_time(due_at).isoformat()}")),
+        "event_id": event_id(f"{code}/{kind}@{to_legal_time(due_at).isoformat()}"),
         "type": TYPE_PREFIX + kind,
         "dossier_id": dossier_id, "subject": code, "agency_code": agency_code, "seq": None, "time": at,
         "data": event_data(code=code, agency_code=agency_code, procedure_code=procedure_code, action=kind,
@@ -182,9 +196,13 @@ def _drop_queued(session: OrmSession) -> None:
     _ended(session)  # rolled back: nothing of it to flush
 
 
+_IN_COLUMN_ORDER = itemgetter(*EVENT_COLUMNS)
+
+
 def row_tuple(values: Mapping[str, Any]) -> tuple[Any, ...]:
     """The values in :data:`EVENT_COLUMNS` order, for the batch writers (:mod:`service.tablewriter`)."""
-    return tuple(values[c] for c in EVENT_COLUMNS)
+    row: tuple[Any, ...] = _IN_COLUMN_ORDER(values)
+    return row
 
 
 def cloud_event(event: OutboxEvent) -> dict[str, Any]:

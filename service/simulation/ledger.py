@@ -458,7 +458,7 @@ class Ledger:
 
     @staticmethod
     def _row(table: str, values: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(values.get(c) for c in COLUMNS[table])
+        return tuple(map(values.get, COLUMNS[table]))
 
     def flush(self, session: Session) -> None:
         """Write everything held since the last flush into ``session``'s transaction (the caller commits)."""
