@@ -59,12 +59,13 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
     ids = [d.id for d in dossiers]
     procedure_names = _names(session, _PROCEDURE_NAMES, {d.procedure_id for d in dossiers})
     # An assignee the request already holds (the caller, or the processor just assigned) is not read again.
+    assignee_ids = {d.assignee_id for d in dossiers if d.assignee_id}
     assignees: dict[int, str] = {}
-    for assignee_id in {d.assignee_id for d in dossiers if d.assignee_id}:
+    for assignee_id in assignee_ids:
         held = session.identity_map.get(identity_key(User, assignee_id))
         if held is not None:
             assignees[assignee_id] = held.username
-    assignees |= _names(session, _USERNAMES, {d.assignee_id for d in dossiers if d.assignee_id} - set(assignees))
+    assignees |= _names(session, _USERNAMES, assignee_ids - set(assignees))
     documents: dict[int, list[DocumentOut]] = {}
     for doc in session.execute(_DOCUMENTS, {"ids": ids}):
         documents.setdefault(doc.dossier_id, []).append(DocumentOut.model_validate(doc, from_attributes=True))
