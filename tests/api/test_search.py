@@ -158,3 +158,26 @@ def test_pages_of_a_search_join_up_to_the_whole_list(scene: tuple[World, dict[st
         if cursor is None:
             break
     assert paged == whole
+
+
+def test_a_name_holding_the_piece_several_times_is_listed_once(scene: tuple[World, dict[str, str]]) -> None:
+    """"An Văn An" holds "an" three times (in "an", "van" and "an" again): one dossier in the answer, at its place
+    in every page, however the pages are cut."""
+    world, s = scene
+    an = world.submit(applicant={"national_id": "001190000555", "full_name": "An Văn An"})["code"]
+    world.set_clock("2026-03-05T09:00:00+07:00")
+    newer = world.submit(applicant={"national_id": "001190000556", "full_name": "Võ Thanh Lan"})["code"]
+    whole = found(world, "receiver", q="an")
+    assert whole.count(an) == 1 and whole[0] == newer and {s["hung"], s["dang"]} <= set(whole)
+    for limit in (1, 2, 3):
+        paged: list[str] = []
+        cursor = None
+        while True:
+            response = world.client.get("/api/v1/dossiers", headers=world.as_("receiver"), params={
+                "q": "an", "limit": limit, **({"cursor": cursor} if cursor else {})})
+            assert response.status_code == 200, response.text
+            paged += [item["code"] for item in response.json()["items"]]
+            cursor = response.json()["next_cursor"]
+            if cursor is None:
+                break
+        assert paged == whole
