@@ -10,12 +10,13 @@ far, 20 % list pages (``GET /dossiers?limit=50``), 25 % ``GET /health`` and 10 %
 
 The first 1,000 requests are counted out in those shares (``wrk`` stops each kind after its count; submissions
 first, so that there are dossiers to look up); then rounds of ``--round-seconds`` (30) follow, each kind for its
-share of the time (wrk runs for a time). The requests a reading follows are the responses the worker sent, counted
-in its access log (uvicorn's, one line a response; the set-up's few requests included), once the count has stopped
-moving — not what wrk counted, which misses the answers in flight when a counted run stops. Each reading shows the
-worker's RSS from ``/proc/<pid>/status`` with its anonymous (heap: Python objects, SQLite page caches, malloc
-arenas, thread stacks) and file-backed (mapped code and libraries) parts, and its threads. The goal is the last
-reading within 10 % of the first (no leak: caches are bounded, nothing grows per request).
+share of the time (wrk runs for a time; each round's requests/s per kind are shown beside its reading). The
+requests a reading follows are the responses the worker sent, counted in its access log (uvicorn's, one line a
+response; the set-up's few requests included), once the count has stopped moving — not what wrk counted, which
+misses the answers in flight when a counted run stops. Each reading shows the worker's RSS from
+``/proc/<pid>/status`` with its anonymous (heap: Python objects, SQLite page caches, malloc arenas, thread stacks)
+and file-backed (mapped code and libraries) parts, and its threads. The goal is the last reading within 10 % of the
+first (no leak: caches are bounded, nothing grows per request).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_hotpath import SOURCE, SUBMISSION, build_world, fresh_database, run_wrk, saved_codes, serve
+from bench_hotpath import SOURCE, SUBMISSION, Figures, build_world, fresh_database, run_wrk, saved_codes, serve
 
 MIX = (("lookup", 0.45), ("list", 0.20), ("health", 0.25), ("submit", 0.10))
 FIRST_READING = 1_000
@@ -43,14 +44,14 @@ def answered(access_log: Path) -> int:
 
 def settled(access_log: Path) -> int:
     """The responses sent, once the worker has finished what the last run left in flight (the count stands still
-    for half a second)."""
-    count = answered(access_log)
-    while True:
-        time.sleep(0.5)
+    for a second: on a loaded machine a queued submission can take half of one)."""
+    count, still = answered(access_log), 0
+    while still < 4:
+        time.sleep(0.25)
         now = answered(access_log)
-        if now == count:
-            return count
+        still = still + 1 if now == count else 0
         count = now
+    return count
 
 
 def memory(pid: int) -> dict[str, float]:
@@ -88,7 +89,7 @@ def main() -> None:
             codes: list[str] = []
             readings: list[tuple[int, float]] = []
 
-            def run(kind: str, **common: Any) -> None:
+            def run(kind: str, **common: Any) -> Figures:
                 if kind == "submit":
                     lodged = tmp / "lodged-"
                     figures = run_wrk(server, kind, method="POST", path="/api/v1/dossiers", body=SUBMISSION,
@@ -103,14 +104,15 @@ def main() -> None:
                     figures = run_wrk(server, kind, **common)
                 if figures.other:
                     raise SystemExit(f"{kind}: {figures.other} answers were not 2xx")
+                return figures
 
-            def reading() -> None:
+            def reading(rates: str = "") -> None:
                 sent = settled(access_log)
                 figures = memory(pid)
                 readings.append((sent, figures["VmRSS"]))
                 print(f"after {sent:>7,} requests: RSS {figures['VmRSS']:6.1f} MiB (anonymous "
                       f"{figures['RssAnon']:6.1f}, file {figures['RssFile']:5.1f}, shared memory "
-                      f"{figures['RssShmem']:4.1f}); {figures['Threads']} threads", flush=True)
+                      f"{figures['RssShmem']:4.1f}); {figures['Threads']} threads{rates}", flush=True)
 
             common = {"connections": args.connections, "tmp": tmp, "bearer": tokens["receiver"]}
             while (left := FIRST_READING - settled(access_log)) > 0:
@@ -121,9 +123,8 @@ def main() -> None:
                         run(kind, count=count, seconds=max(2.0, count / 40), **common)
             reading()
             while readings[-1][0] < args.requests:
-                for kind, share in MIX:
-                    run(kind, seconds=max(1.0, args.round_seconds * share), **common)
-                reading()
+                rates = [run(kind, seconds=max(1.0, args.round_seconds * share), **common) for kind, share in MIX]
+                reading("; req/s " + ", ".join(f"{figures.name} {figures.rate:.0f}" for figures in rates))
     (first_sent, first), (last_sent, last) = readings[0], readings[-1]
     change = 100 * (last - first) / first
     print(f"\nRSS after {last_sent:,} ÷ after {first_sent:,}: {last / first:.3f} ({change:+.1f} %; "
