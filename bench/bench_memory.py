@@ -10,10 +10,10 @@ far, 20 % list pages (``GET /dossiers?limit=50``), 25 % ``GET /health`` and 10 %
 
 The first 1,000 requests are counted out in those shares (``wrk`` stops each kind after its count; submissions
 first, so that there are dossiers to look up); then rounds of ``--round-seconds`` (30) follow, each kind for its
-share of the time (wrk runs for a time; each round's requests/s per kind are shown beside its reading). The
-requests a reading follows are the responses the worker sent, counted in its access log (uvicorn's, one line a
-response; the set-up's few requests included), once the count has stopped moving — not what wrk counted, which
-misses the answers in flight when a counted run stops. Each reading shows the worker's RSS from
+share of the time (wrk runs for a time; each round's requests/s and worker CPU ms per request, per kind, are shown
+beside its reading). The requests a reading follows are the responses the worker sent, counted in its access log
+(uvicorn's, one line a response; the set-up's few requests included), once the count has stopped moving — not what
+wrk counted, which misses the answers in flight when a counted run stops. Each reading shows the worker's RSS from
 ``/proc/<pid>/status`` with its anonymous (heap: Python objects, SQLite page caches, malloc arenas, thread stacks)
 and file-backed (mapped code and libraries) parts, and its threads. The goal is the last reading within 10 % of the
 first (no leak: caches are bounded, nothing grows per request).
@@ -52,6 +52,11 @@ def settled(access_log: Path) -> int:
         still = still + 1 if now == count else 0
         count = now
     return count
+
+
+def cpu_ms(figures: Figures) -> float:
+    """The worker's CPU time per answered request of a run, in ms (load-independent, unlike requests/s)."""
+    return 10 * figures.cpu[0] * figures.seconds / figures.ok if figures.ok else 0.0
 
 
 def memory(pid: int) -> dict[str, float]:
@@ -124,7 +129,8 @@ def main() -> None:
             reading()
             while readings[-1][0] < args.requests:
                 rates = [run(kind, seconds=max(1.0, args.round_seconds * share), **common) for kind, share in MIX]
-                reading("; req/s " + ", ".join(f"{figures.name} {figures.rate:.0f}" for figures in rates))
+                reading("; req/s (ms of worker CPU each) " + ", ".join(
+                    f"{figures.name} {figures.rate:.0f} ({cpu_ms(figures):.1f})" for figures in rates))
     (first_sent, first), (last_sent, last) = readings[0], readings[-1]
     change = 100 * (last - first) / first
     print(f"\nRSS after {last_sent:,} ÷ after {first_sent:,}: {last / first:.3f} ({change:+.1f} %; "
