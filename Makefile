@@ -110,9 +110,9 @@ wrk:
 bench-hotpath: install wrk
 	$(BIN)/python bench/bench_hotpath.py $(if $(PG_URL),--pg-url $(PG_URL))
 
-## Memory: a worker's RSS after 1,000 and after 100,000 requests (REQUESTS=100000).
+## Memory: a worker's RSS after 1,000 and after 100,000 requests (REQUESTS=100000; PG_URL as above).
 bench-memory: install wrk
-	$(BIN)/python bench/bench_memory.py $(if $(REQUESTS),--requests $(REQUESTS))
+	$(BIN)/python bench/bench_memory.py $(if $(REQUESTS),--requests $(REQUESTS)) $(if $(PG_URL),--pg-url $(PG_URL))
 
 ## Add N generated dossiers with full histories to the demo database: make bulk N=20000 FROM=2025-01-01 TO=2025-12-31
 bulk: demo

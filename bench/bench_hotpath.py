@@ -117,13 +117,16 @@ SOURCE: dict[str, Path | None] = {"dir": None}
 
 
 @contextmanager
-def serve(url: str, workers: int = 1) -> Iterator[Served]:
+def serve(url: str, workers: int = 1, *, access_log: Path | None = None) -> Iterator[Served]:
+    """``motcua serve`` on ``url``; its standard output (uvicorn's access log, one line a response) goes to
+    ``access_log`` when given, else nowhere."""
     port = free_port()
     source = SOURCE.get("dir") or ROOT.parent
     env = environment(url) | {"MOTCUA_WORKER": "false", "PYTHONPATH": str(source)}
+    stdout = access_log.open("wb") if access_log else subprocess.DEVNULL
     process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port",
                                 str(port), "--workers", str(workers)], cwd=source, env=env,
-                               stdout=subprocess.DEVNULL)
+                               stdout=stdout)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -144,6 +147,8 @@ def serve(url: str, workers: int = 1) -> Iterator[Served]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+        if access_log:
+            stdout.close()
 
 
 def build_world(base: str) -> dict[str, str]:

@@ -42,7 +42,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from service import tablewriter
-from service.db import Database
+from service.db import SQLITE_PAGE_CACHE_KIB, Database
 from service.domain import lifecycle
 from service.domain.calendar import VN_TZ, WorkingCalendar
 from service.domain.errors import DomainError
@@ -728,7 +728,7 @@ def _bulk_load(connection: Connection) -> Iterator[None]:
     finally:
         connection.rollback()  # nothing left open (the session committed), so the settings can change back
         raw.execute("PRAGMA synchronous=NORMAL")
-        raw.execute("PRAGMA cache_size=-2000")
+        raw.execute(f"PRAGMA cache_size=-{SQLITE_PAGE_CACHE_KIB}")  # the pool's setting (service.db)
 
 
 def _reserve_ids(session: Session, count: int) -> list[int]:

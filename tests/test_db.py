@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from service.db import SQLITE_POOL_SIZE, Database
+from service.db import SQLITE_PAGE_CACHE_KIB, SQLITE_POOL_SIZE, Database
 from service.models import Agency
 
 
@@ -35,5 +35,17 @@ def test_sqlite_keeps_few_connections_whatever_the_pool_setting(tmp_path) -> Non
     db = Database(f"sqlite:///{tmp_path / 'pool.db'}", pool_size=40)
     try:
         assert db.engine.pool.size() == SQLITE_POOL_SIZE  # type: ignore[attr-defined]
+    finally:
+        db.dispose()
+
+
+def test_each_sqlite_connection_keeps_a_small_page_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Issue 19's memory goal: up to 16 pooled connections each kept SQLite's default 2 MiB of pages.
+    db = Database(f"sqlite:///{tmp_path / 'cache.db'}")
+    try:
+        with db.transaction(read_only=True) as session:
+            kib = session.connection().exec_driver_sql("PRAGMA cache_size").scalar_one()
+        assert kib == -SQLITE_PAGE_CACHE_KIB
+        assert SQLITE_PAGE_CACHE_KIB < 2000
     finally:
         db.dispose()

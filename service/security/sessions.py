@@ -15,7 +15,9 @@ Revocation still holds:
 - a change made by another process (a second API worker, a script) is seen at the latest
   :attr:`~AccountCache.ttl_seconds` later, when the copy expires.
 
-Only active accounts are kept: a deactivated or unknown account is looked up again on every request.
+Only active accounts are kept: a deactivated or unknown account is looked up again on every request. Expired
+copies are dropped (at most once per :attr:`~AccountCache.ttl_seconds`, when a row is kept), so a worker holds the
+accounts of the last few seconds, not every account that ever signed in to it (a province's citizens).
 """
 
 from __future__ import annotations
@@ -46,7 +48,12 @@ class AccountCache:
         self._rows: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._generation = 0
+        self._next_sweep = float("-inf")
         _caches.add(self)
+
+    def __len__(self) -> int:
+        """The accounts kept (expired copies included until the next sweep)."""
+        return len(self._rows)
 
     def kept(self, session: Session, username: str) -> User | None:
         """The account ``username`` as a row of ``session`` when a fresh copy is kept (no I/O), else ``None``."""
@@ -69,7 +76,15 @@ class AccountCache:
                 # Not kept when an account changed meanwhile: the row read may predate that change's commit.
                 if self._generation == generation:
                     self._rows[username] = (read_at, {name: getattr(user, name) for name in _COLUMNS})
+                self._drop_expired(read_at)
         return user
+
+    def _drop_expired(self, now: float) -> None:
+        """Drop the copies that have expired, at most once per TTL (called under the lock)."""
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.ttl_seconds
+        self._rows = {name: kept for name, kept in self._rows.items() if now - kept[0] < self.ttl_seconds}
 
     def forget(self, username: str) -> None:
         with self._lock:

@@ -97,3 +97,26 @@ def test_an_unknown_account_is_not_kept(settings: Settings, client: TestClient) 
     with db.transaction(read_only=True) as session:
         assert cache.user(session, "022090001234") is not None
     db.dispose()
+
+
+def test_expired_copies_are_dropped_not_kept_for_every_account_ever_seen(settings: Settings,
+                                                                         client: TestClient) -> None:
+    """A worker serving a province's citizens keeps the accounts of the last few seconds only."""
+    citizen(client)
+    response = client.post("/api/v1/auth/register", json={
+        "national_id": "022090005678", "full_name": "Trần Thị Mai", "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    now = [0.0]
+    cache = AccountCache(5.0, clock=lambda: now[0])
+    db = Database(settings.database_url)
+    with db.transaction(read_only=True) as session:
+        assert cache.user(session, "022090001234") is not None
+    now[0] = 4.0
+    with db.transaction(read_only=True) as session:
+        assert cache.user(session, "022090005678") is not None
+    assert len(cache) == 2  # both fresh
+    now[0] = 9.5
+    with db.transaction(read_only=True) as session:
+        assert cache.user(session, "022090005678") is not None  # read again: its copy expired
+    assert len(cache) == 1  # and the first account's expired copy is gone
+    db.dispose()
