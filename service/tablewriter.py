@@ -135,6 +135,34 @@ def store_daily_sequences(session: Session, last: dict[tuple[str, date], int]) -
         [{"agency_code": a, "day": d, "last": n} for (a, d), n in sorted(last.items())])
 
 
+def set_aside_indexes(engine: Engine, tables: Sequence[str]) -> list[tuple[str, str]]:
+    """On SQLite, drop the secondary indexes of ``tables`` before a bulk load into a fresh database and return
+    them (name, the ``CREATE INDEX`` statement SQLite kept) for :func:`restore_indexes` after it: building an
+    index once over the loaded rows is much cheaper than keeping it in order through millions of inserts and
+    updates at random places. Unique indexes stay (they check the rows as they come), and so do the primary keys
+    and the indexes of constraints (SQLite keeps no statement for those). Nothing on PostgreSQL (``[]``)."""
+    if engine.dialect.name != "sqlite":
+        return []
+    marks = ", ".join("?" for _ in tables)
+    with engine.begin() as conn:
+        found = [(name, sql) for name, sql in conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks}) ORDER BY tbl_name, name", tuple(tables)).all()
+            if not sql.lstrip().upper().startswith("CREATE UNIQUE")]
+        for name, _ in found:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    return found
+
+
+def restore_indexes(engine: Engine, indexes: Sequence[tuple[str, str]]) -> None:
+    """Create again the indexes :func:`set_aside_indexes` dropped, with the very statements that made them."""
+    if not indexes:
+        return
+    with engine.begin() as conn:
+        for _, sql in indexes:
+            conn.exec_driver_sql(sql)
+
+
 def analyze(engine: Engine, tables: Sequence[str], *, sqlite_rows: int | None = None) -> None:
     """Refresh the query planner's statistics after a bulk load (on SQLite, for the whole file): without them a
     fresh database's first reports scan the wrong index (measured: the yearly report over a simulated province
