@@ -37,8 +37,20 @@ def _sqlite_instant(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")[:-6]
 
 
+_DUMPS = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True) \
+    if json.encoder.c_make_encoder is not None else None  # type: ignore[attr-defined]
+"""``json.dumps``'s C encoder with its default options, made once rather than at every call (no check for
+circular references: a column's value is plain data)."""
+
+
 def _json(value: Any) -> str:
-    return "{}" if value == {} else json.dumps(value)  # most control-slip rows carry no data
+    """``json.dumps(value)``, as SQLAlchemy's JSON type writes it."""
+    if value == {}:  # most control-slip rows carry no data
+        return "{}"
+    if _DUMPS is None or isinstance(value, str):
+        return json.dumps(value)
+    return "".join(_DUMPS(value, 0))
 
 
 def converters(dialect: str, table: Table, columns: Sequence[str]) -> list[Converter]:

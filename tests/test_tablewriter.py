@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy.dialects import sqlite
 
@@ -83,3 +86,22 @@ def test_indexes_set_aside_for_a_bulk_load_come_back_the_same(tmp_path: Path) ->
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
     engine.dispose()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12)
+
+
+@given(json_values)
+def test_json_columns_get_the_text_json_dumps_gives(value: object) -> None:
+    (converted,), = tablewriter.convert([(value,)], [tablewriter.converters(
+        "sqlite", DossierEvent.__table__, ("data",))[0]])  # type: ignore[attr-defined]
+    assert converted == (json.dumps(value) if value is not None else None)
+
+
+def test_json_columns_refuse_what_json_refuses() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        tablewriter.convert([({"at": INSTANTS[0]},)], tablewriter.converters(
+            "sqlite", DossierEvent.__table__, ("data",)))  # type: ignore[attr-defined]
