@@ -29,12 +29,23 @@ from service.models import DailySequence
 Converter = Callable[[Any], Any] | None
 
 
+_INSTANTS: dict[datetime, str] = {}
+"""SQLite texts of the instants converted lately: a dossier's instants come back in every batch that updates it,
+and a control-slip row's instant is also its event's and its dossier's (emptied when it grows large)."""
+
+
 def _sqlite_instant(value: datetime) -> str:
     # SQLAlchemy's SQLite DATETIME text ("%Y-%m-%d %H:%M:%S.%f"), of the UTC instant, without the strftime cost:
     # the UTC ISO text less its "+00:00" (instants already in UTC, as real-time stamps are, need no conversion).
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:-6]
+    # Equal instants (in any offset) have one text, so the cache is keyed by the instant.
+    text = _INSTANTS.get(value)
+    if text is None:
+        utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+        text = utc.isoformat(" ", "microseconds")[:-6]
+        if len(_INSTANTS) >= 200_000:
+            _INSTANTS.clear()
+        _INSTANTS[value] = text
+    return text
 
 
 _DUMPS = json.encoder.c_make_encoder(  # type: ignore[attr-defined]

@@ -24,6 +24,8 @@ INSTANTS = [
     datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
     datetime(2025, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=-5))),
     datetime(2025, 6, 1, 12, 0, tzinfo=ZoneInfo("UTC")),  # UTC, but not the UTC object
+    datetime(2025, 1, 6, 1, 0, tzinfo=UTC),  # the first instant again, in other offsets (converted once)
+    datetime(2025, 1, 6, 3, 0, tzinfo=timezone(timedelta(hours=2))),
 ]
 
 
