@@ -165,7 +165,7 @@ def cpu_figures(url: str, tmp: Path) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     with TestClient(create_app(settings(url, tmp))) as client:
         kinds = Kinds(client, build_world(client))
-        for name, call in kinds.order():  # warm-up: the first requests of a kind pay for imports and caches
+        for _name, call in kinds.order():  # warm-up: the first requests of a kind pay for imports and caches
             for _ in range(10):
                 call()
         for _ in range(ARGS.rounds):
@@ -193,7 +193,7 @@ def call_figures(url: str, tmp: Path) -> dict[str, float]:
     try:
         with TestClient(create_app(settings(url, tmp))) as client:
             kinds = Kinds(client, build_world(client))
-            for name, call in kinds.order():
+            for _name, call in kinds.order():
                 for _ in range(10):
                     call()
             requests = max(20, ARGS.requests // 2)
