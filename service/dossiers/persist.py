@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, select
 
 from service.domain.legal_time import utc_now
@@ -278,6 +278,7 @@ class NewDossier:
 
 
 _DOSSIER_TABLE = Dossier.__table__  # type: ignore[attr-defined]
+_DOSSIER_UPDATE = update(_DOSSIER_TABLE).where(_DOSSIER_TABLE.c.id == bindparam("new_dossier_id"))
 
 
 class NewDossierWriter(SessionWriter):
@@ -309,9 +310,8 @@ class NewDossierWriter(SessionWriter):
     def finish(self, dossier: NewDossier) -> None:
         connection = self.session.connection()
         changed = dossier.changed_columns()
-        if changed:
-            connection.execute(update(_DOSSIER_TABLE).where(_DOSSIER_TABLE.c.id == dossier._inserted["id"])
-                               .values(changed))
+        if changed:  # the SET clause is the columns passed (one statement, compiled once per set of columns)
+            connection.execute(_DOSSIER_UPDATE, {**changed, "new_dossier_id": dossier._inserted["id"]})
         if self._slip_rows:
             connection.execute(_SLIP_ROW_INSERT, self._slip_rows)
         if self._notifications:
