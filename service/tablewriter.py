@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Engine, Table, func, text
@@ -28,9 +29,39 @@ from service.models import DailySequence
 Converter = Callable[[Any], Any] | None
 
 
+_INSTANTS: dict[datetime, str] = {}
+"""SQLite texts of the instants converted lately: a dossier's instants come back in every batch that updates it,
+and a control-slip row's instant is also its event's and its dossier's (emptied when it grows large)."""
+
+
 def _sqlite_instant(value: datetime) -> str:
-    # SQLAlchemy's SQLite DATETIME text ("%Y-%m-%d %H:%M:%S.%f"), of the UTC instant, without the strftime cost.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    # SQLAlchemy's SQLite DATETIME text ("%Y-%m-%d %H:%M:%S.%f"), of the UTC instant, without the strftime cost:
+    # the UTC ISO text less its "+00:00" (instants already in UTC, as real-time stamps are, need no conversion).
+    # Equal instants (in any offset) have one text, so the cache is keyed by the instant.
+    text = _INSTANTS.get(value)
+    if text is None:
+        utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+        text = utc.isoformat(" ", "microseconds")[:-6]
+        if len(_INSTANTS) >= 200_000:
+            _INSTANTS.clear()
+        _INSTANTS[value] = text
+    return text
+
+
+_DUMPS = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True) \
+    if json.encoder.c_make_encoder is not None else None  # type: ignore[attr-defined]
+"""``json.dumps``'s C encoder with its default options, made once rather than at every call (no check for
+circular references: a column's value is plain data)."""
+
+
+def _json(value: Any) -> str:
+    """``json.dumps(value)``, as SQLAlchemy's JSON type writes it."""
+    if value == {}:  # most control-slip rows carry no data
+        return "{}"
+    if _DUMPS is None or isinstance(value, str):
+        return json.dumps(value)
+    return "".join(_DUMPS(value, 0))
 
 
 def converters(dialect: str, table: Table, columns: Sequence[str]) -> list[Converter]:
@@ -41,7 +72,7 @@ def converters(dialect: str, table: Table, columns: Sequence[str]) -> list[Conve
         if isinstance(kind, UTCDateTime):
             out.append(_sqlite_instant if dialect == "sqlite" else None)
         elif isinstance(kind, JSON):
-            out.append(json.dumps)
+            out.append(_json)
         elif isinstance(kind, Boolean) and dialect == "sqlite":
             out.append(int)
         elif isinstance(kind, Date) and dialect == "sqlite":
@@ -52,17 +83,23 @@ def converters(dialect: str, table: Table, columns: Sequence[str]) -> list[Conve
 
 
 def convert(rows: Iterable[Sequence[Any]], functions: list[Converter]) -> list[tuple[Any, ...]]:
-    active = [(i, f) for i, f in enumerate(functions) if f is not None]
-    if not active:
-        return [tuple(row) for row in rows]
-    out = []
-    for row in rows:
-        values = list(row)
-        for i, f in active:
-            if values[i] is not None:
-                values[i] = f(values[i])
-        out.append(tuple(values))
-    return out
+    """``rows`` with each value converted by its column's function (``None`` stays ``None``)."""
+    return _row_converter(tuple(functions))(rows)
+
+
+@cache
+def _row_converter(functions: tuple[Converter, ...]) -> Callable[[Iterable[Sequence[Any]]], list[tuple[Any, ...]]]:
+    """One comprehension converting whole rows, written out for these column functions (the simulator and the
+    bulk generator convert millions of rows: a loop over the columns of every row cost a third of it)."""
+    if all(f is None for f in functions):
+        return lambda rows: [tuple(row) for row in rows]
+    values = ", ".join(f"r[{i}]" if f is None else f"(None if r[{i}] is None else f{i}(r[{i}]))"
+                       for i, f in enumerate(functions))
+    names = {f"f{i}": f for i, f in enumerate(functions) if f is not None}
+    namespace: dict[str, Any] = {}
+    exec(f"def rows_of(rows, {', '.join(names)}):\n    return [({values},) for r in rows]", namespace)
+    rows_of = namespace["rows_of"]
+    return lambda rows: rows_of(rows, *names.values())
 
 
 def insert_rows(session: Session, table: Table, columns: Sequence[str],
@@ -133,6 +170,34 @@ def store_daily_sequences(session: Session, last: dict[tuple[str, date], int]) -
     session.execute(upsert.on_conflict_do_update(
         index_elements=["agency_code", "day"], set_={"last": larger(upsert.excluded.last, table.c.last)}),
         [{"agency_code": a, "day": d, "last": n} for (a, d), n in sorted(last.items())])
+
+
+def set_aside_indexes(engine: Engine, tables: Sequence[str]) -> list[tuple[str, str]]:
+    """On SQLite, drop the secondary indexes of ``tables`` before a bulk load into a fresh database and return
+    them (name, the ``CREATE INDEX`` statement SQLite kept) for :func:`restore_indexes` after it: building an
+    index once over the loaded rows is much cheaper than keeping it in order through millions of inserts and
+    updates at random places. Unique indexes stay (they check the rows as they come), and so do the primary keys
+    and the indexes of constraints (SQLite keeps no statement for those). Nothing on PostgreSQL (``[]``)."""
+    if engine.dialect.name != "sqlite":
+        return []
+    marks = ", ".join("?" for _ in tables)
+    with engine.begin() as conn:
+        found = [(name, sql) for name, sql in conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks}) ORDER BY tbl_name, name", tuple(tables)).all()
+            if not sql.lstrip().upper().startswith("CREATE UNIQUE")]
+        for name, _ in found:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    return found
+
+
+def restore_indexes(engine: Engine, indexes: Sequence[tuple[str, str]]) -> None:
+    """Create again the indexes :func:`set_aside_indexes` dropped, with the very statements that made them."""
+    if not indexes:
+        return
+    with engine.begin() as conn:
+        for _, sql in indexes:
+            conn.exec_driver_sql(sql)
 
 
 def analyze(engine: Engine, tables: Sequence[str], *, sqlite_rows: int | None = None) -> None:

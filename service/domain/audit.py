@@ -23,12 +23,20 @@ def _instant(value: Any) -> str:
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_instant)
 """One encoder for every entry (``json.dumps`` with these options builds a new one per call)."""
+_ONE_SHOT = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, _instant, json.encoder.encode_basestring, None, ":", ",", True, False, True) \
+    if json.encoder.c_make_encoder is not None else None  # type: ignore[attr-defined]
+"""The C encoder ``_CANONICAL.encode`` makes afresh for every call, made once (the same options; no check for
+circular references, which an entry of plain values cannot have): the simulator and the bulk generator hash
+millions of rows, and building it was about a third of the cost of an entry."""
 
 
 def canonical(entry: Mapping[str, Any]) -> str:
     """The entry as canonical JSON: keys sorted, no spaces, UTF-8 text as is, instants as UTC ISO 8601 with
     microseconds (``2025-01-06T01:00:00.000000+00:00``) whatever their offset."""
-    return _CANONICAL.encode(entry)
+    if _ONE_SHOT is None:
+        return _CANONICAL.encode(entry)
+    return "".join(_ONE_SHOT(entry, 0))
 
 
 def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:

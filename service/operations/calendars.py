@@ -81,9 +81,16 @@ def _office_hours(session: Session, agency_code: str) -> str | None:
         if agency is None:
             raise NotFound(f"Không tìm thấy cơ quan có mã {agency_code}.", code="AGENCY_NOT_FOUND")
         row = (agency.office_hours,)
-    hours = json.dumps(row[0], sort_keys=True) if row[0] else None
+    return note_office_hours(session, agency_code, row[0])
+
+
+def note_office_hours(session: Session, agency_code: str, office_hours: Any) -> str | None:
+    """Remember the agency's office hours (its column's value) for the rest of the transaction, as
+    :func:`calendar_for` reads them: a caller that reads the agency's row anyway spares it the query."""
+    hours = json.dumps(office_hours, sort_keys=True) if office_hours else None
     transaction = session.get_nested_transaction() or session.get_transaction()
     if transaction is not None:
+        cached = session.info.get(_OFFICE_HOURS)
         known = cached[1] if cached is not None and cached[0] is transaction else {}
         session.info[_OFFICE_HOURS] = (transaction, {**known, agency_code: hours})
     return hours

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, text
+from sqlalchemy import and_, bindparam, exists, or_, text
 from sqlmodel import Session, col, select
 
 from service.domain import rulebook
@@ -28,7 +28,7 @@ from service.domain.lifecycle import Action, Status
 from service.errors import NotFound, Unprocessable
 from service.models import Agency, Dossier, DossierStep, Procedure, User
 from service.models.dossier import LODGED_FOR_ANOTHER
-from service.operations.calendars import calendar_for
+from service.operations.calendars import calendar_for, note_office_hours
 
 RECEIVER_ACTIONS = frozenset({Action.RECEIVE, Action.REJECT, Action.ASSIGN, Action.SUPPLEMENT, Action.PAY,
                               Action.WITHDRAW, Action.RETURN_RESULT, Action.DISPATCH_POSTAL,
@@ -64,10 +64,21 @@ def receiving_desk(session: Session, procedure: Procedure, user: User, now: date
     return desk
 
 
+_AGENCY_IN_FORCE = select(Agency.name, Agency.valid_from, Agency.valid_to, Agency.succeeded_by,
+                          Agency.office_hours).where(Agency.code == bindparam("code"))
+
+
 def check_in_force(session: Session, agency_code: str, day: date) -> None:
     """An administrative unit merged away (``valid_to`` passed) or not yet formed lodges nothing (422
     ``AGENCY_NOT_IN_FORCE``); its earlier dossiers keep its code."""
-    agency = session.get(Agency, agency_code)
+    # Its columns on the connection (no ORM object), its office hours kept for the receipt's calendar, which
+    # would read the same row again; an agency added in this transaction and not flushed is found through the
+    # session (as :func:`service.operations.calendars.calendar_for` finds it).
+    agency: Any = session.connection().execute(_AGENCY_IN_FORCE, {"code": agency_code}).first()
+    if agency is None:
+        agency = session.get(Agency, agency_code)
+    else:
+        note_office_hours(session, agency_code, agency.office_hours)
     if agency is not None and ((agency.valid_to and day > agency.valid_to)
                                or (agency.valid_from and day < agency.valid_from)):
         successor = f"; đơn vị kế thừa: {agency.succeeded_by}" if agency.succeeded_by else ""

@@ -130,7 +130,7 @@ def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, respo
 
 @router.post("/{code}/actions/{action}", response_model=DossierOut, responses=ERRORS, include_in_schema=False)
 def perform_action(
-    dossier: LockedDossier, action: str, user: CurrentUser, session: SessionDep, now: NowDep,
+    dossier: LockedDossier, action: str, user: CurrentUser, session: SessionDep,
     context: ContextDep, idempotent: IdempotentDep,
     # Any JSON value: its shape is checked after visibility, role, state and version (the contract's order).
     payload: Annotated[Any, Body(description="Action fields, see ActionIn")] = None,
@@ -142,6 +142,8 @@ def perform_action(
     authorize(parsed, user.role)
 
     def apply() -> StoredAnswer:
+        # The legal instant LockedDossier read in this transaction (no NowDep: a dependency less to resolve).
+        now = context.clock.now(session)
         actions.act(session, user=user, dossier=dossier, action=parsed, payload=payload, if_match=if_match,
                     now=now, effects=context.effects)
         view = presenter.present(session, [dossier], now=now,

@@ -30,12 +30,14 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import make_transient_to_detached, object_session
+from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, select
 
 from service.models import User
 
 DEFAULT_TTL_SECONDS = 5.0
 _COLUMNS = tuple(column.key for column in inspect(User).column_attrs)
+_MANAGER = inspect(User).class_manager
 _caches: weakref.WeakSet[AccountCache] = weakref.WeakSet()
 
 
@@ -102,7 +104,11 @@ def _attached(session: Session, values: dict[str, Any]) -> User:
     existing = session.identity_map.get((User, (values["id"],), None))  # type: ignore[attr-defined]
     if existing is not None:
         return existing  # type: ignore[no-any-return]
-    user = User(**values)
+    # Made as the ORM's loader makes a row it reads (the class manager's instance, its columns set directly): the
+    # model's constructor validated and set each field through an attribute event, most of a request's cost of
+    # authentication. The values are a row the database gave.
+    user = _MANAGER.new_instance()
+    instance_state(user).dict.update(values)
     make_transient_to_detached(user)  # as though just loaded: no pending change, no history
     session.add(user)
     return user

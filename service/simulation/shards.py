@@ -50,6 +50,7 @@ from sqlmodel import Session
 from service import tablewriter
 from service.db import Database
 from service.dossiers.numbering import DailyNumbers
+from service.events import outbox
 from service.settings import Settings
 from service.simulation.engine import DatabaseSink, RunResult, Simulation, Sink
 from service.simulation.ledger import TABLE, Batch, Ledger, write_batch
@@ -153,11 +154,17 @@ def simulate(db: Database, scenario: Scenario, *, seed: int | None = None, limit
         simulation.last_day_cap = cap
     started = timer.perf_counter()
     tracker = _Progress(progress, [simulation.shard.weight for simulation in simulations], scenario.first_day, last)
-    if workers > 1 and len(simulations) > 1 and not sign_results:
-        results = _in_processes(db, simulations, last, workers, tracker)
-    else:
-        results = [simulation.play(last, DatabaseSink(db), tracker.on_day(i, simulation))
-                   for i, simulation in enumerate(simulations)]
+    # The bulk tables' secondary indexes are built once at the end rather than kept through millions of writes
+    # (SQLite). Not when results are signed: the signing effect reads through the ORM during the run.
+    set_aside = [] if sign_results else tablewriter.set_aside_indexes(db.engine, [*TABLE, outbox.EVENT_TABLE.name])
+    try:
+        if workers > 1 and len(simulations) > 1 and not sign_results:
+            results = _in_processes(db, simulations, last, workers, tracker)
+        else:
+            results = [simulation.play(last, DatabaseSink(db), tracker.on_day(i, simulation))
+                       for i, simulation in enumerate(simulations)]
+    finally:
+        tablewriter.restore_indexes(db.engine, set_aside)
     merged = merge(results, scenario, seed, scenario.first_day, last, db.dialect)
     merged.limited, merged.setup_seconds = caps is not None, setup_seconds
     with db.transaction() as session:
