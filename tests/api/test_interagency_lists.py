@@ -55,6 +55,8 @@ def scene(department_world: World) -> tuple[World, dict[str, str]]:  # noqa: F81
 
     s["own"] = world.submit("receiver.ql", procedure_code="1.001193.000.00.62.H49")["code"]
     transfer(world, lodge("started", THROUGH_QL, "2026-03-02T09:00:00+07:00", "Trần Thị Thủy"), "processor.so")
+    transfer(world, lodge("tied", THROUGH_QL, "2026-03-02T09:00:00+07:00", "Vũ Thị Hoa"),
+             "processor.so")  # received at the same instant: the order and the cursor go by id
     lodge("not_started", THROUGH_QL, "2026-03-02T10:00:00+07:00", "Đặng Thị Ánh")  # still at the department
     twice = lodge("twice", TWICE_THROUGH_QL, "2026-03-02T11:00:00+07:00", "Phạm Thị Nhung")
     transfer(world, twice, "processor.so")
@@ -106,7 +108,8 @@ def plain_visibility_page(session: Session, *, agency_code: str, conditions: lis
 def test_the_steps_an_agency_started_show_their_dossiers_once(scene: tuple[World, dict[str, str]]) -> None:
     world, s = scene
     seen = listed(world, "processor.ql")
-    assert sorted(seen) == sorted([s["own"], s["started"], s["twice"], s["paused"], s["later_own"], s["online"]])
+    assert sorted(seen) == sorted([s["own"], s["started"], s["tied"], s["twice"], s["paused"], s["later_own"],
+                                   s["online"]])
     assert seen[-1] == s["online"]  # not yet received: last
     assert listed(world, "processor.ql", q="nhung") == [s["twice"]]
     assert s["not_started"] not in listed(world, "processor.ql", q="anh")
