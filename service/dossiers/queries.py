@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_
 from sqlmodel import Session, col, select
 
 from service.domain import lifecycle
@@ -21,7 +21,7 @@ from service.dossiers import search_index
 from service.dossiers.submission import secret_hash
 from service.dossiers.visibility import visibility_filter
 from service.errors import NotFound
-from service.models import Dossier, DossierSearchKey, Procedure, User
+from service.models import Dossier, DossierSearchKey, DossierStep, Procedure, User
 from service.operations import interagency
 from service.pagination import InvalidCursor
 from service.schemas.dossiers import PublicDossier
@@ -180,6 +180,10 @@ def staff_page(session: Session, *, agency_code: str, conditions: list[Any], q: 
     terms = search_terms(q) if q else None
     parts = []
     for branch in interagency.staff_visibility_branches(agency_code):
+        if branch.from_steps:
+            parts.extend(interagency_part(session, branch, agency_code=agency_code, conditions=conditions, q=q,
+                                          column=column, descending=descending, last=last, limit=limit))
+            continue
         narrowed = None
         if terms is not None and branch.own_agency and not terms.national_id and (
                 terms.code_piece or terms.name_piece):
@@ -201,6 +205,70 @@ def staff_page(session: Session, *, agency_code: str, conditions: list[Any], q: 
             query = query.order_by(*keyset_order(column, descending=descending)).limit(limit + 1)
             parts.append(select(*query.subquery().c))
     return union_page(session, parts, column=column, descending=descending, sort=sort, limit=limit)
+
+
+STEPS_READ_WHOLE = 250
+"""Up to this many started steps, an agency's inter-agency dossiers in due order are read all and sorted
+(:func:`interagency_part`); beyond, in due order from ``ix_dossier_interagency_due_at``."""
+
+
+def interagency_part(session: Session, branch: interagency.VisibilityBranch, *, agency_code: str,
+                     conditions: list[Any], q: str | None, column: Any, descending: bool,
+                     last: tuple[datetime | None, int] | None, limit: int) -> list[Any]:
+    """The parts of :func:`union_page` for staff visibility's third branch, the inter-agency dossiers one of whose
+    steps ``agency_code`` started, after ``last`` in list order, reading a number of rows that grows with the
+    page, not with the agency's inter-agency history:
+
+    * newest received first: the agency's started steps from ``ix_dossier_step_agency_code_received_at``, which
+      holds them in that order with the dossier's receipt instant, each dossier read by id for the filters;
+    * soonest due first (the due date moves with pauses and extensions, so the steps cannot hold it): an agency
+      with at most :data:`STEPS_READ_WHOLE` started steps has them all read and sorted; one with more reads the
+      province's inter-agency dossiers in due order (``ix_dossier_interagency_due_at``) and keeps those with a
+      step it started (one probe of the steps' ``(dossier_id, seq)`` index each)."""
+    filters = [*conditions, search_condition(q)] if q else list(conditions)
+    if descending and column is Dossier.received_at:
+        return _steps_newest_received(agency_code, filters, last=last, limit=limit)
+    dialect = session.get_bind().dialect.name
+    if _started_steps_exceed(session, agency_code, STEPS_READ_WHOLE):
+        held = exists().where(col(DossierStep.dossier_id) == col(Dossier.id),
+                              col(DossierStep.agency_code) == agency_code, col(DossierStep.started_at).is_not(None))
+        query: Any = select(col(Dossier.id).label("id"), col(column).label("v")).where(
+            interagency.and_interagency(held), *filters)
+        return in_index_order(query, column=column, descending=descending, last=last, limit=limit,
+                              dialect=dialect)
+    query = select(col(Dossier.id).label("id"), col(column).label("v")).where(branch.condition, *filters)
+    if last is not None:
+        query = query.where(keyset_after(column, descending=descending, value=last[0], dossier_id=last[1]))
+    query = query.order_by(*keyset_order(column, descending=descending)).limit(limit + 1)
+    return [select(*query.subquery().c)]
+
+
+def _steps_newest_received(agency_code: str, filters: list[Any], *, last: tuple[datetime | None, int] | None,
+                           limit: int) -> list[Any]:
+    """The first ``limit + 1`` dossiers (newest received first) after ``last`` one of whose steps ``agency_code``
+    started and that pass ``filters``, read in order from ``ix_dossier_step_agency_code_received_at`` (a started
+    step's dossier has been received: no NULLs, so its plain descending order is the list's). A dossier with
+    several steps of the agency comes once."""
+    step_received = col(DossierStep.received_at)
+    query: Any = (select(col(DossierStep.dossier_id).label("id"), step_received.label("v"))
+             .join(Dossier, col(Dossier.id) == col(DossierStep.dossier_id))
+             .where(col(DossierStep.agency_code) == agency_code, col(DossierStep.started_at).is_not(None),
+                    step_received.is_not(None), col(Dossier.current_step).is_not(None), *filters))
+    if last is not None:
+        value, dossier_id = last
+        if value is None:  # the cursor is past every received dossier
+            return []
+        query = query.where(step_received <= value,
+                            or_(step_received < value, col(DossierStep.dossier_id) < dossier_id))
+    query = (query.distinct().order_by(step_received.desc(), col(DossierStep.dossier_id).desc())
+             .limit(limit + 1))
+    return [select(*query.subquery().c)]
+
+
+def _started_steps_exceed(session: Session, agency_code: str, most: int) -> bool:
+    """Whether ``agency_code`` started more than ``most`` steps (counted from the index, at most ``most + 1``)."""
+    capped = interagency.started_steps(agency_code).limit(most + 1).subquery()
+    return session.exec(select(func.count()).select_from(capped)).one() > most
 
 
 def union_page(session: Session, parts: list[Any], *, column: Any, descending: bool, sort: str,

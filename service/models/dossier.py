@@ -24,8 +24,10 @@ repeated word for word by the query that uses it, as SQLite requires)."""
 
 INTERAGENCY = "current_step IS NOT NULL"
 """A dossier processed in steps by several agencies (the condition of
-``ix_dossier_applicant_national_id_interagency``, as :func:`service.operations.interagency.and_interagency`
-writes it)."""
+``ix_dossier_applicant_national_id_interagency`` and ``ix_dossier_interagency_due_at``, as
+:func:`service.operations.interagency.and_interagency` writes it)."""
+STEP_STARTED = "started_at IS NOT NULL"
+"""A step its agency has started (the condition of ``ix_dossier_step_agency_code_received_at``)."""
 
 
 class Dossier(SQLModel, table=True):
@@ -60,6 +62,11 @@ class Dossier(SQLModel, table=True):
               postgresql_where=text(LODGED_FOR_ANOTHER), sqlite_where=text(LODGED_FOR_ANOTHER)),
         Index("ix_dossier_applicant_national_id_interagency", "applicant_national_id", "received_at", "id",
               postgresql_ops={"received_at": "NULLS FIRST"},
+              postgresql_where=text(INTERAGENCY), sqlite_where=text(INTERAGENCY)),
+        # Staff visibility's third branch in due order, for an agency with many started steps: the province's
+        # inter-agency dossiers soonest due first, each kept if the agency started one of its steps
+        # (service/operations/interagency.py: interagency_rows).
+        Index("ix_dossier_interagency_due_at", "due_at", "id",
               postgresql_where=text(INTERAGENCY), sqlite_where=text(INTERAGENCY)),
         # The default list order, newest received first and the not yet received last: SQLite scans this index
         # backwards as it is (NULL sorts first there); PostgreSQL needs NULLs first in the index for that.
@@ -198,6 +205,10 @@ class DossierStep(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("dossier_id", "seq"),
         Index("ix_dossier_step_agency_code_finished_at", "agency_code", "finished_at"),
+        # Staff visibility's third branch: an agency's started steps newest received first, each with its
+        # dossier's id (the list page read from the index alone; service/operations/interagency.py).
+        Index("ix_dossier_step_agency_code_received_at", "agency_code", "received_at", "dossier_id",
+              postgresql_where=text(STEP_STARTED), sqlite_where=text(STEP_STARTED)),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -214,6 +225,9 @@ class DossierStep(SQLModel, table=True):
     timeliness: str | None = Field(default=None, max_length=16)
     returned_for_correction: bool = False
     """This step's agency has sent the dossier back to the previous step once (allowed once per step)."""
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """The dossier's receipt instant (the rows are written at receipt; it never changes afterwards): the
+    newest-received list order of the agency's steps, without the dossiers."""
 
 
 class DailySequence(SQLModel, table=True):

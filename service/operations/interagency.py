@@ -123,21 +123,31 @@ class VisibilityBranch:
     condition: Any
     own_agency: bool
     """The branch of the agency's own dossiers (the search index holds them by agency)."""
+    from_steps: bool = False
+    """The branch of the inter-agency dossiers one of whose steps the agency started (read from the steps:
+    :func:`service.dossiers.queries.interagency_part`)."""
 
 
 def staff_visibility_branches(agency_code: str) -> list[VisibilityBranch]:
     """:func:`staff_visibility` as branches whose ``OR`` it is, each readable in list order from an index of its
     own (a branch may repeat rows of another; the union is the same set): the agency's dossiers, those its desk
     lodged for another agency (``ix_dossier_lodged_for_another``, whose condition is repeated word for word), and
-    those one of whose steps it started, found from the steps."""
-    steps_held = select(col(DossierStep.dossier_id)).where(DossierStep.agency_code == agency_code,
-                                                            col(DossierStep.started_at).is_not(None))
+    those one of whose steps it started (``condition`` is that branch as a plain filter; the list reads it from
+    the steps)."""
     return [
         VisibilityBranch(col(Dossier.agency_code) == agency_code, own_agency=True),
         VisibilityBranch(and_(col(Dossier.received_by_agency_code) == agency_code, text(LODGED_FOR_ANOTHER)),
                          own_agency=False),
-        VisibilityBranch(and_interagency(col(Dossier.id).in_(steps_held)), own_agency=False),
+        VisibilityBranch(and_interagency(col(Dossier.id).in_(started_steps(agency_code))), own_agency=False,
+                         from_steps=True),
     ]
+
+
+def started_steps(agency_code: str) -> Any:
+    """The ids of the dossiers one of whose steps ``agency_code`` started (repeated if it started several),
+    from ``ix_dossier_step_agency_code_received_at`` (whose condition, ``started_at IS NOT NULL``, it repeats)."""
+    return select(col(DossierStep.dossier_id)).where(DossierStep.agency_code == agency_code,
+                                                      col(DossierStep.started_at).is_not(None))
 
 
 def and_interagency(condition: Any) -> Any:
@@ -209,13 +219,15 @@ def _store(row: DossierStep, clock: rules.StepClock) -> None:
 
 def open_steps(session: Session, dossier: Dossier, procedure: Procedure, now: datetime) -> dict[str, Any]:
     """At receipt of an inter-agency dossier: one row per step, the first one started now
-    (:func:`service.domain.steps.open_steps`)."""
+    (:func:`service.domain.steps.open_steps`), each carrying the receipt instant ``now`` (the dossier's
+    ``received_at``) for staff visibility's third branch in list order."""
     shares = step_shares(procedure)
     if shares is None:
         return {}
     move = rules.open_steps(shares, procedure.processing_unit, now, lambda code: calendar_for(session, code))
     rows = [DossierStep(dossier_id=dossier.id, seq=clock.seq, agency_code=clock.agency_code,  # type: ignore[arg-type]
-                        share_value=clock.share_value, share_unit=clock.share_unit) for clock in move.clocks]
+                        share_value=clock.share_value, share_unit=clock.share_unit, received_at=now)
+            for clock in move.clocks]
     for row, clock in zip(rows, move.clocks, strict=True):
         _store(row, clock)
     session.add_all(rows)

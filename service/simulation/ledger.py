@@ -176,6 +176,8 @@ class Ledger:
         database (the simulator's shards)."""
         self._new_steps: dict[int, tuple[int, StepClock]] = {}
         self._dirty_steps: dict[int, StepClock] = {}
+        self._receipts: dict[int, datetime] = {}
+        """The receipt instant of each dossier whose new steps are held (``dossier_step.received_at``)."""
         self._tracking: set[str] = set()
         self._new: list[Entry] = []
         self._dirty: dict[int, Entry] = {}
@@ -301,6 +303,7 @@ class Ledger:
         entry.steps = [(self._step_ids.next(), clock) for clock in move.clocks]
         for step_id, clock in entry.steps:
             self._new_steps[step_id] = (entry.id, clock)
+        self._receipts[entry.id] = now
         self._set_current_step(entry, move.current)
         return dict(move.data)
 
@@ -484,12 +487,12 @@ class Ledger:
              *e.head, e.digitised, e.current_step, e.id) for e in self._dirty.values()])
         batch.insert("dossier_step", [self._row("dossier_step", {
             "id": step_id, "dossier_id": dossier_id, "seq": clock.seq, "agency_code": clock.agency_code,
-            "share_value": clock.share_value, "share_unit": clock.share_unit,
+            "share_value": clock.share_value, "share_unit": clock.share_unit, "received_at": self._receipts[dossier_id],
             **{name: getattr(clock, name) for name in STEP_CLOCK}})
             for step_id, (dossier_id, clock) in self._new_steps.items()])
         batch.update("dossier_step", STEP_CLOCK, [
             (*(getattr(clock, name) for name in STEP_CLOCK), step_id) for step_id, clock in self._dirty_steps.items()])
-        self._new_steps, self._dirty_steps = {}, {}
+        self._new_steps, self._dirty_steps, self._receipts = {}, {}, {}
         batch.insert("blob", self._rows["blob"])
         batch.insert("dossier_document", [self._row("dossier_document", d) for d in self._documents.values()])
         self._documents = {}
