@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from service.domain import lifecycle
@@ -25,6 +26,8 @@ from service.models import Dossier, DossierSearchKey, DossierStep, Procedure, Us
 from service.operations import interagency
 from service.pagination import InvalidCursor
 from service.schemas.dossiers import PublicDossier
+
+DOSSIER_TABLE = Dossier.__table__  # type: ignore[attr-defined]
 
 SORTS = ("-received_at", "due_at")
 """The orders of ``GET /dossiers``: newest received first (not yet received last), or soonest due first (no due
@@ -275,13 +278,17 @@ def union_page(session: Session, parts: list[Any], *, column: Any, descending: b
                limit: int) -> tuple[list[Dossier], str | None]:
     """The page of the first ``limit + 1`` rows of the union of ``parts`` (selects of ``(id, v)``: dossier ids
     and their ``column`` values, each part already cut to its first ``limit + 1`` rows in :func:`keyset_order`),
-    and the next cursor: one statement, whose dossiers are read by id."""
+    and the next cursor: one statement, whose dossiers are read by id, as rows of their columns (not ORM
+    objects)."""
     union = parts[0].union(*parts[1:]).subquery() if len(parts) > 1 else parts[0].subquery()
     page = (select(union.c.id, union.c.v)
             .order_by(*keyset_order(union.c.v, descending=descending, id_column=union.c.id))
             .limit(limit + 1).subquery())
-    rows = list(session.exec(select(Dossier).join(page, col(Dossier.id) == page.c.id)
-                             .order_by(*keyset_order(page.c.v, descending=descending, id_column=page.c.id))))
+    # Plain rows of the dossier's columns, read by attribute as a Dossier is (the presenter and the cursor only
+    # read them): building an ORM object per row cost a third of reading it.
+    rows: list[Any] = list(session.execute(
+        sa_select(*DOSSIER_TABLE.c).join(page, DOSSIER_TABLE.c.id == page.c.id)
+        .order_by(*keyset_order(page.c.v, descending=descending, id_column=page.c.id))))
     return _cut(rows, column=column, sort=sort, limit=limit)
 
 
