@@ -178,6 +178,17 @@ def store_state(dossier: Dossier, state: DossierState) -> None:
             setattr(dossier, name, value)
 
 
+def apply_change(dossier: Any, change: Change) -> None:
+    """Set ``change`` on the dossier (an ORM row or a new dossier's plain record): its state, its other columns,
+    and the version with ``updated_at`` when the change bumps it."""
+    store_state(dossier, change.state)
+    for name, value in change.columns.items():
+        setattr(dossier, name, value)
+    if change.bump_version:
+        dossier.version += 1
+        dossier.updated_at = change.at
+
+
 _NOTIFICATION_INSERT = insert(Notification.__table__)  # type: ignore[attr-defined]
 _SLIP_ROW_INSERT = insert(DossierEvent.__table__)  # type: ignore[attr-defined]
 
@@ -198,12 +209,7 @@ class SessionWriter:
     def write_dossier(self, dossier: Dossier, change: Change) -> None:
         # No flush here nor below: the next query or the commit flushes the dossier, its rows and its notices
         # together (one unit-of-work pass instead of two per change).
-        store_state(dossier, change.state)
-        for name, value in change.columns.items():
-            setattr(dossier, name, value)
-        if change.bump_version:
-            dossier.version += 1
-            dossier.updated_at = change.at
+        apply_change(dossier, change)
         self.session.add(dossier)
 
     # Append-only rows go in as Core INSERTs on the session's connection: no ORM object and no unit-of-work
@@ -293,12 +299,7 @@ class NewDossierWriter(SessionWriter):
         self._notifications: list[dict[str, Any]] = []
 
     def write_dossier(self, dossier: Dossier, change: Change) -> None:
-        store_state(dossier, change.state)
-        for name, value in change.columns.items():
-            setattr(dossier, name, value)
-        if change.bump_version:
-            dossier.version += 1
-            dossier.updated_at = change.at
+        apply_change(dossier, change)
 
     def write_notification(self, dossier: Dossier, values: dict[str, Any]) -> None:
         self._notifications.append(values)

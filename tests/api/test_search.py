@@ -17,6 +17,20 @@ def found(world: World, who: str, **params: Any) -> list[str]:
     return [item["code"] for item in response.json()["items"]]
 
 
+def found_page_by_page(world: World, who: str, *, limit: int, **params: Any) -> list[str]:
+    """The codes of every page, following each ``next_cursor`` until there is none."""
+    codes: list[str] = []
+    cursor = None
+    while True:
+        response = world.client.get("/api/v1/dossiers", headers=world.as_(who),
+                                    params={**params, "limit": limit, **({"cursor": cursor} if cursor else {})})
+        assert response.status_code == 200, response.text
+        codes += [item["code"] for item in response.json()["items"]]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            return codes
+
+
 @pytest.fixture
 def scene(client: TestClient) -> tuple[World, dict[str, str]]:
     world = build_world(client)
@@ -147,17 +161,7 @@ def test_pages_of_a_search_join_up_to_the_whole_list(scene: tuple[World, dict[st
     world.submit("citizen", channel="online", applicant=None)  # not yet received: no receipt instant
     whole = found(world, "receiver", **params)
     assert whole
-    paged: list[str] = []
-    cursor = None
-    while True:
-        response = world.client.get("/api/v1/dossiers", headers=world.as_("receiver"),
-                                    params={**params, "limit": 1, **({"cursor": cursor} if cursor else {})})
-        assert response.status_code == 200, response.text
-        paged += [item["code"] for item in response.json()["items"]]
-        cursor = response.json()["next_cursor"]
-        if cursor is None:
-            break
-    assert paged == whole
+    assert found_page_by_page(world, "receiver", limit=1, **params) == whole
 
 
 def test_a_name_holding_the_piece_several_times_is_listed_once(scene: tuple[World, dict[str, str]]) -> None:
@@ -170,14 +174,4 @@ def test_a_name_holding_the_piece_several_times_is_listed_once(scene: tuple[Worl
     whole = found(world, "receiver", q="an")
     assert whole.count(an) == 1 and whole[0] == newer and {s["hung"], s["dang"]} <= set(whole)
     for limit in (1, 2, 3):
-        paged: list[str] = []
-        cursor = None
-        while True:
-            response = world.client.get("/api/v1/dossiers", headers=world.as_("receiver"), params={
-                "q": "an", "limit": limit, **({"cursor": cursor} if cursor else {})})
-            assert response.status_code == 200, response.text
-            paged += [item["code"] for item in response.json()["items"]]
-            cursor = response.json()["next_cursor"]
-            if cursor is None:
-                break
-        assert paged == whole
+        assert found_page_by_page(world, "receiver", limit=limit, q="an") == whole
