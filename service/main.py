@@ -44,6 +44,7 @@ from service.routers import (
     statistics,
     worklist,
 )
+from service.runtime import freeze_startup_heap
 from service.security import passwords
 from service.settings import Settings
 
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop, work = asyncio.Event(), None
         if current.settings.worker:  # MOTCUA_WORKER: this process delivers webhooks, scans deadlines, sends notices
             work = asyncio.create_task(EventWorker(current.db, current.clock, current.settings).run(stop))
+        if current.settings.freeze_startup_heap:
+            freeze_startup_heap()
         yield
         stop.set()
         if work is not None:

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     due_soon_working_hours: float = Field(default=8.0, ge=0, le=1000)
     """A running dossier is "due soon" with at most this much working time left (contract, Version 2)."""
 
+    freeze_startup_heap: bool = True
+    """``MOTCUA_FREEZE_STARTUP_HEAP``: once start-up is done, the objects alive then (modules, routes, schemas,
+    mappers) move to the garbage collector's permanent generation, so its full collections stop walking them
+    (see ``service.runtime``). The test suite turns it off: it builds hundreds of apps in one process."""
+
     # Events (service/events/): who delivers, how webhooks are retried, when a dossier is "due soon".
     worker: bool = True
     """``MOTCUA_WORKER``: the app process itself delivers webhooks, raises the deadline warnings and sends the

@@ -105,6 +105,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "upload_dir": tmp_path / "uploads",
         "worker": False,  # tests that need the event worker start it themselves
         "webhook_allow_private": True,
+        "freeze_startup_heap": False,  # hundreds of apps in one process: their cycles must stay collectable
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
