@@ -7,6 +7,7 @@ synchronous SQLAlchemy (stdlib ``sqlite3`` and psycopg 3).
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -102,6 +103,49 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
 _HOLDS_WRITER_LOCK = "motcua_holds_writer_lock"
 
 
+class FifoLock:
+    """A lock granted in the order it was asked for: :meth:`release` hands it to the longest waiter.
+
+    ``threading.Lock`` lets a newcomer take a lock just released while the waiter that was woken still waits for
+    the GIL, so under a queue of writers some lost turn after turn: a submission's p99 at 16 connections was
+    2.3× its median (252 against 111 ms) with every writer doing the same work. Handed over in order, a writer
+    waits for the ones ahead of it, no more."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        """Take the lock, waiting at most ``timeout`` seconds in line; whether it was taken."""
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout):
+            return True  # handed over by release(): the lock stayed held
+        with self._mutex:
+            if turn in self._waiters:
+                self._waiters.remove(turn)
+                return False
+        return True  # handed over between the timeout and the mutex
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._held = False
+
+    @property
+    def waiting(self) -> int:
+        """How many threads wait in line."""
+        return len(self._waiters)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """WAL, busy timeout, foreign keys; write transactions begin IMMEDIATE so writers queue, never deadlock.
 
@@ -109,8 +153,9 @@ def _configure_sqlite(engine: Engine) -> None:
     connection goes back to the pool (after COMMIT or ROLLBACK). Without it they queued inside SQLite, whose busy
     handler sleeps between tries (up to 100 ms a try): under load a writer could sleep on through many free turns
     (p99 of seconds) while the lock sat unused. Work a request does before its first statement (parsing, the
-    token, validation) happens outside the lock. Other processes still meet SQLite's own lock and busy timeout."""
-    writer_lock = threading.Lock()
+    token, validation) happens outside the lock. Other processes still meet SQLite's own lock and busy timeout.
+    The lock is handed over in arrival order (:class:`FifoLock`), so no writer waits behind later ones."""
+    writer_lock = FifoLock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from service.db import Database
+from service.db import Database, FifoLock
 from service.models import Agency
 from service.settings import Settings
 
@@ -90,3 +90,54 @@ def test_readers_do_not_wait_for_a_writer(db: Database) -> None:
         reader.join(10)
         assert result == [0]  # the reader saw the last committed state, at once
     db.dispose()
+
+
+def wait_until(condition: object, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_the_writer_lock_is_handed_over_in_arrival_order() -> None:
+    lock, order = FifoLock(), []
+    assert lock.acquire(timeout=1)
+
+    def writer(number: int) -> None:
+        assert lock.acquire(timeout=5)
+        order.append(number)
+        lock.release()
+
+    threads = []
+    for number in range(6):
+        thread = threading.Thread(target=writer, args=(number,))
+        thread.start()
+        threads.append(thread)
+        wait_until(lambda n=number: lock.waiting == n + 1)
+    lock.release()
+    for thread in threads:
+        thread.join(5)
+    assert order == list(range(6))
+
+
+def test_a_newcomer_does_not_take_the_turn_of_a_waiting_writer() -> None:
+    lock, taken = FifoLock(), threading.Event()
+    assert lock.acquire(timeout=1)
+    waiter = threading.Thread(target=lambda: lock.acquire(timeout=5) and taken.set())
+    waiter.start()
+    wait_until(lambda: lock.waiting == 1)
+    lock.release()
+    assert not lock.acquire(timeout=0.05)  # the lock went to the thread that waited, not to this newcomer
+    waiter.join(5)
+    assert taken.is_set()
+    lock.release()
+    assert lock.acquire(timeout=0)
+
+
+def test_a_writer_that_gives_up_waiting_leaves_the_line() -> None:
+    lock = FifoLock()
+    assert lock.acquire(timeout=1)
+    assert not lock.acquire(timeout=0.05)
+    assert lock.waiting == 0
+    lock.release()
+    assert lock.acquire(timeout=0)  # free again: the turn was not handed to the writer that left
