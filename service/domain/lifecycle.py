@@ -363,7 +363,12 @@ def apology_letter(original_due_at: datetime | None, new_due_at: datetime | None
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{to_legal_time(moment):%H:%M ngày %d/%m/%Y}" if moment else "chưa xác định"
+    """``HH:MM ngày DD/MM/YYYY`` in legal time (written out rather than with strftime, which looks at the time zone
+    on every call: every receipt notice formats two instants)."""
+    if not moment:
+        return "chưa xác định"
+    t = to_legal_time(moment)
+    return f"{t.hour:02d}:{t.minute:02d} ngày {t.day:02d}/{t.month:02d}/{t.year}"
 
 
 def _vnd(amount: int | None) -> str:
