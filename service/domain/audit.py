@@ -17,7 +17,7 @@ GENESIS = "0" * 64
 
 def _instant(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
+        return value.astimezone(UTC).isoformat("T", "microseconds")  # positional: parsing timespec= cost more
     raise TypeError(f"{type(value).__name__} is not part of a control-slip entry")
 
 

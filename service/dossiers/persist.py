@@ -142,16 +142,17 @@ def persist(writer: DossierWriter, dossier: DossierRef, change: Change) -> SlipR
         for values in notification_values(dossier, notice, change.at, email):
             writer.write_notification(dossier, values)
     assert dossier.id is not None, "the dossier row exists before its slip rows"
+    to_status = change.state.status.value
     row = slip_row(dossier_id=dossier.id, code=dossier.code, head=writer.head(dossier), at=change.at,
                    recorded_at=writer.recorded_at(), action=change.action, actor=change.actor,
                    actor_role=change.actor_role, from_status=change.from_status,
-                   to_status=change.state.status.value, note=change.note, data=change.data,
+                   to_status=to_status, note=change.note, data=change.data,
                    due_at=change.state.due_at)
     writer.write_slip_row(dossier, row)
     writer.write_event(dossier, outbox.slip_event_values(
         dossier_id=dossier.id, code=dossier.code, agency_code=dossier.agency_code,
         procedure_code=dossier.procedure_code, seq=row.seq, action=change.action, at=change.at,
-        from_status=change.from_status, to_status=change.state.status.value, due_at=change.state.due_at,
+        from_status=change.from_status, to_status=to_status, due_at=change.state.due_at,
         timeliness=change.state.timeliness))
     return row
 

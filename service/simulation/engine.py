@@ -430,6 +430,9 @@ class Simulation:
                   Role.PROCESSOR: size(staff.processors, processor_capacity),
                   Role.APPROVER: size(staff.approvers, approver_capacity)}
         users: dict[str, list[User]] = {}
+        # New accounts get their role as the text a loaded one holds (not the enum): it goes into every control-slip
+        # row they write, and the rows a worker hands over are pickled (an enum member is pickled by reference,
+        # several times slower than a string).
         for role, prefix in ((Role.RECEIVER, "tiepnhan"), (Role.PROCESSOR, "chuyenvien"),
                              (Role.APPROVER, "lanhdao")):
             first = 0 if role == Role.RECEIVER else taken.get((code, role), 0)  # receivers serve every team
@@ -437,7 +440,7 @@ class Simulation:
                                                          col(User.active).is_(True)).order_by(col(User.id))))
             for i in range(len(found), first + counts[role]):
                 user = User(username=f"{prefix}{i + 1}.{code.lower()}", password_hash=w.password_hash,
-                            full_name=people.full_name(self.rng_people), role=role, agency_code=code,
+                            full_name=people.full_name(self.rng_people), role=role.value, agency_code=code,
                             phone=people.phone(self.rng_people), identity_verified=True, created_at=w.created_at)
                 session.add(user)
                 found.append(user)
@@ -485,8 +488,8 @@ class Simulation:
         self._since_commit += 1
         return True
 
-    def _status(self, case: Case) -> str:
-        return self._dossier(case).state.status.value
+    def _status(self, case: Case) -> Status:
+        return self._dossier(case).state.status
 
     def _working(self, case: Case, start: datetime, minutes: float) -> datetime:
         return case.desk.calendar.add_working_minutes(start, max(1.0, minutes))
@@ -663,7 +666,7 @@ class Simulation:
             self._start(worker, now, kind, case.desk)
 
     def _ready(self, now: datetime, case: Case) -> None:
-        if case.closed or self._status(case) != Status.PROCESSING.value:
+        if case.closed or self._status(case) is not Status.PROCESSING:
             return
         assert case.processor is not None
         self._enqueue(case.processor, case, now, PROCESSED)
@@ -671,7 +674,7 @@ class Simulation:
     def _processed(self, now: datetime, case: Case, worker: Worker) -> None:
         worker.busy = False
         self._start(worker, now, PROCESSED, case.desk)
-        if case.closed or self._status(case) != Status.PROCESSING.value:
+        if case.closed or self._status(case) is not Status.PROCESSING:
             return
         entry = self._dossier(case)
         if entry.current_step is not None and entry.current_step < len(entry.steps):
@@ -712,7 +715,7 @@ class Simulation:
     def _correct(self, now: datetime, case: Case) -> None:
         """The next agency sends the dossier back to the previous one for correction (once per step, within its
         step time: the rules refuse it later and the processor appraises what it has)."""
-        if case.closed or self._status(case) != Status.PROCESSING.value:
+        if case.closed or self._status(case) is not Status.PROCESSING:
             return
         assert case.processor is not None
         if not self._act(case, case.processor.user, Action.RETURN_FOR_CORRECTION, now,
@@ -729,7 +732,7 @@ class Simulation:
         self._enqueue(worker, case, now, SIGNED)
 
     def _pay(self, now: datetime, case: Case, online: bool) -> None:
-        if case.closed or self._status(case) != Status.AWAITING_PAYMENT.value:
+        if case.closed or self._status(case) is not Status.AWAITING_PAYMENT:
             return
         payer = case.citizen if online and case.citizen is not None else case.desk.receiver()
         if self._act(case, payer, Action.PAY, now):
@@ -739,7 +742,7 @@ class Simulation:
     def _signed(self, now: datetime, case: Case, worker: Worker) -> None:
         worker.busy = False
         self._start(worker, now, SIGNED, case.desk)
-        if case.closed or self._status(case) != Status.PROCESSING.value:
+        if case.closed or self._status(case) is not Status.PROCESSING:
             return
         rng = self.rng
         if rng.random() < self.scenario.behaviour.refuse:
@@ -763,16 +766,15 @@ class Simulation:
             self._at(self._working(case, now, 5 + delay), RETURN, case)
 
     def _extend(self, now: datetime, case: Case, new_due: datetime) -> None:
-        if case.closed or self._status(case) != Status.PROCESSING.value:
+        if case.closed or self._status(case) is not Status.PROCESSING:
             return
         approver = case.desk.approvers[0].user
         self._act(case, approver, Action.EXTEND, now,
                   {"reason": self.rng.choice(EXTENSION_REASONS), "new_due_at": new_due})
 
     def _withdraw(self, now: datetime, case: Case) -> None:
-        if case.closed or self._status(case) not in (Status.RECEIVED.value, Status.PROCESSING.value,
-                                                     Status.AWAITING_SUPPLEMENT.value,
-                                                     Status.AWAITING_PAYMENT.value):
+        if case.closed or self._status(case) not in (Status.RECEIVED, Status.PROCESSING,
+                                                     Status.AWAITING_SUPPLEMENT, Status.AWAITING_PAYMENT):
             return
         by_citizen = case.citizen is not None and case.channel == "online"
         user = case.citizen if by_citizen and case.citizen is not None else case.desk.receiver()
@@ -780,7 +782,7 @@ class Simulation:
             case.closed = True
 
     def _request_supplement(self, now: datetime, case: Case) -> None:
-        if case.closed or self._status(case) != Status.PROCESSING.value:
+        if case.closed or self._status(case) is not Status.PROCESSING:
             return
         rng, b = self.rng, self.scenario.behaviour
         assert case.processor is not None
@@ -799,7 +801,7 @@ class Simulation:
         self._at(at, SUPP, case, online)
 
     def _supplement(self, now: datetime, case: Case, online: bool) -> None:
-        if case.closed or self._status(case) != Status.AWAITING_SUPPLEMENT.value:
+        if case.closed or self._status(case) is not Status.AWAITING_SUPPLEMENT:
             return
         user = case.citizen if online and case.citizen is not None else case.desk.receiver()
         if not self._act(case, user, Action.SUPPLEMENT, now):
@@ -810,14 +812,14 @@ class Simulation:
             self._to_appraisal(now, case)
 
     def _return(self, now: datetime, case: Case) -> None:
-        if self._status(case) != Status.RESULT_READY.value:
+        if self._status(case) is not Status.RESULT_READY:
             return
         if self._act(case, case.home.receiver(), Action.RETURN_RESULT, now):
             self._maybe_rate(now, case)
         case.closed = True
 
     def _dispatch(self, now: datetime, case: Case) -> None:
-        if self._status(case) != Status.RESULT_READY.value:
+        if self._status(case) is not Status.RESULT_READY:
             return
         if self._act(case, case.home.receiver(), Action.DISPATCH_POSTAL, now):
             self.in_transit[self._dossier(case).id] = case

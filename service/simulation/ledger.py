@@ -441,7 +441,7 @@ class Ledger:
             self.act(entry, user=carrier, action=action, payload={
                 "at": to_legal_time(at).isoformat(),
                 "note": postal.EVENT_NOTES[kind].format(tn=s["tracking_number"])},
-                now=now, actor_role=SYSTEM_ROLE, actor_name=postal.CARRIER_ACTOR)
+                now=now, actor_role=SYSTEM_ROLE.value, actor_name=postal.CARRIER_ACTOR)
             self._rows["postal_event"].append(self._row("postal_event", {
                 "key": postal_rules.event_key(s["tracking_number"], kind.value, at), "shipment_id": s["id"],
                 "tracking_number": s["tracking_number"], "event": kind.value, "at": at, "outcome": "applied",

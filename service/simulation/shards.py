@@ -32,6 +32,7 @@ Signing results writes through the ORM in the shard's own transaction, so a run 
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import queue as queues
@@ -272,8 +273,24 @@ class _QueueSink(Sink):
         self.into.put(("batch", self.shard, (self.day, ledger.take(self.dialect))))
 
 
+PLAYER_GC_THRESHOLD = (50_000, 20, 100)
+"""A player's garbage-collector thresholds (Python's defaults are 700, 10, 10)."""
+
+
+def _tune_player_gc() -> None:
+    """Spare a player most of the cyclic garbage collector's work. Everything it inherited at the fork (the world,
+    the ORM's mappers, the modules) lives until it ends: frozen, it is never scanned again. Then young objects are
+    collected after 50,000 allocations rather than 700: a shard keeps its open dossiers in memory and allocates a
+    few dozen objects per action, nearly none of them in reference cycles, so the default thresholds scanned
+    millions of live objects over and over for little garbage (the garbage of cycles is still collected, and
+    the memory it holds stays bounded by the threshold)."""
+    gc.freeze()
+    gc.set_threshold(*PLAYER_GC_THRESHOLD)
+
+
 def _play(index: int) -> None:
     simulation: Simulation = _SHARED["simulations"][index]
+    _tune_player_gc()
     into = _SHARED["queue"]
     sink = _QueueSink(index, into, _SHARED["dialect"])
 
