@@ -31,8 +31,8 @@ The ledger holds the open dossiers in memory and writes rows in batches (``execu
 PostgreSQL) when a simulated day of its shard ends with at least ``batch_size`` actions since the last commit,
 each batch in one transaction (written by the main process when the shards play in worker processes), so a
 year is a few hundred transactions, not millions. On SQLite the simulation database runs with
-``synchronous=OFF``, a large page cache and its journal in memory (:func:`tuned_sqlite`): a crash mid-run can corrupt it — it is a
-throwaway, run the scenario again.
+``synchronous=OFF``, a large page cache and its journal in memory (:func:`tuned_sqlite`): a crash mid-run can
+corrupt it — it is a throwaway, run the scenario again.
 
 Result signing
 --------------
@@ -253,7 +253,7 @@ def tuned_sqlite(db: Database, *, cache_mib: int = 256) -> Iterator[None]:
 
     Leaving WAL needs the file to itself: when another connection has it open (a server reading it), the
     switch is refused and the run keeps WAL. On the way out the file is put back in WAL, which the server and
-    its readers expect. Enter before the first connection."""
+    its readers expect."""
     if db.dialect != "sqlite":
         yield
         return
@@ -266,6 +266,7 @@ def tuned_sqlite(db: Database, *, cache_mib: int = 256) -> Iterator[None]:
         cursor.execute("PRAGMA journal_mode=MEMORY")  # after the engine's own WAL; refused when shared
         cursor.close()
 
+    db.engine.dispose()  # connections opened before the block get none of this
     event.listen(db.engine, "connect", fast)
     try:
         yield
