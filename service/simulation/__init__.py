@@ -14,7 +14,7 @@ from typing import Any
 _EXPORTS = {
     "RunResult": "service.simulation.engine",
     "simulate": "service.simulation.shards",
-    "tune_sqlite": "service.simulation.engine",
+    "tuned_sqlite": "service.simulation.engine",
     "Scenario": "service.simulation.scenario",
     "ScenarioError": "service.simulation.scenario",
     "load": "service.simulation.scenario",

@@ -92,7 +92,7 @@ def _signing_settings(url: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from service.db import Database
-    from service.simulation.engine import tune_sqlite
+    from service.simulation.engine import tuned_sqlite
     from service.simulation.progress import ProgressBar
     from service.simulation.scenario import ScenarioError, load
     from service.simulation.shards import simulate
@@ -110,12 +110,12 @@ def run(args: argparse.Namespace) -> int:
     sign = scenario.results.sign if args.sign_results is None else args.sign_results
     settings = _signing_settings(url) if sign else None
     db = Database(url)
-    tune_sqlite(db)
     try:
-        result = simulate(db, scenario, seed=args.seed, limit=args.limit, sign_results=sign,
-                          batch_size=args.batch, progress=ProgressBar(enabled=not args.no_progress),
-                          settings=settings, force=args.force, workers=max(1, args.workers))
-        summary = summarize(db, result)
+        with tuned_sqlite(db):
+            result = simulate(db, scenario, seed=args.seed, limit=args.limit, sign_results=sign,
+                              batch_size=args.batch, progress=ProgressBar(enabled=not args.no_progress),
+                              settings=settings, force=args.force, workers=max(1, args.workers))
+            summary = summarize(db, result)
     finally:
         db.dispose()
     print(render(summary))

@@ -27,6 +27,7 @@ and compares every row.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import random
 import secrets
 from collections.abc import Callable
@@ -224,7 +225,7 @@ class Ledger:
         for doc_code, name in submission.documents_of(procedure, data):
             self._documents[(dossier_id, doc_code)] = {
                 "dossier_id": dossier_id, "code": doc_code, "name": name, "created_at": now}
-        changes = submission.lodging_changes(user.username, user.role, data.channel, state, handover, code=code,
+        changes = submission.lodging_changes(user.username, str(user.role), data.channel, state, handover, code=code,
                                              now=now, calendar=self.calendars[entry.agency_code])
         if data.channel != "online":  # received on the spot: an inter-agency dossier's first step starts now
             changes[-1] = replace(changes[-1], data={**changes[-1].data, **self._open_steps(entry, procedure, now)})
@@ -259,7 +260,7 @@ class Ledger:
         document.update(filename=name, content_type=content_type, size_bytes=len(content), sha256=digest,
                         storage_key=digest, uploaded_at=now)
         persist(self, entry, uploads.upload_change(
-            actor=user.username, actor_role=user.role, state=entry.state, document_code=document_code,
+            actor=user.username, actor_role=str(user.role), state=entry.state, document_code=document_code,
             filename=name, sha256=digest, size_bytes=len(content), now=now))
 
     # -- actions -----------------------------------------------------------------------------------------------
@@ -288,7 +289,7 @@ class Ledger:
             outcome = outcome + Outcome(self._open_steps(entry, self.procedures[entry.procedure_code], now))
         elif entry.steps:
             outcome = outcome + Outcome(self._follow(entry, action, decision.state, now))
-        persist(self, entry, change_of(decision, actor=actor_name or user.username, actor_role=role, now=now,
+        persist(self, entry, change_of(decision, actor=actor_name or user.username, actor_role=str(role), now=now,
                                        outcome=outcome, assignee=assignee))
 
     def _calendar_of(self, agency_code: str) -> WorkingCalendar:
@@ -555,6 +556,25 @@ class Batch:
         if rows:
             self.writes.append(("update", table, columns, tablewriter.convert(
                 rows, tablewriter.converters(self.dialect, TABLE[table], (*columns, "id")))))
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A batch crosses from a worker process to the writing one pickled; its rows (a million values for a
+        few thousand dossiers) go as one :mod:`marshal` string instead. Pickle remembers every object it writes
+        (to write it once): measured on 350,000 of the province's rows, ``pickle.dumps`` took 1.36 s and
+        ``marshal.dumps`` 0.18 s (in the worker), ``loads`` 0.56 s and 0.44 s (in the writer), for the same
+        bytes. Marshal knows only plain values (SQLite's driver values); rows holding others (PostgreSQL's
+        datetimes) are pickled as they are."""
+        try:
+            rows = marshal.dumps((self.writes, self.events))
+        except ValueError:
+            return self.__dict__
+        return {**self.__dict__, "writes": None, "events": None, "rows": rows}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        rows = state.pop("rows", None)
+        if rows is not None:
+            state["writes"], state["events"] = marshal.loads(rows)
+        self.__dict__.update(state)
 
 
 def write_batch(session: Session, batch: Batch) -> None:

@@ -7,6 +7,7 @@ desk organised in two teams — so every way a dossier could reach another shard
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import inspect, select
 
 from service.db import Database
 from service.events import outbox
-from service.simulation import loads, simulate
+from service.simulation import loads, simulate, tuned_sqlite
 from service.simulation.ledger import TABLE
 from service.simulation.shards import LANED_TABLES, plan
 from service.simulation.summary import summarize
@@ -80,12 +81,23 @@ def _indexes(db: Database) -> dict[str, Any]:
     return {table: inspector.get_indexes(table) for table in [*TABLE, outbox.EVENT_TABLE.name]}
 
 
+def _journal_mode(db: Database) -> str | None:
+    with db.engine.connect() as conn:
+        return conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+
+
 def _play(url: str, workers: int) -> tuple[dict[str, Any], dict[str, list[tuple[Any, ...]]]]:
     empty_tables(url)
     db = Database(url)
     try:
         before = _indexes(db)
-        result = simulate(db, loads(PROVINCE), workers=workers)
+        # Two processes play as `motcua simulate` does: on SQLite with the journal in memory while the run owns
+        # the file, and WAL again after it (the server expects it).
+        with tuned_sqlite(db) if workers > 1 else nullcontext():
+            result = simulate(db, loads(PROVINCE), workers=workers)
+            during = _journal_mode(db) if db.dialect == "sqlite" else None
+        if db.dialect == "sqlite":
+            assert (during, _journal_mode(db)) == ("memory" if workers > 1 else "wal", "wal")
         # The run may build the bulk tables' indexes after their rows: the schema ends as it began.
         assert _indexes(db) == before
         summary = {k: v for k, v in summarize(db, result).as_dict().items() if k not in SPEED}
