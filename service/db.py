@@ -6,6 +6,7 @@ synchronous SQLAlchemy (stdlib ``sqlite3`` and psycopg 3).
 
 from __future__ import annotations
 
+import select
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -97,7 +98,37 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    # Rows inserted together (a new dossier's slip rows, its search keys and words) go as one multi-row INSERT:
+    # one statement, where psycopg's executemany opened a pipeline, sent one per row and synced (its pipeline
+    # bookkeeping in Python cost more CPU than the rows). SQLAlchemy does the same for psycopg2 by default.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    _configure_postgresql(engine)
+    return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """A pooled connection the server has closed is replaced at checkout, without a round trip.
+
+    ``pool_pre_ping`` sent a ``SELECT 1`` at every checkout (a round trip, and about a hundred Python calls in
+    psycopg and SQLAlchemy: a submission checks out twice). An idle connection receives nothing unasked (no
+    ``LISTEN`` here), so its socket polled without waiting says enough: readable or hung up means the server sent
+    its goodbye (a restart, ``pg_terminate_backend``, an idle timeout) or went away, and the pool opens a new
+    connection instead (``DisconnectionError`` from the checkout event). A server that vanished without a word is
+    found by the first statement, as it was by the ping."""
+
+    @event.listens_for(engine, "checkout")
+    def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if _closed_by_server(dbapi_connection):
+            raise exc.DisconnectionError("the server closed this pooled connection")
+
+
+def _closed_by_server(driver: Any) -> bool:
+    if driver.closed or driver.broken:
+        return True
+    poller = select.poll()
+    poller.register(driver.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 _HOLDS_WRITER_LOCK = "motcua_holds_writer_lock"

@@ -1,8 +1,10 @@
 """The one datetime column type: an instant stored with +07:00 reads back as the same instant, on both databases."""
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from service.db import SQLITE_PAGE_CACHE_KIB, SQLITE_POOL_SIZE, Database
@@ -49,3 +51,29 @@ def test_each_sqlite_connection_keeps_a_small_page_cache(tmp_path) -> None:  # t
         assert SQLITE_PAGE_CACHE_KIB < 2000
     finally:
         db.dispose()
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_before_use(settings) -> None:  # type: ignore[no-untyped-def]
+    # A restart or pg_terminate_backend closes pooled connections; the next request must not fail on them.
+    db = Database(settings.database_url)
+    if db.dialect != "postgresql":
+        db.dispose()
+        pytest.skip("PostgreSQL's pool")
+    other = Database(settings.database_url)
+    try:
+        with db.transaction(read_only=True) as session:
+            closed = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with other.transaction() as session:
+            session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": closed})
+        for _ in range(100):  # the backend says goodbye asynchronously
+            with other.transaction(read_only=True) as session:
+                if not session.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                       {"pid": closed}).scalar_one():
+                    break
+            time.sleep(0.02)
+        with db.transaction(read_only=True) as session:
+            serving = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert serving != closed
+    finally:
+        db.dispose()
+        other.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -30,7 +31,9 @@ def next_code(session: Session, agency_code: str, now: datetime) -> str:
     drawing leaves its number unused (a gap in the day's sequence, never a duplicate). That transaction commits
     without waiting for its WAL flush: the submission's commit lies later in the WAL, and the submission answers
     only once the WAL is flushed past it (:func:`service.events.outbox._flush_committed`), so a number a stored
-    dossier carries is never lost. SQLite writers take turns anyway (``BEGIN IMMEDIATE``): there the
+    dossier carries is never lost. That transaction is the single statement :data:`_PG_DRAW` on a pooled
+    connection in autocommit mode: one round trip, where ``BEGIN``, ``SET LOCAL``, the upsert and ``COMMIT`` were
+    four. SQLite writers take turns anyway (``BEGIN IMMEDIATE``): there the
     number is drawn in the submission's transaction, without gaps."""
     day = to_legal_time(now).date()
     bind = session.get_bind()
@@ -44,12 +47,38 @@ def next_code(session: Session, agency_code: str, now: datetime) -> str:
     )
     number: int
     if postgresql and isinstance(bind, Engine):
-        with bind.begin() as own:
-            own.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            number = own.execute(statement).scalar_one()
+        number = _draw_on_its_own(bind, agency_code, day)
     else:
         number = session.execute(statement).scalar_one()
     return format_code(agency_code, day, number)
+
+
+_PG_DRAW = (
+    "INSERT INTO daily_sequence (agency_code, day, last) "
+    "SELECT CAST(%(agency_code)s AS varchar), CAST(%(day)s AS date), 1 "
+    "WHERE (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL "
+    "ON CONFLICT (agency_code, day) DO UPDATE SET last = daily_sequence.last + 1 RETURNING last")
+"""PostgreSQL: the day's next number as a transaction of one statement (sent in autocommit mode, it commits on
+its own). ``synchronous_commit`` is off for that transaction only (``set_config``'s ``is_local``: the implicit
+transaction of the statement), so its COMMIT does not wait for the WAL flush while it holds the agency's row of
+the day; the filter is an uncorrelated sub-query, run once before the row is produced."""
+
+
+def _draw_on_its_own(engine: Engine, agency_code: str, day: date) -> int:
+    """Draw on a pooled connection of its own, through the driver: switched to autocommit for the one statement
+    and back before it returns to the pool."""
+    pooled = engine.raw_connection()
+    try:
+        driver: Any = pooled.driver_connection
+        driver.autocommit = True
+        try:
+            row = driver.execute(_PG_DRAW, {"agency_code": agency_code, "day": day}).fetchone()
+        finally:
+            driver.autocommit = False
+    finally:
+        pooled.close()
+    number: int = row[0]
+    return number
 
 
 class DailyNumbers:

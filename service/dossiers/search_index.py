@@ -18,9 +18,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, false, literal, or_
+from sqlalchemy import Connection, and_, bindparam, false, literal, or_, text
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
@@ -71,12 +70,21 @@ def date(session: Session | Connection, rows: Sequence[tuple[str, int, datetime]
 
 def write_words(session: Session | Connection, words: Iterable[str]) -> None:
     """Add ``words`` to the vocabulary; those already there stay as they are (no row is locked or rewritten)."""
-    rows = [{"word": word} for word in sorted(set(words))]
-    if not rows:
+    ordered = sorted(set(words))
+    if not ordered:
         return
     dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
-    insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(WORD_TABLE).on_conflict_do_nothing(index_elements=["word"]), rows)
+    if dialect.name == "postgresql":
+        session.execute(_PG_WORDS, {"words": ordered})
+        return
+    session.execute(sqlite_insert(WORD_TABLE).on_conflict_do_nothing(index_elements=["word"]),
+                    [{"word": word} for word in ordered])
+
+
+_PG_WORDS = text("INSERT INTO search_word (word) SELECT unnest(CAST(:words AS varchar[])) "
+                 "ON CONFLICT (word) DO NOTHING")
+"""PostgreSQL: the words as one array parameter, one statement (an ``executemany`` of ``ON CONFLICT`` inserts
+went through psycopg's pipeline, a statement per word)."""
 
 
 def _like_escape(text: str) -> str:

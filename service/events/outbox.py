@@ -168,13 +168,16 @@ def _flush_committed(session: OrmSession) -> None:
     """Wait until the transaction committed without its WAL flush (:data:`_PG_LOCKED_INSERT`) is on disk: a
     transaction of its own that takes an id commits with a synchronous flush of the WAL up to its own commit
     record, which lies after ours. Run on the same connection before it goes back to the pool (after COMMIT: no
-    lock is held any more, and concurrent commits share their flushes)."""
+    lock is held any more, and concurrent commits share their flushes). That transaction is one statement sent
+    in autocommit mode (it commits on its own: one round trip, not ``BEGIN``, the statement and ``COMMIT``)."""
     driver = _ended(session)
     if driver is None:
         return
-    with driver.cursor() as cursor:
-        cursor.execute("SELECT pg_current_xact_id()")
-    driver.commit()
+    driver.autocommit = True
+    try:
+        driver.execute("SELECT pg_current_xact_id()")
+    finally:
+        driver.autocommit = False
 
 
 def _ended(session: OrmSession) -> Any:
