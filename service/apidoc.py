@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from service import api_examples
 from service.schemas.actions import ACTION_BODIES
@@ -176,13 +178,16 @@ def error_codes(operation: dict[str, Any], method: str, path: str, role_checked:
     return codes
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, documented_routes: Sequence[BaseRoute] | None = None) -> None:
+    """The app's ``openapi.json``, its paths in the order of ``documented_routes`` (default: the order in which
+    requests are matched, ``app.routes``)."""
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        routes = {(m, r.path): r for r in app.routes if isinstance(r, APIRoute) for m in r.methods}
+        documented = list(documented_routes) if documented_routes is not None else app.routes
+        routes = {(m, r.path): r for r in documented if isinstance(r, APIRoute) for m in r.methods}
         spec = get_openapi(title=app.title, version=app.version, summary=app.summary,
-                           description=API_DESCRIPTION.strip(), routes=app.routes)
+                           description=API_DESCRIPTION.strip(), routes=documented)
         schemas = spec.setdefault("components", {}).setdefault("schemas", {})
         for model in (Problem, ActionIn, RatingIn, *ACTION_BODIES.values()):
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -44,23 +44,26 @@ async def _context(request: Request) -> AppContext:
 
 
 ContextDep = Annotated[AppContext, Depends(_context)]
+"""For handlers. The dependencies below read the context from the request instead: FastAPI solves a
+sub-dependency again (its whole tree) each time it is named, even when its value is cached, so every
+``ContextDep`` inside them cost a request ~100 function calls more (``bench/bench_cpu_per_request.py``)."""
 
 
-def get_client_address(request: Request, context: ContextDep) -> str:
+def get_client_address(request: Request) -> str:
     """The client's address for rate limits (``X-Forwarded-For`` only from ``MOTCUA_TRUSTED_PROXIES``)."""
-    return client_address(request.client.host if request.client else None,
-                          request.headers.getlist("x-forwarded-for"), context.settings.trusted_proxy_networks)
+    return client_address(request.client.host if request.client else None, request.headers.getlist("x-forwarded-for"),
+                          get_context(request).settings.trusted_proxy_networks)
 
 
 ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
-async def get_session(request: Request, context: ContextDep) -> AsyncIterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: committed before the response is sent, rolled back on any error. Made in the
     event loop (a session has no connection before its first statement: a thread hop saved); its end (COMMIT or
     ROLLBACK, returning the connection) runs in a worker thread, shielded from cancellation so the connection — on
     SQLite, the writer lock — always goes back."""
-    read_only = request.method in READ_METHODS
+    context, read_only = get_context(request), request.method in READ_METHODS
     session = context.db.session(read_only=read_only)
     try:
         yield session
@@ -80,10 +83,10 @@ async def get_session(request: Request, context: ContextDep) -> AsyncIterator[Se
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_read_session(context: ContextDep) -> Iterator[Session]:
+def get_read_session(request: Request) -> Iterator[Session]:
     """A read-only unit of work whatever the method (a POST that only reads, such as signature verification,
     never takes SQLite's write lock)."""
-    with context.db.transaction(read_only=True) as session:
+    with get_context(request).db.transaction(read_only=True) as session:
         yield session
 
 
@@ -101,9 +104,10 @@ def _read_now(request: Request, context: AppContext, session: Session) -> dateti
     return context.clock.now(session)
 
 
-async def get_now(request: Request, context: ContextDep, session: SessionDep) -> datetime:
+async def get_now(request: Request, session: SessionDep) -> datetime:
     """Legal "now". ``async``: real time, or a simulated clock already read in the request's transaction (by
     :func:`locked_dossier`), costs no trip to a worker thread; only reading the clock does."""
+    context = get_context(request)
     known = context.clock.known(session)
     if known is not None:
         return known
@@ -134,10 +138,11 @@ def get_current_user_from_token(context: AppContext, session: Session, token: st
 
 
 async def get_current_user(
-    context: ContextDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
     """As :func:`get_current_user_from_token`; ``async`` because the account is usually kept in memory
     (:mod:`service.security.sessions`): only reading it from the database goes to a worker thread."""
+    context = get_context(request)
     username = _token_username(context, token)
     user = context.accounts.kept(session, username)
     if user is None:
@@ -185,12 +190,12 @@ def visible_dossier(code: str, user: CurrentUser, session: SessionDep) -> Dossie
     return load_visible(session, user, code)
 
 
-def locked_dossier(code: str, user: CurrentUser, session: SessionDep, context: ContextDep) -> Dossier:
+def locked_dossier(code: str, user: CurrentUser, session: SessionDep, request: Request) -> Dossier:
     """As :func:`visible_dossier`, locked for update (the request will change it). The legal clock is read here
     too, in the transaction the lock began and in this worker thread, so :func:`get_now` (every route that
     changes a dossier asks for it) needs no thread of its own."""
     dossier = load_visible(session, user, code, for_update=True)
-    context.clock.now(session)
+    get_context(request).clock.now(session)
     return dossier
 
 
@@ -225,10 +230,10 @@ class Idempotent:
                         media_type="application/json")
 
 
-async def idempotent(session: SessionDep, user: CurrentUser, context: ContextDep,
+async def idempotent(request: Request, session: SessionDep, user: CurrentUser,
                      key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None
                      ) -> Idempotent:
-    return Idempotent(session, user, key, context.clock)
+    return Idempotent(session, user, key, get_context(request).clock)
 
 
 IdempotentDep = Annotated[Idempotent, Depends(idempotent)]

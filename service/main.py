@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
@@ -84,7 +84,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.context = context
     install_error_handlers(app, authenticate=authenticate_if_required)
-    install_openapi(app)
     # Innermost first: an unexpected error is answered inside the app; the edge checks run before any parsing.
     app.add_middleware(AnswerUnhandledErrors)
     app.add_middleware(EdgeChecks, max_body_bytes=settings.max_body_bytes,
@@ -115,7 +114,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.DOCS_ASSETS), name="docs-assets")
     app.mount("/static", StaticFiles(directory=WEB_STATIC), name="static")
+    install_openapi(app, documented_routes=list(app.router.routes))
+    match_first(app, dossier_actions.router, dossiers.router)
     return app
+
+
+def match_first(app: FastAPI, *routers: APIRouter) -> None:
+    """Try the routes of ``routers`` right after ``/health`` and before the other routers' (the document keeps
+    the order of inclusion). Each request is matched against the routes in turn, regular expressions over the
+    path: a counter submission was tried against ~25 other routes first, ~120 µs of a ~5 ms request. Only
+    routers whose paths no earlier router can match may move: those named here all lie under ``/dossiers``,
+    and the routers they pass (health, auth, agencies, procedures, calendar) under other prefixes."""
+    routes = app.router.routes
+    moved = [route for route in routes if getattr(route, "original_router", None) in routers]
+    rest = [route for route in routes if route not in moved]
+    after = next(i for i, route in enumerate(rest) if getattr(route, "original_router", None) is health.router) + 1
+    routes[:] = [*rest[:after], *moved, *rest[after:]]
 
 
 def bootstrap(context: AppContext) -> None:
