@@ -50,12 +50,15 @@ def key_rows(dossier_id: int, agency_code: str, received_at: datetime | None,
     return [(key, dossier_id, agency_code, received_at) for key in keys]
 
 
+_KEY_INSERT = KEY_TABLE.insert()
+
+
 def write(session: Session | Connection, rows: Sequence[tuple[str, int, str, datetime | None]],
           words: Iterable[str]) -> None:
     """Insert key rows (:func:`key_rows`) and the ``words`` the vocabulary lacks, in the caller's transaction
     (given the session's connection, the statements do not flush the session's pending changes first)."""
     if rows:
-        session.execute(KEY_TABLE.insert(), [dict(zip(KEY_COLUMNS, row, strict=True)) for row in rows])
+        session.execute(_KEY_INSERT, [dict(zip(KEY_COLUMNS, row, strict=True)) for row in rows])
     write_words(session, words)
 
 
@@ -77,10 +80,10 @@ def write_words(session: Session | Connection, words: Iterable[str]) -> None:
     if dialect.name == "postgresql":
         session.execute(_PG_WORDS, {"words": ordered})
         return
-    session.execute(sqlite_insert(WORD_TABLE).on_conflict_do_nothing(index_elements=["word"]),
-                    [{"word": word} for word in ordered])
+    session.execute(_SQLITE_WORDS, [{"word": word} for word in ordered])
 
 
+_SQLITE_WORDS = sqlite_insert(WORD_TABLE).on_conflict_do_nothing(index_elements=["word"])
 _PG_WORDS = text("INSERT INTO search_word (word) SELECT unnest(CAST(:words AS varchar[])) "
                  "ON CONFLICT (word) DO NOTHING")
 """PostgreSQL: the words as one array parameter, one statement (an ``executemany`` of ``ON CONFLICT`` inserts

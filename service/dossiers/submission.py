@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, select
 
 from service.domain import lifecycle, postal
@@ -32,6 +32,9 @@ from service.operations.calendars import calendar_for
 from service.schemas.dossiers import Applicant, DossierIn
 
 _PAPER_INSERT = insert(DossierDocument.__table__)  # type: ignore[attr-defined]
+_VERIFIED_CITIZEN = select(User.id).where(User.national_id == bindparam("national_id"), User.role == Role.CITIZEN,
+                                          col(User.identity_verified).is_(True))
+"""The citizen account a desk's applicant is linked to (built once, read as a column on the connection)."""
 _DOSSIER_TABLE = Dossier.__table__  # type: ignore[attr-defined]
 _DOSSIER_INSERT = insert(_DOSSIER_TABLE).returning(*_DOSSIER_TABLE.columns)
 CHANNEL_LABEL = {"online": "trực tuyến", "counter": "trực tiếp tại Bộ phận Một cửa",
@@ -61,9 +64,8 @@ def submit(session: Session, *, user: User, data: DossierIn, now: datetime,
     procedure = catalogue.current_version(session, data.procedure_code)
     desk = interagency.receiving_desk(session, procedure, user, now)
     handover = check_lodging(procedure, user, data, now, desk=desk)
-    applicant_user_id, applicant = applicant_of(user, data, lambda national_id: session.exec(
-        select(User.id).where(User.national_id == national_id, User.role == Role.CITIZEN,
-                              col(User.identity_verified).is_(True))).first())
+    applicant_user_id, applicant = applicant_of(user, data, lambda national_id: session.connection().execute(
+        _VERIFIED_CITIZEN, {"national_id": national_id}).scalar())
     code = next_code(session, procedure.agency_code, now)
     secret = tracking.tracking_secret(secret_key, code) if secret_key else secrets.token_urlsafe(18)
     # INSERT … RETURNING its columns, held as plain attributes (:class:`NewDossier`): its first changes are

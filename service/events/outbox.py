@@ -157,7 +157,9 @@ def _insert_queued(session: OrmSession) -> None:
         session.execute(_PG_LOCKED_INSERT, {"rows": json.dumps(rows, ensure_ascii=False), "key": OUTBOX_LOCK})
         session.info[_UNFLUSHED] = session.connection()
     else:
-        session.execute(_INSERT, queued[1])  # SQLite: writers already take turns (BEGIN IMMEDIATE)
+        # SQLite: writers already take turns (BEGIN IMMEDIATE). On the connection: through the session, a list of
+        # rows took the ORM's bulk-insert path (its cache key and result handling cost more than the insert).
+        session.connection().execute(_INSERT, queued[1])
 
 
 _UNFLUSHED = "motcua.outbox_unflushed"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from service.errors import Conflict, NotFound
@@ -24,10 +25,12 @@ def procedure_not_found(code: str) -> NotFound:
     return NotFound(f"Không tìm thấy thủ tục hành chính có mã {code}.", code="PROCEDURE_NOT_FOUND")
 
 
+_CURRENT_VERSION = select(Procedure).where(Procedure.code == bindparam("code"), col(Procedure.superseded_at).is_(None))
+"""Built once: building the statement and its cache key cost as much as running it (every submission asks)."""
+
+
 def current_version(session: Session, code: str) -> Procedure:
-    procedure = session.exec(
-        select(Procedure).where(Procedure.code == code, col(Procedure.superseded_at).is_(None))
-    ).first()
+    procedure = session.exec(_CURRENT_VERSION, params={"code": code}).first()
     if procedure is None:
         raise procedure_not_found(code)
     return procedure
