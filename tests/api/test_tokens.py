@@ -3,6 +3,7 @@
 import base64
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 from jose import jwt
 
 from service.domain.legal_time import utc_now
+from service.security import tokens
 from service.security.tokens import TokenIssuer
 from service.settings import Settings
 from tests.conftest import ADMIN
@@ -102,3 +104,28 @@ def test_failed_logins_are_rate_limited_per_username(client: TestClient, setting
     assert blocked.json()["code"] == "RATE_LIMITED"
     # another username is not affected
     assert client.post("/api/v1/auth/token", data={"username": "other", "password": "nope"}).status_code == 401
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(client: TestClient, settings: Settings,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    token = jwt.encode(_claims(settings), settings.secret_key, algorithm="HS256")
+    assert _me(client, token) == 200  # verified and remembered by the process
+    expires = _claims(settings)["exp"]
+    monkeypatch.setattr(tokens, "time", SimpleNamespace(time=lambda: expires + 301))
+    assert _me(client, token) == 401
+
+
+def test_a_remembered_token_altered_is_refused(client: TestClient, settings: Settings) -> None:
+    token = jwt.encode(_claims(settings), settings.secret_key, algorithm="HS256")
+    assert _me(client, token) == 200
+    header, payload, signature = token.split(".")
+    assert _me(client, f"{header}.{_b64(_claims(settings, sub='someone'))}.{signature}") == 401
+    assert _me(client, f"{header}.{payload}.{signature[:-2]}AA") == 401
+
+
+def test_an_issuer_remembers_a_bounded_number_of_tokens(settings: Settings) -> None:
+    issuer = TokenIssuer(settings.secret_key, settings.jwt_issuer, settings.jwt_audience, timedelta(minutes=5))
+    issued = [issuer.issue(f"user{i}", now=utc_now(), role="citizen") for i in range(tokens.VERIFIED_KEPT + 10)]
+    assert [issuer.verify(token) for token in issued] == [f"user{i}" for i in range(len(issued))]
+    assert len(issuer._verified) <= tokens.VERIFIED_KEPT
+    assert issuer.verify(issued[0]) == "user0"  # forgotten, verified again in full
