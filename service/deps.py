@@ -205,7 +205,8 @@ LockedDossier = Annotated[Dossier, Depends(locked_dossier)]
 
 @dataclass(frozen=True)
 class Idempotent:
-    """The request's optional ``Idempotency-Key``: :meth:`answer` replays the first answer to a repeat."""
+    """The request's optional ``Idempotency-Key`` (:data:`IdempotencyKey`, made by the handler with the session
+    and user it already has): :meth:`answer` replays the first answer to a repeat."""
 
     session: Session
     user: User
@@ -230,11 +231,7 @@ class Idempotent:
                         media_type="application/json")
 
 
-async def idempotent(request: Request, session: SessionDep, user: CurrentUser,
-                     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None
-                     ) -> Idempotent:
-    return Idempotent(session, user, key, get_context(request).clock)
-
-
-IdempotentDep = Annotated[Idempotent, Depends(idempotent)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+"""The request's optional ``Idempotency-Key``, a parameter of the routes that answer through :class:`Idempotent`
+(a dependency building it resolved the session and the user a second time: ~600 function calls a request)."""
 IdentityVerifier = Annotated[User, Depends(require_roles(Role.RECEIVER, Role.ADMIN))]

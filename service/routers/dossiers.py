@@ -12,7 +12,8 @@ from service import http_cache
 from service.deps import (
     ContextDep,
     CurrentUser,
-    IdempotentDep,
+    IdempotencyKey,
+    Idempotent,
     LockedDossier,
     NowDep,
     SessionDep,
@@ -61,8 +62,8 @@ DOSSIER_LINKS = _links("get_dossier", "receive_dossier", "assign_dossier", "appr
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DossierCreated,
              responses={**ERRORS, 201: {"links": DOSSIER_LINKS}})
-def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, idempotent: IdempotentDep,
-                   context: ContextDep) -> Response:
+def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, context: ContextDep,
+                   idempotency_key: IdempotencyKey = None) -> Response:
     """Lodge a dossier: online by a citizen, at the counter or by post by a receiver."""
 
     def lodge() -> StoredAnswer:
@@ -76,7 +77,7 @@ def submit_dossier(data: DossierIn, user: Submitter, session: SessionDep, idempo
         body = DossierCreated.model_construct(**dict(view), tracking_secret=submitted.tracking_secret)
         return StoredAnswer.of(201, body, {"Location": f"/api/v1/dossiers/{view.code}", "ETag": f'"{view.version}"'})
 
-    return idempotent.answer("POST /dossiers", data, lodge)
+    return Idempotent(session, user, idempotency_key, context.clock).answer("POST /dossiers", data, lodge)
 
 
 @router.get("", responses={**ERRORS, **NOT_MODIFIED})
@@ -131,10 +132,11 @@ def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, respo
 @router.post("/{code}/actions/{action}", response_model=DossierOut, responses=ERRORS, include_in_schema=False)
 def perform_action(
     dossier: LockedDossier, action: str, user: CurrentUser, session: SessionDep,
-    context: ContextDep, idempotent: IdempotentDep,
+    context: ContextDep,
     # Any JSON value: its shape is checked after visibility, role, state and version (the contract's order).
     payload: Annotated[Any, Body(description="Action fields, see ActionIn")] = None,
     if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Move the dossier through its lifecycle (see the contract's action table). Documented once per action by
     :mod:`service.routers.dossier_actions`; this route answers the same paths (and 404 for unknown actions)."""
@@ -150,7 +152,8 @@ def perform_action(
                                  due_soon_hours=context.settings.due_soon_working_hours)[0]
         return StoredAnswer.of(200, view, {"ETag": f'"{view.version}"'})
 
-    return idempotent.answer(f"POST /dossiers/{dossier.code}/actions/{parsed.value}", payload or {}, apply)
+    return Idempotent(session, user, idempotency_key, context.clock).answer(
+        f"POST /dossiers/{dossier.code}/actions/{parsed.value}", payload or {}, apply)
 
 
 @router.get("/{code}/history", responses=ERRORS, operation_id="get_history")
