@@ -85,13 +85,14 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
     steps = interagency.steps_by_dossier(session, [d.id for d in dossiers if d.current_step is not None])  # type: ignore[misc]
     views = []
     for d in dossiers:
+        assert d.id is not None
         row = related[d.id]
         views.append(_present_one(
             d, row.procedure_name, row.assignee if d.assignee_id else None, documents.get(d.id, []),
             _result_of(row), _shipment_of(row), now,
             deadline_ahead(calendars[d.agency_code], now, status=d.status, due_at=d.due_at,
                            threshold_hours=due_soon_hours),
-            steps.get(d.id)))  # type: ignore[arg-type]
+            steps.get(d.id)))
     return views
 
 
