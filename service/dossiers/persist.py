@@ -266,9 +266,11 @@ def _write_loaded_dossier(connection: Any, dossier: Dossier, session: Session) -
     """Write the columns of a loaded (persistent) dossier that changed with one Core ``UPDATE``, then mark them
     written on the ORM object, as a flush would. A flush ran the unit of work for it (dependency sort, per-column
     history, the mapper's UPDATE collection): more CPU than the statement. A dossier that is not persistent is
-    left to the ORM's flush; a later change of the object is tracked, and flushed, as before."""
+    left to the ORM's flush; a later change of the object is tracked, and flushed, as before. So is a change made
+    inside a savepoint: the session restores (expires) on a savepoint's rollback only the objects its flushes
+    wrote, and this UPDATE is not one of them (a rollback of the whole transaction expires every object)."""
     state = inspect(dossier)
-    if not state.persistent or not state.modified:
+    if not state.persistent or not state.modified or session.get_nested_transaction() is not None:
         return
     changed = {key: state.dict[key] for key in state.committed_state if key in state.dict}
     if not changed:
