@@ -247,8 +247,8 @@ class SessionWriter:
         dossier, keys, words = self._new_keys
         assert dossier.id is not None
         self._new_keys = None
-        search_index.write(self.session.connection(),
-                           search_index.key_rows(dossier.id, dossier.agency_code, dossier.received_at, keys), words)
+        search_index.write_dossier_keys(self.session.connection(), dossier.id, dossier.agency_code,
+                                        dossier.received_at, keys, words)
 
     def write_event(self, dossier: Dossier, values: dict[str, Any]) -> None:
         outbox.append(self.session, values)  # queued; inserted under the outbox lock as the transaction commits
