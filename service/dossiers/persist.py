@@ -223,7 +223,7 @@ class SessionWriter:
     def write_slip_row(self, dossier: Dossier, row: SlipRow) -> None:
         dossier.slip_rows, dossier.slip_head = row.head  # the anchor, in the same transaction as the row
         self.session.add(dossier)
-        self.session.connection().execute(_SLIP_ROW_INSERT, row.__dict__)
+        self.session.connection().execute(_SLIP_ROW_INSERT, row.values())
 
     def write_search_keys(self, dossier: Dossier, keys: list[str], words: list[str]) -> None:
         """Kept until :meth:`write_new_keys`: a dossier received on the spot (its next change) gets its keys
@@ -307,7 +307,7 @@ class NewDossierWriter(SessionWriter):
 
     def write_slip_row(self, dossier: Dossier, row: SlipRow) -> None:
         dossier.slip_rows, dossier.slip_head = row.head  # the anchor, in the same transaction as the row
-        self._slip_rows.append(row.__dict__)
+        self._slip_rows.append(row.values())
 
     def finish(self, dossier: NewDossier) -> None:
         connection = self.session.connection()
