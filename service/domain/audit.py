@@ -9,29 +9,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from service.domain.legal_time import utc_text
 
 GENESIS = "0" * 64
 
 
-_INSTANTS: dict[datetime, str] = {}
-_INSTANTS_KEPT = 100_000
-
-
 def _instant(value: Any) -> str:
-    """An instant as UTC ISO 8601 text with microseconds. Cached by instant (equal instants in any offset have one
-    text): a dossier's due date recurs in each of its rows and an action's instant in the rows it writes, and the
-    conversion (to UTC, then the text) cost several times the look-up; cleared when full."""
-    text = _INSTANTS.get(value)
-    if text is None:
-        if not isinstance(value, datetime):
-            raise TypeError(f"{type(value).__name__} is not part of a control-slip entry")
-        text = value.astimezone(UTC).isoformat("T", "microseconds")  # positional: parsing timespec= cost more
-        if len(_INSTANTS) >= _INSTANTS_KEPT:
-            _INSTANTS.clear()
-        _INSTANTS[value] = text
-    return text
+    if isinstance(value, datetime):
+        return utc_text(value)
+    raise TypeError(f"{type(value).__name__} is not part of a control-slip entry")
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_instant)
@@ -69,17 +58,15 @@ def slip_entry_hash(prev_hash: str, *, dossier: str, seq: int, at: datetime, act
     millions for a simulated province year, and the general encoder sorts the keys and calls back into Python
     for each instant of every row. A value of another type than these (which the text here cannot write: a
     ``TypeError``) goes through :func:`canonical`."""
-    entry = None
-    if type(seq) is int:
-        try:
-            entry = (f'{{"action":{_TEXT(action)},"actor":{_TEXT(actor)},"actor_role":{_TEXT(actor_role)},'
-                     f'"at":"{_instant(at)}","data":{"{}" if data == {} else canonical(data)},'
-                     f'"dossier":{_TEXT(dossier)},"due_at":{"null" if due_at is None else _quoted_instant(due_at)},'
-                     f'"from_status":{"null" if from_status is None else _TEXT(from_status)},'
-                     f'"note":{"null" if note is None else _TEXT(note)},"seq":{seq},"to_status":{_TEXT(to_status)}}}')
-        except TypeError:
-            pass
-    if entry is None:
+    try:
+        if type(seq) is not int:  # a bool or a float: the general encoder writes them its own way
+            raise TypeError("seq")
+        entry = (f'{{"action":{_TEXT(action)},"actor":{_TEXT(actor)},"actor_role":{_TEXT(actor_role)},'
+                 f'"at":"{_instant(at)}","data":{"{}" if data == {} else canonical(data)},'
+                 f'"dossier":{_TEXT(dossier)},"due_at":{"null" if due_at is None else _quoted_instant(due_at)},'
+                 f'"from_status":{"null" if from_status is None else _TEXT(from_status)},'
+                 f'"note":{"null" if note is None else _TEXT(note)},"seq":{seq},"to_status":{_TEXT(to_status)}}}')
+    except TypeError:
         entry = canonical({"dossier": dossier, "seq": seq, "at": at, "action": action, "actor": actor,
                            "actor_role": actor_role, "from_status": from_status, "to_status": to_status,
                            "note": note, "data": data, "due_at": due_at})
