@@ -24,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from service.db import UTCDateTime
+from service.domain.legal_time import utc_text
 from service.models import DailySequence
 
 Converter = Callable[[Any], Any] | None
@@ -36,12 +37,16 @@ and a control-slip row's instant is also its event's and its dossier's (emptied 
 
 def _sqlite_instant(value: datetime) -> str:
     # SQLAlchemy's SQLite DATETIME text ("%Y-%m-%d %H:%M:%S.%f"), of the UTC instant, without the strftime cost:
-    # the UTC ISO text less its "+00:00" (instants already in UTC, as real-time stamps are, need no conversion).
-    # Equal instants (in any offset) have one text, so the cache is keyed by the instant.
+    # the UTC ISO text (``utc_text``, itself cached: the control slip's hash has usually just made it) less its
+    # "T" and "+00:00". Equal instants (in any offset) have one text, so the cache is keyed by the instant; a
+    # real-time stamp in UTC (a row's ``recorded_at``), each its own, is not kept (it would only push out the
+    # instants that recur).
     text = _INSTANTS.get(value)
     if text is None:
-        utc = value if value.tzinfo is UTC else value.astimezone(UTC)
-        text = utc.isoformat(" ", "microseconds")[:-6]
+        if value.tzinfo is UTC:
+            return value.isoformat(" ", "microseconds")[:-6]
+        iso = utc_text(value)
+        text = f"{iso[:10]} {iso[11:26]}"
         if len(_INSTANTS) >= 200_000:
             _INSTANTS.clear()
         _INSTANTS[value] = text

@@ -53,6 +53,16 @@ def test_rows_are_converted_as_sqlalchemy_would_for_sqlite() -> None:
     assert json.loads(converted[2][3]) == {"note": "Hồ sơ đã được tiếp nhận"}
 
 
+# Hypothesis takes naive bounds and attaches the drawn zone itself.
+@given(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200, 12, 30),  # noqa: DTZ001
+                    timezones=st.sampled_from([UTC, VN_TZ, ZoneInfo("UTC"),
+                                               timezone(timedelta(hours=-9, minutes=-30))])))
+def test_any_instant_gets_sqlalchemys_text_first_time_and_again(at: datetime) -> None:
+    convert = tablewriter.converters("sqlite", DossierEvent.__table__, ("at",))  # type: ignore[attr-defined]
+    expected = _sqlalchemy_value(DossierEvent.__table__, "at", at)
+    assert tablewriter.convert([(at,), (at,)], convert) == [(expected,), (expected,)]
+
+
 def test_booleans_and_dates_become_sqlite_values() -> None:
     table = Dossier.__table__  # type: ignore[attr-defined]
     functions = tablewriter.converters("sqlite", table, ("paid", "code", "received_at"))

@@ -224,7 +224,7 @@ class SessionWriter:
         dossier.slip_rows, dossier.slip_head = row.head  # the anchor, in the same transaction as the row
         self.session.add(dossier)
         connection = self.session.connection()
-        connection.execute(_SLIP_ROW_INSERT, row.__dict__)
+        connection.execute(_SLIP_ROW_INSERT, row.values())
         _write_loaded_dossier(connection, dossier, self.session)
 
     def write_search_keys(self, dossier: Dossier, keys: list[str], words: list[str]) -> None:
@@ -327,7 +327,7 @@ class NewDossierWriter(SessionWriter):
 
     def write_slip_row(self, dossier: Dossier, row: SlipRow) -> None:
         dossier.slip_rows, dossier.slip_head = row.head  # the anchor, in the same transaction as the row
-        self._slip_rows.append(row.__dict__)
+        self._slip_rows.append(row.values())
 
     def finish(self, dossier: NewDossier) -> None:
         connection = self.session.connection()

@@ -8,10 +8,8 @@ builder every writer uses, and reading/verifying a dossier's chain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -23,9 +21,13 @@ SlipHead = tuple[int, str]
 NO_ROWS: SlipHead = (0, audit.GENESIS)
 
 
-@dataclass(frozen=True)
-class SlipRow:
-    """One control-slip row's column values (``dossier_event`` but its ``id``)."""
+class SlipRow(NamedTuple):
+    """One control-slip row's column values (``dossier_event`` but its ``id``), in :data:`COLUMNS` order.
+
+    A named tuple rather than a frozen dataclass: as immutable, and each writer makes one per row it writes
+    (millions for a simulated province year) — a frozen dataclass's ``__init__`` sets each of its 14 fields
+    through ``object.__setattr__``, which cost more than twice the tuple's construction — and the batch
+    writers take it as it is, already a row in column order (:func:`as_tuple`)."""
 
     dossier_id: int
     seq: int
@@ -37,18 +39,23 @@ class SlipRow:
     from_status: str | None
     to_status: str
     note: str | None
+    data: dict[str, Any]
     due_at: datetime | None
     prev_hash: str
     hash: str
-    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def head(self) -> SlipHead:
         return self.seq, self.hash
 
+    def values(self) -> dict[str, Any]:
+        """The row as column values by name (for an ``INSERT``)."""
+        return self._asdict()
 
-COLUMNS = ("dossier_id", "seq", "at", "recorded_at", "action", "actor", "actor_role", "from_status", "to_status",
-           "note", "data", "due_at", "prev_hash", "hash")
+
+COLUMNS = SlipRow._fields
+assert COLUMNS == ("dossier_id", "seq", "at", "recorded_at", "action", "actor", "actor_role", "from_status",
+                   "to_status", "note", "data", "due_at", "prev_hash", "hash")
 
 
 def slip_content(dossier_code: str, row: Any) -> dict[str, Any]:
@@ -73,21 +80,17 @@ def slip_row(*, dossier_id: int, code: str, head: SlipHead, at: datetime, record
              data: dict[str, Any], due_at: datetime | None) -> SlipRow:
     """The next row of a dossier's slip after ``head``, hashed and chained."""
     seq, prev_hash = head
-    values: dict[str, Any] = {"seq": seq + 1, "at": at, "action": action, "actor": actor, "actor_role": actor_role,
-                              "from_status": from_status, "to_status": to_status, "note": note, "data": data,
-                              "due_at": due_at}
-    digest = audit.entry_hash(prev_hash, {"dossier": code, **values})
-    return SlipRow(dossier_id=dossier_id, recorded_at=recorded_at, prev_hash=prev_hash, hash=digest, **values)
-
-
-_IN_COLUMN_ORDER = attrgetter(*COLUMNS)
+    seq += 1
+    digest = audit.slip_entry_hash(prev_hash, dossier=code, seq=seq, at=at, action=action, actor=actor,
+                                   actor_role=actor_role, from_status=from_status, to_status=to_status, note=note,
+                                   data=data, due_at=due_at)
+    return SlipRow(dossier_id, seq, at, recorded_at, action, actor, actor_role, from_status, to_status, note, data,
+                   due_at, prev_hash, digest)
 
 
 def as_tuple(row: SlipRow) -> tuple[Any, ...]:
-    """The row in :data:`COLUMNS` order (for batched inserts; one C-level getter, as the simulator and the bulk
-    generator call it for every row)."""
-    values: tuple[Any, ...] = _IN_COLUMN_ORDER(row)
-    return values
+    """The row in :data:`COLUMNS` order, for batched inserts: the row itself."""
+    return row
 
 
 def last_row(session: Session, dossier_id: int) -> SlipHead:

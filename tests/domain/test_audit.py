@@ -82,3 +82,28 @@ def test_any_change_removal_or_reordering_breaks_the_chain() -> None:
     assert not audit.verify_chain(rows[:1] + rows[2:])
     assert not audit.verify_chain([rows[1], rows[0], *rows[2:]])
     assert not audit.verify_chain(rows[1:])
+
+
+slip_texts = st.text() | st.sampled_from(["submit", "Nộp hồ sơ \"trực tiếp\"\n\t\\", "\u2028\x00\x7f"])
+
+
+@given(seq=st.integers(min_value=0) | st.booleans() | st.floats(allow_nan=True),
+       at=instants | st.text(max_size=4), due_at=st.none() | instants | st.integers(),
+       action=slip_texts | st.integers(), actor=slip_texts, actor_role=slip_texts | st.none(),
+       from_status=st.none() | slip_texts | st.integers(), to_status=slip_texts, note=st.none() | slip_texts,
+       data=st.dictionaries(st.text(max_size=8), contents, max_size=4) | st.none() | st.lists(leaves, max_size=2),
+       dossier=slip_texts)
+def test_a_slip_entry_hashes_as_its_dict(seq: Any, at: Any, due_at: Any, action: Any, actor: Any, actor_role: Any,
+                                         from_status: Any, to_status: Any, note: Any, data: Any,
+                                         dossier: Any) -> None:
+    fields = {"dossier": dossier, "seq": seq, "at": at, "action": action, "actor": actor, "actor_role": actor_role,
+              "from_status": from_status, "to_status": to_status, "note": note, "data": data, "due_at": due_at}
+    assert audit.slip_entry_hash("b" * 64, **fields) == audit.entry_hash("b" * 64, fields)
+
+
+def test_a_slip_entry_of_enum_texts_hashes_as_its_dict() -> None:
+    from service.domain.lifecycle import Action, Status
+
+    fields = {**entry(2), "action": Action.RECEIVE, "from_status": Status.SUBMITTED, "to_status": Status.RECEIVED,
+              "data": {}, "due_at": datetime(2025, 1, 20, 17, 0, tzinfo=ICT)}
+    assert audit.slip_entry_hash(audit.GENESIS, **fields) == audit.entry_hash(audit.GENESIS, fields)

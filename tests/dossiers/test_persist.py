@@ -89,7 +89,7 @@ def test_rows_are_chained_and_hash_what_the_verifier_reads() -> None:
 def test_a_changed_row_no_longer_verifies() -> None:
     dossier, writer = Dossier(), MemoryWriter()
     persist(writer, dossier, change("receive", STATE, note="Tiếp nhận"))
-    row = replace(writer.slip[0], note="Tiếp nhận (sửa)")
+    row = writer.slip[0]._replace(note="Tiếp nhận (sửa)")
     assert not audit.verify_chain([(slip_content(dossier.code, row), row.prev_hash, row.hash)])
 
 
