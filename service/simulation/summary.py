@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -134,44 +133,26 @@ def slowest_procedures(session: Session, start: datetime, cut: datetime, n: int 
 
 
 def summarize(db: Database, run: RunResult) -> Summary:
-    """Read the statistics of ``run``'s period back from the database (as of the period end).
-
-    The month-by-month report and the two service indexes are read in two other threads, each in a read-only
-    transaction of its own, beside the agency report and the counts: nothing writes any more, so they read the
-    same rows, and the database driver lets go of the GIL while a query runs — on SQLite each of them is mostly
-    a query — so the summary of a province year, which runs after every shard is done, uses both cores
-    instead of one."""
+    """Read the statistics of ``run``'s period back from the database (as of the period end)."""
     first, last, end = run.first_day, run.last_day, run.end
-
-    def months_report() -> stats_ops.ProcessingReport:
-        with db.transaction(read_only=True) as session:
-            return stats_ops.processing_report(session, user=_reporter(end), first=first, last=last,
-                                               agency_code=None, group_by="month", now=end)
-
-    def indexes() -> tuple[dict[str, Any], dict[str, Any]]:
-        with db.transaction(read_only=True) as session:
-            reader = _reporter(end)
-            _, _, portal = stats_ops.service_index(session, user=reader, first=first, last=last, agency_code=None,
-                                                   now=end)
-            _, _, qd766 = stats_ops.service_index(session, user=reader, first=first, last=last, agency_code=None,
+    with db.transaction(read_only=True) as session:
+        reader = _reporter(end)
+        report = stats_ops.processing_report(session, user=reader, first=first, last=last, agency_code=None,
+                                             group_by="agency", now=end)
+        months = stats_ops.processing_report(session, user=reader, first=first, last=last, agency_code=None,
+                                             group_by="month", now=end)
+        _, _, index = stats_ops.service_index(session, user=reader, first=first, last=last, agency_code=None,
+                                              now=end)
+        _, _, index_766 = stats_ops.service_index(session, user=reader, first=first, last=last, agency_code=None,
                                                   now=end, scheme="qd766-2022")
-            return portal, qd766
-
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="summary") as pool:
-        months_read, indexes_read = pool.submit(months_report), pool.submit(indexes)
-        with db.transaction(read_only=True) as session:
-            report = stats_ops.processing_report(session, user=_reporter(end), first=first, last=last,
-                                                 agency_code=None, group_by="agency", now=end)
-            statuses = {status: count for status, count in session.execute(
-                select(D.c.status, func.count()).group_by(D.c.status).order_by(D.c.status)).all()}
-            events = session.execute(select(func.count()).select_from(DossierEvent)).scalar_one()
-            dissatisfied = session.execute(select(func.count()).select_from(Rating)
-                                           .where(Rating.satisfied.is_(False))).scalar_one()  # type: ignore[attr-defined]
-            shipments = session.execute(select(func.count()).select_from(Shipment)).scalar_one()
-            window = report.window
-            slowest = slowest_procedures(session, window.start, window.cut)
-        months = months_read.result()
-        index, index_766 = indexes_read.result()
+        statuses = {status: count for status, count in session.execute(
+            select(D.c.status, func.count()).group_by(D.c.status).order_by(D.c.status)).all()}
+        events = session.execute(select(func.count()).select_from(DossierEvent)).scalar_one()
+        dissatisfied = session.execute(select(func.count()).select_from(Rating)
+                                       .where(Rating.satisfied.is_(False))).scalar_one()  # type: ignore[attr-defined]
+        shipments = session.execute(select(func.count()).select_from(Shipment)).scalar_one()
+        window = report.window
+        slowest = slowest_procedures(session, window.start, window.cut)
     failures: list[str] = []
     for row in report.rows:
         _check(f"agency {row.key}", row.counts, failures)
