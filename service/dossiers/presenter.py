@@ -49,9 +49,9 @@ _RELATED = (
     sa_select(_DOSSIERS.c.id.label("dossier_id"),
               Procedure.__table__.c.name.label("procedure_name"),  # type: ignore[attr-defined]
               User.__table__.c.username.label("assignee"),  # type: ignore[attr-defined]
-              _RESULT_TABLE.c.code.label("result_code"), _RESULT_TABLE.c.blob_sha256, _RESULT_TABLE.c.signed_by,
+              _RESULT_TABLE.c.code, _RESULT_TABLE.c.blob_sha256, _RESULT_TABLE.c.signed_by,
               _RESULT_TABLE.c.signed_at, _RESULT_TABLE.c.certificate_serial,
-              _SHIPMENT_TABLE.c.tracking_number, _SHIPMENT_TABLE.c.status.label("shipment_status"),
+              _SHIPMENT_TABLE.c.tracking_number, _SHIPMENT_TABLE.c.status,
               _SHIPMENT_TABLE.c.dispatched_at, _SHIPMENT_TABLE.c.expected_by, _SHIPMENT_TABLE.c.delivered_at,
               _SHIPMENT_TABLE.c.postage_vnd, _SHIPMENT_TABLE.c.zone, _SHIPMENT_TABLE.c.failed_at,
               _SHIPMENT_TABLE.c.carrier_late)
@@ -63,7 +63,8 @@ _RELATED = (
                  .outerjoin(_SHIPMENT_TABLE, _SHIPMENT_TABLE.c.id == _LAST_SHIPMENT_ID))
     .where(_DOSSIERS.c.id.in_(bindparam("ids", expanding=True))))
 """Per dossier, in one statement: its procedure's name, its assignee's username, its result and its last shipment
-(five SELECTs before: each costs more CPU in SQLAlchemy and psycopg than the rows it reads)."""
+(five SELECTs before: each costs more CPU in SQLAlchemy and psycopg than the rows it reads). The result's and the
+shipment's columns keep their names (none is in both), so :func:`result_out` and :func:`postal_out` read the row."""
 
 
 def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
@@ -89,27 +90,12 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
         row = related[d.id]
         views.append(_present_one(
             d, row.procedure_name, row.assignee if d.assignee_id else None, documents.get(d.id, []),
-            _result_of(row), _shipment_of(row), now,
+            result_out(row) if row.code is not None else None,
+            postal_out(row) if row.tracking_number is not None else None, now,
             deadline_ahead(calendars[d.agency_code], now, status=d.status, due_at=d.due_at,
                            threshold_hours=due_soon_hours),
             steps.get(d.id)))
     return views
-
-
-def _result_of(row: Any) -> ResultOut | None:
-    if row.result_code is None:
-        return None
-    return ResultOut(code=row.result_code, sha256=row.blob_sha256, signed_by=row.signed_by, signed_at=row.signed_at,
-                     certificate_serial=row.certificate_serial)
-
-
-def _shipment_of(row: Any) -> PostalOut | None:
-    if row.tracking_number is None:
-        return None
-    return PostalOut(tracking_number=row.tracking_number, status=row.shipment_status,
-                     dispatched_at=row.dispatched_at, expected_by=row.expected_by, delivered_at=row.delivered_at,
-                     postage_vnd=row.postage_vnd, zone=row.zone, failed_at=row.failed_at,
-                     carrier_late=row.carrier_late)
 
 
 def present_lodged(session: Session, dossier: Dossier, procedure: Procedure, papers: Sequence[tuple[str, str]], *,
