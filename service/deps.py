@@ -190,13 +190,19 @@ def visible_dossier(code: str, user: CurrentUser, session: SessionDep) -> Dossie
     return load_visible(session, user, code)
 
 
-def locked_dossier(code: str, user: CurrentUser, session: SessionDep, request: Request) -> Dossier:
-    """As :func:`visible_dossier`, locked for update (the request will change it). The legal clock is read here
-    too, in the transaction the lock began and in this worker thread, so :func:`get_now` (every route that
-    changes a dossier asks for it) needs no thread of its own."""
+def lock_dossier(session: Session, user: User, code: str, clock: LegalClock) -> Dossier:
+    """The ``{code}`` dossier when the caller may see it (else 404 ``DOSSIER_NOT_FOUND``), locked for update (the
+    request will change it). The legal clock is read too, in the transaction the lock began and in the caller's
+    worker thread, so :func:`get_now` needs no thread of its own. A lifecycle action calls this from its handler
+    (one trip to a worker thread per request, where the :data:`LockedDossier` dependency is a second)."""
     dossier = load_visible(session, user, code, for_update=True)
-    get_context(request).clock.now(session)
+    clock.now(session)
     return dossier
+
+
+def locked_dossier(code: str, user: CurrentUser, session: SessionDep, request: Request) -> Dossier:
+    """:func:`lock_dossier` as a dependency (a worker thread of its own, before the handler's)."""
+    return lock_dossier(session, user, code, get_context(request).clock)
 
 
 VisibleDossier = Annotated[Dossier, Depends(visible_dossier)]

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 
-from service.deps import ContextDep, CurrentUser, IdempotencyKey, LockedDossier, SessionDep
+from service.deps import ContextDep, CurrentUser, IdempotencyKey, SessionDep
 from service.domain.lifecycle import Action
 from service.routers import dossiers
 from service.routers.dossiers import ERRORS, IfMatch
@@ -25,10 +25,10 @@ router = APIRouter(prefix="/dossiers", tags=["dossier actions"])
 
 
 def _handler(action: Action) -> Callable[..., Response]:
-    def act(dossier: LockedDossier, user: CurrentUser, session: SessionDep, context: ContextDep,
+    def act(code: str, user: CurrentUser, session: SessionDep, context: ContextDep,
             payload: Annotated[Any, Body()] = None, if_match: IfMatch = None,
             idempotency_key: IdempotencyKey = None) -> Response:
-        return dossiers.perform_action(dossier, action.value, user, session, context, payload, if_match,
+        return dossiers.perform_action(code, action.value, user, session, context, payload, if_match,
                                        idempotency_key)
 
     act.__name__ = f"{action.value}_dossier"

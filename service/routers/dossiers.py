@@ -1,6 +1,7 @@
 """``/dossiers``: lodging, lists, one dossier, lifecycle actions, the control slip, papers. Each handler parses,
 calls the dossier slice (:mod:`service.dossiers`) once and answers; ``{code}`` routes load the dossier through
-``VisibleDossier`` / ``LockedDossier`` (404 when the caller may not see it)."""
+``VisibleDossier`` / ``LockedDossier`` (404 when the caller may not see it); a lifecycle action locks its
+dossier in the handler (:func:`service.deps.lock_dossier`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from service.deps import (
     NowDep,
     SessionDep,
     VisibleDossier,
+    lock_dossier,
     require_roles,
 )
 from service.domain.lifecycle import authorize
@@ -131,20 +133,21 @@ def get_dossier(dossier: VisibleDossier, session: SessionDep, now: NowDep, respo
 
 @router.post("/{code}/actions/{action}", response_model=DossierOut, responses=ERRORS, include_in_schema=False)
 def perform_action(
-    dossier: LockedDossier, action: str, user: CurrentUser, session: SessionDep,
-    context: ContextDep,
+    code: str, action: str, user: CurrentUser, session: SessionDep, context: ContextDep,
     # Any JSON value: its shape is checked after visibility, role, state and version (the contract's order).
     payload: Annotated[Any, Body(description="Action fields, see ActionIn")] = None,
     if_match: IfMatch = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Move the dossier through its lifecycle (see the contract's action table). Documented once per action by
-    :mod:`service.routers.dossier_actions`; this route answers the same paths (and 404 for unknown actions)."""
+    :mod:`service.routers.dossier_actions`; this route answers the same paths (and 404 for unknown actions).
+    The dossier is locked here, not by a ``LockedDossier`` dependency: one trip to a worker thread, not two."""
+    dossier = lock_dossier(session, user, code, context.clock)
     parsed = actions.parse_action(action)
     authorize(parsed, user.role)
 
     def apply() -> StoredAnswer:
-        # The legal instant LockedDossier read in this transaction (no NowDep: a dependency less to resolve).
+        # The legal instant lock_dossier read in this transaction (no NowDep: a dependency less to resolve).
         now = context.clock.now(session)
         actions.act(session, user=user, dossier=dossier, action=parsed, payload=payload, if_match=if_match,
                     now=now, effects=context.effects)
