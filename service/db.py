@@ -6,6 +6,7 @@ synchronous SQLAlchemy (stdlib ``sqlite3`` and psycopg 3).
 
 from __future__ import annotations
 
+import json
 import select
 import threading
 from collections import deque
@@ -56,6 +57,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class RawJSON(str):
+    """JSON text already serialised (an answer's body as it was sent): a JSON column stores it as it is, where a
+    value would be serialised again (:func:`json_text`, every engine's JSON serialiser)."""
+
+    __slots__ = ()
+
+
+def json_text(value: Any) -> str:
+    """The text a JSON column stores: :class:`RawJSON` as it is, any other value as ``json.dumps`` writes it
+    (SQLAlchemy's and psycopg's default)."""
+    return value if isinstance(value, RawJSON) else json.dumps(value)
+
+
 def normalize_database_url(url: str) -> str:
     """Accept plain ``sqlite:///…`` and ``postgresql://…`` URLs and pick our drivers."""
     parsed = make_url(url)
@@ -95,10 +109,11 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         else:  # one connection per thread (SingletonThreadPool): no overflow
             kwargs.pop("max_overflow")
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}, **kwargs)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
+                               json_serializer=json_text, **kwargs)
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(url, json_serializer=json_text, **kwargs)
     # Rows inserted together (a new dossier's slip rows, its search keys and words) go as one multi-row INSERT:
     # one statement, where psycopg's executemany opened a pipeline, sent one per row and synced (its pipeline
     # bookkeeping in Python cost more CPU than the rows). SQLAlchemy does the same for psycopg2 by default.

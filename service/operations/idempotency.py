@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
+from service.db import RawJSON
 from service.errors import Unprocessable
 from service.models import IdempotencyRecord
 
@@ -43,8 +44,9 @@ class StoredAnswer:
     def from_json(cls, status_code: int, body: Any, headers: dict[str, str]) -> StoredAnswer:
         return cls(status_code, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), headers)
 
-    def body(self) -> Any:
-        return json.loads(self.content)
+    def body(self) -> RawJSON:
+        """The body as a JSON column stores it: the bytes sent, not parsed and serialised again."""
+        return RawJSON(self.content.decode())
 
 
 def request_fingerprint(payload: Any) -> str:
