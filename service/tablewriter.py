@@ -199,10 +199,10 @@ def set_aside_indexes(engine: Engine, tables: Sequence[str]) -> list[tuple[str, 
 def restore_indexes(engine: Engine, indexes: Sequence[tuple[str, str]]) -> None:
     """Create again the indexes :func:`set_aside_indexes` dropped, with the very statements that made them.
 
-    Their sorts spill to temporary files (``temp_store=FILE``) even on a connection that keeps temporary data in
-    memory: SQLite's in-memory temporary files grow in small chunks and cost more than the sorts themselves —
-    rebuilding the indexes of a 50,000-dossier simulation took 3.7–5.6 s of CPU with ``temp_store=MEMORY``
-    against 2.6–3.4 s with files (the files stay in the operating system's cache)."""
+    Their sorts use temporary files (``temp_store=FILE``) even on a connection that keeps temporary data in
+    memory: rebuilding the indexes of a 50,000-dossier simulation took 3.7–5.6 s of CPU with
+    ``temp_store=MEMORY`` against 2.6–3.4 s with files (which stay in the operating system's cache; SQLite's
+    in-memory temporary files are chains of small chunks in this build, probably the difference)."""
     if not indexes:
         return
     with engine.connect() as conn:

@@ -155,9 +155,9 @@ def simulate_and_read(db: Database, scenario: Scenario, read: Callable[[Database
 
 
 def _simulate(db: Database, scenario: Scenario, read: Callable[[Database, RunResult], T] | None, *,
-              seed: int | None,
-              limit: int | None, sign_results: bool, batch_size: int, progress: ProgressBar | None, force: bool,
-              settings: Settings | None, workers: int) -> tuple[RunResult, T | None]:
+              seed: int | None, limit: int | None, sign_results: bool, batch_size: int,
+              progress: ProgressBar | None, force: bool, settings: Settings | None,
+              workers: int) -> tuple[RunResult, T | None]:
     from service.bootstrap import compose_effects
     from service.clock import LegalClock
 
