@@ -197,12 +197,25 @@ def set_aside_indexes(engine: Engine, tables: Sequence[str]) -> list[tuple[str, 
 
 
 def restore_indexes(engine: Engine, indexes: Sequence[tuple[str, str]]) -> None:
-    """Create again the indexes :func:`set_aside_indexes` dropped, with the very statements that made them."""
+    """Create again the indexes :func:`set_aside_indexes` dropped, with the very statements that made them.
+
+    Their sorts use temporary files (``temp_store=FILE``) even on a connection that keeps temporary data in
+    memory: rebuilding the indexes of a 50,000-dossier simulation took 3.7–5.6 s of CPU with
+    ``temp_store=MEMORY`` against 2.6–3.4 s with files (which stay in the operating system's cache; SQLite's
+    in-memory temporary files are chains of small chunks in this build, probably the difference)."""
     if not indexes:
         return
-    with engine.begin() as conn:
-        for _, sql in indexes:
-            conn.exec_driver_sql(sql)
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        (kept,) = driver.execute("PRAGMA temp_store").fetchone()
+        driver.execute("PRAGMA temp_store=FILE")  # not within a transaction: SQLite refuses it there
+        try:
+            with conn.begin():
+                for _, sql in indexes:
+                    conn.exec_driver_sql(sql)
+        finally:
+            driver.execute(f"PRAGMA temp_store={int(kept)}")
 
 
 def analyze(engine: Engine, tables: Sequence[str], *, sqlite_rows: int | None = None) -> None:

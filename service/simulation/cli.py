@@ -95,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
     from service.simulation.engine import tuned_sqlite
     from service.simulation.progress import ProgressBar
     from service.simulation.scenario import ScenarioError, load
-    from service.simulation.shards import simulate
-    from service.simulation.summary import render, summarize
+    from service.simulation.shards import simulate_and_read
+    from service.simulation.summary import read_statistics, render, summarize
 
     try:
         scenario = load(args.scenario)
@@ -112,10 +112,12 @@ def run(args: argparse.Namespace) -> int:
     db = Database(url)
     try:
         with tuned_sqlite(db):
-            result = simulate(db, scenario, seed=args.seed, limit=args.limit, sign_results=sign,
-                              batch_size=args.batch, progress=ProgressBar(enabled=not args.no_progress),
-                              settings=settings, force=args.force, workers=max(1, args.workers))
-            summary = summarize(db, result)
+            # The summary's statistics are read while the run rebuilds its indexes (SQLite), else after it.
+            result, statistics = simulate_and_read(
+                db, scenario, read_statistics, seed=args.seed, limit=args.limit, sign_results=sign,
+                batch_size=args.batch, progress=ProgressBar(enabled=not args.no_progress), settings=settings,
+                force=args.force, workers=max(1, args.workers))
+            summary = summarize(db, result, statistics)
     finally:
         db.dispose()
     print(render(summary))

@@ -32,6 +32,7 @@ Signing results writes through the ORM in the shard's own transaction, so a run 
 
 from __future__ import annotations
 
+import concurrent.futures
 import gc
 import math
 import multiprocessing
@@ -43,7 +44,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import fields
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, text
 from sqlmodel import Session
@@ -58,6 +59,8 @@ from service.simulation.ledger import TABLE, Batch, Ledger, write_batch
 from service.simulation.progress import ProgressBar
 from service.simulation.scenario import Scenario
 from service.simulation.world import Proc, Shard, local_midnight, prepare_world
+
+T = TypeVar("T")
 
 LANED_TABLES = ("dossier", "shipment", "dossier_step")
 """The tables whose ids the ledger hands out itself (children reference them in the same batch)."""
@@ -127,6 +130,34 @@ def simulate(db: Database, scenario: Scenario, *, seed: int | None = None, limit
     The same scenario and seed give the same rows with any ``workers``. ``settings`` (the serving app's) sign the
     results with ``sign_results``. ``limit``: arrivals stop at the ``limit``-th of all shards (in time order) and
     the run ends with that day."""
+    merged, _ = _simulate(db, scenario, None, seed=seed, limit=limit, sign_results=sign_results,
+                          batch_size=batch_size, progress=progress, force=force, settings=settings, workers=workers)
+    return merged
+
+
+def simulate_and_read(db: Database, scenario: Scenario, read: Callable[[Database, RunResult], T], *,
+                      seed: int | None = None, limit: int | None = None, sign_results: bool = False,
+                      batch_size: int = 5000, progress: ProgressBar | None = None, force: bool = False,
+                      settings: Settings | None = None, workers: int = 1) -> tuple[RunResult, T]:
+    """:func:`simulate`, then ``read(database, run)``, a read-only function of the written rows and the run's
+    period (:func:`service.simulation.summary.read_statistics`): the run and what ``read`` returned.
+
+    On SQLite the bulk tables' secondary indexes are rebuilt once the rows are written (one core, half a minute
+    for the province year), and ``read`` needs none of them (it scans): so it runs meanwhile, in a thread of its
+    own, on a database of its own (the same file, another engine) — SQLite lets go of Python's lock while it
+    works, so the two share the machine's cores. For that the file goes back to WAL (its mode after the run
+    anyway) before the rebuild: the reader then sees the rows as they were when it began and never holds up the
+    rebuild's commit; its engine is not :func:`~service.simulation.engine.tuned_sqlite`'s, whose new connections
+    would take the file out of WAL again. Elsewhere (PostgreSQL, an in-memory file, or a run that signs, which
+    keeps its indexes) ``read`` runs on ``db`` after the run, as it would."""
+    return _simulate(db, scenario, read, seed=seed, limit=limit, sign_results=sign_results,
+                     batch_size=batch_size, progress=progress, force=force, settings=settings, workers=workers)
+
+
+def _simulate(db: Database, scenario: Scenario, read: Callable[[Database, RunResult], T] | None, *,
+              seed: int | None, limit: int | None, sign_results: bool, batch_size: int,
+              progress: ProgressBar | None, force: bool, settings: Settings | None,
+              workers: int) -> tuple[RunResult, T | None]:
     from service.bootstrap import compose_effects
     from service.clock import LegalClock
 
@@ -164,19 +195,40 @@ def simulate(db: Database, scenario: Scenario, *, seed: int | None = None, limit
         else:
             results = [simulation.play(last, DatabaseSink(db), tracker.on_day(i, simulation))
                        for i, simulation in enumerate(simulations)]
-    finally:
+    except BaseException:
         tablewriter.restore_indexes(db.engine, set_aside)
+        raise
     merged = merge(results, scenario, seed, scenario.first_day, last, db.dialect)
     merged.limited, merged.setup_seconds = caps is not None, setup_seconds
-    with db.transaction() as session:
-        LegalClock(simulation=True).set(session, merged.end)
-        _continue_sequences(session)
-    tracker.close(last, merged.submitted)
-    merged.seconds = timer.perf_counter() - started
-    # Sampled statistics: on the province year's 3.8 GB file a full ANALYZE took 3.6 s of CPU, a sampled one
-    # 0.1 s, and the summary's reports then ran no slower (13.1 s of CPU against 16.2 s).
-    tablewriter.analyze(db.engine, list(TABLE), sqlite_rows=1000)
-    return merged
+    reading: concurrent.futures.Future[T] | None = None
+    with ExitStack() as stack:
+        if read is not None and set_aside and db.engine.url.database not in (None, "", ":memory:") and _wal(db):
+            reader = Database(db.engine.url.render_as_string(hide_password=False))
+            stack.callback(reader.dispose)
+            pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="read"))
+            reading = pool.submit(read, reader, merged)
+        tablewriter.restore_indexes(db.engine, set_aside)
+        with db.transaction() as session:
+            LegalClock(simulation=True).set(session, merged.end)
+            _continue_sequences(session)
+        tracker.close(last, merged.submitted)
+        merged.seconds = timer.perf_counter() - started
+        # Sampled statistics: on the province year's 3.8 GB file a full ANALYZE took 3.6 s of CPU, a sampled one
+        # 0.1 s, and the summary's reports then ran no slower (13.1 s of CPU against 16.2 s).
+        tablewriter.analyze(db.engine, list(TABLE), sqlite_rows=1000)
+        if reading is not None:
+            return merged, reading.result()
+    return merged, (read(db, merged) if read is not None else None)
+
+
+def _wal(db: Database) -> bool:
+    """Put the SQLite file back in WAL mode (from the run's journal in memory, :func:`~service.simulation.engine.
+    tuned_sqlite`); whether it is."""
+    connection = db.engine.raw_connection()  # outside a transaction (the engine's connections begin their own)
+    try:
+        return connection.driver_connection.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+    finally:
+        connection.close()
 
 
 def _day_of(limit: int, simulations: list[Simulation], first: date,

@@ -132,8 +132,25 @@ def slowest_procedures(session: Session, start: datetime, cut: datetime, n: int 
     return out[:n]
 
 
-def summarize(db: Database, run: RunResult) -> Summary:
-    """Read the statistics of ``run``'s period back from the database (as of the period end)."""
+@dataclass
+class Statistics:
+    """What the summary reads back from the database (:func:`read_statistics`)."""
+
+    report: stats_ops.ProcessingReport
+    months: stats_ops.ProcessingReport
+    index: dict[str, Any]
+    index_766: dict[str, Any]
+    statuses: dict[str, int]
+    events: int
+    dissatisfied: int
+    shipments: int
+    slowest: list[SlowProcedure]
+
+
+def read_statistics(db: Database, run: RunResult) -> Statistics:
+    """Read the statistics of ``run``'s period back from the database (as of the period end). Needs only the
+    run's period, not its counts: :func:`service.simulation.shards.simulate_and_read` calls it while the bulk
+    tables' indexes are rebuilt."""
     first, last, end = run.first_day, run.last_day, run.end
     with db.transaction(read_only=True) as session:
         reader = _reporter(end)
@@ -153,6 +170,17 @@ def summarize(db: Database, run: RunResult) -> Summary:
         shipments = session.execute(select(func.count()).select_from(Shipment)).scalar_one()
         window = report.window
         slowest = slowest_procedures(session, window.start, window.cut)
+    return Statistics(report, months, index, index_766, statuses, int(events), int(dissatisfied), int(shipments),
+                      slowest)
+
+
+def summarize(db: Database, run: RunResult, statistics: Statistics | None = None) -> Summary:
+    """The summary of ``run``: its counts and timing, and the statistics of its period read back from the
+    database (``statistics``, when already read by :func:`read_statistics`)."""
+    first, last, end = run.first_day, run.last_day, run.end
+    read = read_statistics(db, run) if statistics is None else statistics
+    report, months, index, index_766, statuses = read.report, read.months, read.index, read.index_766, read.statuses
+    events, dissatisfied, shipments, slowest = read.events, read.dissatisfied, read.shipments, read.slowest
     failures: list[str] = []
     for row in report.rows:
         _check(f"agency {row.key}", row.counts, failures)

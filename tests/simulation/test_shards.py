@@ -17,8 +17,8 @@ from service.db import Database
 from service.events import outbox
 from service.simulation import loads, simulate, tuned_sqlite
 from service.simulation.ledger import TABLE
-from service.simulation.shards import LANED_TABLES, plan
-from service.simulation.summary import summarize
+from service.simulation.shards import LANED_TABLES, plan, simulate_and_read
+from service.simulation.summary import read_statistics, summarize
 from service.simulation.world import Proc
 from tests.conftest import empty_tables
 
@@ -92,15 +92,20 @@ def _play(url: str, workers: int) -> tuple[dict[str, Any], dict[str, list[tuple[
     try:
         before = _indexes(db)
         # Two processes play as `motcua simulate` does: on SQLite with the journal in memory while the run owns
-        # the file, and WAL again after it (the server expects it).
+        # the file, WAL again after it (the server expects it), and the summary's statistics read while the run
+        # rebuilds its indexes (back in WAL for that); one process plays, then the summary reads.
         with tuned_sqlite(db) if workers > 1 else nullcontext():
-            result = simulate(db, loads(PROVINCE), workers=workers)
-            during = _journal_mode(db) if db.dialect == "sqlite" else None
+            if workers > 1:
+                assert db.dialect != "sqlite" or _journal_mode(db) == "memory"
+                result, statistics = simulate_and_read(db, loads(PROVINCE), read_statistics, workers=workers)
+            else:
+                result, statistics = simulate(db, loads(PROVINCE), workers=workers), None
+            played = _journal_mode(db) if db.dialect == "sqlite" else None
         if db.dialect == "sqlite":
-            assert (during, _journal_mode(db)) == ("memory" if workers > 1 else "wal", "wal")
+            assert (played, _journal_mode(db)) == ("wal", "wal")
         # The run may build the bulk tables' indexes after their rows: the schema ends as it began.
         assert _indexes(db) == before
-        summary = {k: v for k, v in summarize(db, result).as_dict().items() if k not in SPEED}
+        summary = {k: v for k, v in summarize(db, result, statistics).as_dict().items() if k not in SPEED}
         with db.transaction(read_only=True) as session:
             rows = {name: _rows(session, table) for name, table in
                     [*TABLE.items(), ("outbox", outbox.EVENT_TABLE)]}
