@@ -13,8 +13,11 @@ from sqlmodel import Session, select
 
 from service.domain.legal_time import to_legal_time, utc_now
 from service.models import SimClock
+from service.operations import reference
 
-_SIM_CLOCK = select(SimClock.now, SimClock.running, SimClock.set_at).where(SimClock.id == 1)
+_SIM_CLOCK = select(SimClock.now, SimClock.running, SimClock.set_at, reference.TOKEN).where(SimClock.id == 1)
+"""The clock's row and, riding along, the reference data's token (:mod:`service.operations.reference`): every
+request reads the clock, so the token of the transaction costs no statement of its own."""
 _READ = "motcua.legal_now"
 
 
@@ -32,7 +35,8 @@ class LegalClock:
         if row is None:
             now = to_legal_time(utc_now())
         else:
-            stored, running, set_at = row
+            stored, running, set_at, token = row
+            reference.note_token(session, token)
             now = to_legal_time(stored + (utc_now() - set_at) if running else stored)
         session.info[_READ] = (session.get_transaction(), now)
         return now

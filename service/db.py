@@ -242,10 +242,15 @@ class Database:
     """Owns the engine and hands out sessions; the caller of :meth:`transaction` is the unit of work."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        from service.operations.reference import SESSION_KEY, ReferenceCache  # imports the models, which import this
+
         self.engine = create_db_engine(url, **engine_kwargs)
-        self._writer = sessionmaker(self.engine, expire_on_commit=False, class_=Session)
+        self.reference = ReferenceCache()
+        """The reference data this process keeps (:mod:`service.operations.reference`), its sessions' to use."""
+        info = {SESSION_KEY: self.reference}
+        self._writer = sessionmaker(self.engine, expire_on_commit=False, class_=Session, info=info)
         self._reader = sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, class_=Session,
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False, class_=Session, info=info,
         )
 
     def ping(self) -> None:

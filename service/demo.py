@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from service.clock import LegalClock
 from service.db import Database
 from service.models import Agency, Procedure, User
-from service.operations import catalogue
+from service.operations import catalogue, reference
 from service.schemas.catalogue import ProcedureIn
 from service.security.passwords import hash_password
 
@@ -41,6 +41,7 @@ def load(session: Session, data: dict[str, Any], *, now: Any) -> dict[str, int]:
                                valid_from=_day(agency.get("valid_from")), valid_to=_day(agency.get("valid_to")),
                                succeeded_by=agency.get("succeeded_by"), created_at=now))
             session.flush()
+            reference.changed(session)
             created["agencies"] += 1
     for raw in data["procedures"]:
         if session.exec(select(Procedure.id).where(Procedure.code == raw["code"])).first() is None:

@@ -1,14 +1,17 @@
 """Migrations: upgrade, no drift against the models, downgrade, and the seeded calendar rows."""
 
 import importlib.util
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect
+from sqlalchemy import delete, insert, inspect, select, update
 
 from service.db import create_db_engine
 from service.domain.holidays_vn import KNOWN_CORRECTIONS
+from service.models import Agency, CalendarOverrideRow, Procedure, ReferenceRevision
+from service.settings import Settings
 from tests.conftest import ROOT, run_migrations
 
 
@@ -72,3 +75,42 @@ def test_the_digitised_flag_is_back_filled_from_uploaded_papers(tmp_path: Path) 
         flags = {d.code: d.digitised for d in session.exec(select(Dossier))}
     db.dispose()
     assert flags == {codes[0]: True, codes[1]: False}
+
+
+def test_every_change_of_a_reference_table_renews_the_token_and_a_rollback_restores_it(settings: Settings) -> None:
+    """The triggers of migration 0131 (service.operations.reference relies on them in every process): at head on
+    the tested database, so a later migration that rebuilt one of these tables without them would be caught."""
+    engine = create_db_engine(settings.database_url)
+    when = datetime(2026, 3, 2, tzinfo=UTC)
+    changes = [
+        insert(Agency.__table__).values(code="X.1", name="Xã thử", level="commune", created_at=when),
+        update(Agency.__table__).where(Agency.code == "X.1").values(office_hours=[["08:00", "12:00"]]),
+        insert(Procedure.__table__).values(code="P.1", version=1, name="Thủ tục thử", agency_code="X.1",
+                                           service_level=2, processing_value=3, processing_unit="working_days",
+                                           fee_vnd=0, postal_allowed=False, required_documents=[],
+                                           supplement_policy="restart", anywhere_in_province=False,
+                                           search_text="", effective_from=when),
+        update(Procedure.__table__).where(Procedure.code == "P.1").values(superseded_at=when),
+        delete(Procedure.__table__).where(Procedure.code == "P.1"),
+        delete(Agency.__table__).where(Agency.code == "X.1"),
+        insert(CalendarOverrideRow.__table__).values(day=date(2026, 3, 3), kind="holiday", name="Nghỉ thử",
+                                                     updated_at=when),
+        update(CalendarOverrideRow.__table__).where(CalendarOverrideRow.day == date(2026, 3, 3)).values(name="Nghỉ"),
+        delete(CalendarOverrideRow.__table__).where(CalendarOverrideRow.day == date(2026, 3, 3)),
+    ]
+    read = select(ReferenceRevision.token)
+    with engine.connect() as conn:
+        seen = {conn.execute(read).scalar_one()}
+        conn.commit()
+        for change in changes:
+            conn.execute(change)
+            token = conn.execute(read).scalar_one()
+            conn.commit()
+            assert token not in seen, change
+            seen.add(token)
+        before = conn.execute(read).scalar_one()
+        conn.execute(changes[0])
+        assert conn.execute(read).scalar_one() != before
+        conn.rollback()
+        assert conn.execute(read).scalar_one() == before
+    engine.dispose()

@@ -17,6 +17,7 @@ from service.dossiers.persist import state_of
 from service.models import Dossier, DossierDocument, DossierStep, Procedure, ResultDocument, Shipment, User
 from service.operations import interagency
 from service.operations.calendars import calendar_for
+from service.operations.reference import AnyProcedure
 from service.schemas.dossiers import (
     Applicant,
     DocumentOut,
@@ -98,7 +99,7 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
     return views
 
 
-def present_lodged(session: Session, dossier: Dossier, procedure: Procedure, papers: Sequence[tuple[str, str]], *,
+def present_lodged(session: Session, dossier: Dossier, procedure: AnyProcedure, papers: Sequence[tuple[str, str]], *,
                    now: datetime, due_soon_hours: float) -> DossierOut:
     """The representation of a dossier lodged in this transaction, without reading back what the submission
     just wrote: its papers are ``papers`` (``(code, name)``, nothing uploaded yet), it has no result, no shipment

@@ -26,9 +26,10 @@ from service.domain.submission import DocumentRequirement, ProcedureTerms, check
 from service.dossiers.numbering import next_code
 from service.dossiers.persist import Change, NewDossier, NewDossierWriter, persist, state_of
 from service.errors import Unprocessable
-from service.models import Dossier, DossierDocument, Procedure, User
+from service.models import Dossier, DossierDocument, User
 from service.operations import catalogue, interagency, tracking
 from service.operations.calendars import calendar_for
+from service.operations.reference import AnyProcedure
 from service.schemas.dossiers import Applicant, DossierIn
 
 _PAPER_INSERT = insert(DossierDocument.__table__)  # type: ignore[attr-defined]
@@ -47,7 +48,7 @@ class Submitted:
     """The new row's columns as stored, a :class:`~service.dossiers.persist.NewDossier` (not an ORM object: read
     the dossier through the session to change it)."""
     tracking_secret: str
-    procedure: Procedure
+    procedure: AnyProcedure
     papers: list[tuple[str, str]]
     """``(code, name)`` of the papers declared with it."""
 
@@ -93,7 +94,7 @@ def submit(session: Session, *, user: User, data: DossierIn, now: datetime,
     return Submitted(dossier, secret, procedure, papers)
 
 
-def check_lodging(procedure: Procedure, user: User, data: DossierIn, now: datetime, *,
+def check_lodging(procedure: AnyProcedure, user: User, data: DossierIn, now: datetime, *,
                   desk: str | None = None) -> dict[str, Any] | None:
     """The submission rules (Decree 61/2018 Art. 15–17, Decision 45/2016 for post): who may use the channel,
     the receiver's own agency (or ``desk``, the receiving desk already admitted by
@@ -132,7 +133,7 @@ def applicant_of(user: User, data: DossierIn,
     return find_citizen(data.applicant.national_id), Applicant.model_validate(data.applicant.model_dump())
 
 
-def lodged_values(procedure: Procedure, user: User, data: DossierIn, *, applicant_user_id: int | None,
+def lodged_values(procedure: AnyProcedure, user: User, data: DossierIn, *, applicant_user_id: int | None,
                   applicant: Applicant, now: datetime, received_by: str | None = None) -> dict[str, Any]:
     """A new dossier's columns (all but ``id``, ``code`` and ``tracking_secret_hash``), status ``submitted``;
     ``received_by`` is the desk that lodged it (default: the competent agency's)."""
@@ -151,7 +152,7 @@ def lodged_values(procedure: Procedure, user: User, data: DossierIn, *, applican
     }
 
 
-def documents_of(procedure: Procedure, data: DossierIn) -> list[tuple[str, str]]:
+def documents_of(procedure: AnyProcedure, data: DossierIn) -> list[tuple[str, str]]:
     """``(code, name)`` of the papers declared with the submission, named as in the procedure."""
     names = {d["code"]: d["name"] for d in procedure.required_documents}
     return [(ref.code, names[ref.code]) for ref in data.documents]

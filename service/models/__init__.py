@@ -14,7 +14,14 @@ from service.models.dossier import (
     SearchWord,
 )
 from service.models.events import Delivery, DeliveryAttempt, OutboxEvent, Subscription, WorkerPosition
-from service.models.infra import Blob, IdempotencyRecord, RateLimitBucket, RefreshToken, SimClock
+from service.models.infra import (
+    Blob,
+    IdempotencyRecord,
+    RateLimitBucket,
+    ReferenceRevision,
+    RefreshToken,
+    SimClock,
+)
 from service.models.outputs import ResultDocument, Shipment
 from service.models.people import Agency, User
 from service.models.pki import PkiCertificate
@@ -40,6 +47,7 @@ __all__ = [
     "Procedure",
     "RateLimitBucket",
     "Rating",
+    "ReferenceRevision",
     "RefreshToken",
     "ResultDocument",
     "SearchWord",

@@ -18,6 +18,17 @@ class SimClock(SQLModel, table=True):
     set_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ReferenceRevision(SQLModel, table=True):
+    """One row (``id`` 1): a random token that names the current state of the reference data (``procedure``,
+    ``agency``, ``calendar_override``). Database triggers (migration 0131) replace it in every transaction that
+    changes one of those tables; :mod:`service.operations.reference` keys its in-process cache by it."""
+
+    __tablename__ = "reference_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    token: str = Field(max_length=32)
+
+
 class IdempotencyRecord(SQLModel, table=True):
     """The first answer to a request sent with an ``Idempotency-Key``, replayed for any repeat."""
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from service.domain.roles import STAFF_ROLES, Role
 from service.errors import Conflict, NotFound, Unprocessable
 from service.models import Agency, Dossier, User
+from service.operations import reference
 from service.pagination import keyset_page
 from service.schemas.people import AgencyIn, RegisterIn, UserIn
 from service.security.passwords import hash_password
@@ -93,6 +94,7 @@ def create_agency(session: Session, data: AgencyIn, *, now: datetime) -> Agency:
                     created_at=now)
     session.add(agency)
     session.flush()
+    reference.changed(session)
     return agency
 
 
@@ -132,6 +134,7 @@ def merge_agency(session: Session, code: str, *, succeeded_by: str, valid_to: da
     agency.valid_to, agency.succeeded_by = valid_to, successor.code
     session.add(agency)
     session.flush()
+    reference.changed(session)
     return agency
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from service.errors import Conflict, NotFound
 from service.models import Procedure
+from service.operations import reference
 from service.operations.accounts import get_agency
+from service.operations.reference import AnyProcedure, ProcedureVersion
 from service.pagination import keyset_page
 from service.schemas.catalogue import ProcedureIn, ProcedureOut
 
@@ -25,12 +26,10 @@ def procedure_not_found(code: str) -> NotFound:
     return NotFound(f"Không tìm thấy thủ tục hành chính có mã {code}.", code="PROCEDURE_NOT_FOUND")
 
 
-_CURRENT_VERSION = select(Procedure).where(Procedure.code == bindparam("code"), col(Procedure.superseded_at).is_(None))
-"""Built once: building the statement and its cache key cost as much as running it (every submission asks)."""
-
-
-def current_version(session: Session, code: str) -> Procedure:
-    procedure = session.exec(_CURRENT_VERSION, params={"code": code}).first()
+def current_version(session: Session, code: str) -> ProcedureVersion:
+    """The version in force, kept across requests (:mod:`service.operations.reference`): a detached, immutable
+    copy of its row."""
+    procedure = reference.procedure_in_force(session, code)
     if procedure is None:
         raise procedure_not_found(code)
     return procedure
@@ -76,6 +75,7 @@ def create_procedure(session: Session, data: ProcedureIn, *, now: datetime) -> P
     procedure = _row(data, version=1, now=now)
     session.add(procedure)
     session.flush()
+    reference.changed(session)
     return procedure
 
 
@@ -96,6 +96,7 @@ def publish_new_version(session: Session, code: str, data: ProcedureIn, *, now: 
     procedure = _row(data.model_copy(update={"code": code}), version=current.version + 1, now=now)
     session.add(procedure)
     session.flush()
+    reference.changed(session)
     return procedure
 
 
@@ -115,7 +116,7 @@ def search(
                        cursor=cursor)
 
 
-def to_public(procedure: Procedure) -> ProcedureOut:
+def to_public(procedure: AnyProcedure) -> ProcedureOut:
     return ProcedureOut.model_validate(
         {
             "code": procedure.code,
@@ -127,11 +128,11 @@ def to_public(procedure: Procedure) -> ProcedureOut:
             "processing_time": {"value": procedure.processing_value, "unit": procedure.processing_unit},
             "fee_vnd": procedure.fee_vnd,
             "postal_allowed": procedure.postal_allowed,
-            "required_documents": procedure.required_documents,
+            "required_documents": reference.thawed(procedure.required_documents),
             "supplement_policy": procedure.supplement_policy,
             "legal_basis": procedure.legal_basis,
             "anywhere_in_province": procedure.anywhere_in_province,
-            "steps": procedure.steps,
+            "steps": reference.thawed(procedure.steps),
             "effective_from": procedure.effective_from,
         }
     )

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, text
+from sqlalchemy import and_, exists, or_, text
 from sqlmodel import Session, col, select
 
 from service.domain import rulebook
@@ -26,9 +26,11 @@ from service.domain.errors import NotPermitted
 from service.domain.legal_time import to_legal_time
 from service.domain.lifecycle import Action, Status
 from service.errors import NotFound, Unprocessable
-from service.models import Agency, Dossier, DossierStep, Procedure, User
+from service.models import Agency, Dossier, DossierStep, User
 from service.models.dossier import LODGED_FOR_ANOTHER
-from service.operations.calendars import calendar_for, note_office_hours
+from service.operations import reference
+from service.operations.calendars import calendar_for
+from service.operations.reference import AgencyFacts, AnyProcedure
 
 RECEIVER_ACTIONS = frozenset({Action.RECEIVE, Action.REJECT, Action.ASSIGN, Action.SUPPLEMENT, Action.PAY,
                               Action.WITHDRAW, Action.RETURN_RESULT, Action.DISPATCH_POSTAL,
@@ -44,7 +46,7 @@ def province_of(session: Session, agency_code: str) -> str | None:
     seen: set[str] = set()
     while code is not None and code not in seen:
         seen.add(code)
-        agency = session.get(Agency, code)
+        agency: AgencyFacts | Agency | None = reference.agency(session, code) or session.get(Agency, code)
         if agency is None:
             return None
         if agency.level == "province":
@@ -53,7 +55,7 @@ def province_of(session: Session, agency_code: str) -> str | None:
     return None
 
 
-def receiving_desk(session: Session, procedure: Procedure, user: User, now: datetime) -> str:
+def receiving_desk(session: Session, procedure: AnyProcedure, user: User, now: datetime) -> str:
     """The agency whose desk lodges the dossier: the receiver's own, when it is the competent agency or, for a
     procedure flagged ``anywhere_in_province`` under the rule set in force (Decree 118/2025, from 2025-07-01),
     another agency of the same province, or for an inter-agency procedure the first step's agency (the commune
@@ -64,21 +66,12 @@ def receiving_desk(session: Session, procedure: Procedure, user: User, now: date
     return desk
 
 
-_AGENCY_IN_FORCE = select(Agency.name, Agency.valid_from, Agency.valid_to, Agency.succeeded_by,
-                          Agency.office_hours).where(Agency.code == bindparam("code"))
-
-
 def check_in_force(session: Session, agency_code: str, day: date) -> None:
     """An administrative unit merged away (``valid_to`` passed) or not yet formed lodges nothing (422
     ``AGENCY_NOT_IN_FORCE``); its earlier dossiers keep its code."""
-    # Its columns on the connection (no ORM object), its office hours kept for the receipt's calendar, which
-    # would read the same row again; an agency added in this transaction and not flushed is found through the
-    # session (as :func:`service.operations.calendars.calendar_for` finds it).
-    agency: Any = session.connection().execute(_AGENCY_IN_FORCE, {"code": agency_code}).first()
-    if agency is None:
-        agency = session.get(Agency, agency_code)
-    else:
-        note_office_hours(session, agency_code, agency.office_hours)
+    # Kept across requests (service.operations.reference); an agency added in this transaction and not flushed
+    # is found through the session (as service.operations.calendars.calendar_for finds it).
+    agency: AgencyFacts | Agency | None = reference.agency(session, agency_code) or session.get(Agency, agency_code)
     if agency is not None and ((agency.valid_to and day > agency.valid_to)
                                or (agency.valid_from and day < agency.valid_from)):
         successor = f"; đơn vị kế thừa: {agency.succeeded_by}" if agency.succeeded_by else ""
@@ -86,7 +79,7 @@ def check_in_force(session: Session, agency_code: str, day: date) -> None:
                             f"{successor}.", code="AGENCY_NOT_IN_FORCE")
 
 
-def _desk_for(session: Session, procedure: Procedure, user: User, now: datetime) -> str:
+def _desk_for(session: Session, procedure: AnyProcedure, user: User, now: datetime) -> str:
     first_step = procedure.steps[0]["agency_code"] if procedure.steps else None
     if first_step is not None and (user.role != "receiver" or user.agency_code == first_step):
         return first_step  # an inter-agency procedure is lodged with its first step's agency (online too)
@@ -181,7 +174,7 @@ def check_acting_agency(session: Session, dossier: Dossier, user: User, action: 
 # ---------------------------------------------------------------- steps
 
 
-def step_shares(procedure: Procedure) -> list[rules.StepShare] | None:
+def step_shares(procedure: AnyProcedure) -> list[rules.StepShare] | None:
     if not procedure.steps:
         return None
     return [rules.StepShare(s["agency_code"], int(s["value"])) for s in procedure.steps]
@@ -217,7 +210,7 @@ def _store(row: DossierStep, clock: rules.StepClock) -> None:
             setattr(row, name, value)
 
 
-def open_steps(session: Session, dossier: Dossier, procedure: Procedure, now: datetime) -> dict[str, Any]:
+def open_steps(session: Session, dossier: Dossier, procedure: AnyProcedure, now: datetime) -> dict[str, Any]:
     """At receipt of an inter-agency dossier: one row per step, the first one started now
     (:func:`service.domain.steps.open_steps`), each carrying the receipt instant ``now`` (the dossier's
     ``received_at``) for staff visibility's third branch in list order."""
