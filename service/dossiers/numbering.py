@@ -28,7 +28,8 @@ def next_code(session: Session, agency_code: str, now: datetime) -> str:
     On PostgreSQL the number is drawn in a short transaction of its own: the upsert locks the agency's row of the
     day until its transaction ends, and inside the submission's transaction every other submission to the agency
     waited for the whole rest of it (its rows, its representation, its commit). A submission that fails after
-    drawing leaves its number unused (a gap in the day's sequence, never a duplicate). That transaction commits
+    drawing leaves its number unused (a gap in the day's sequence, never a duplicate), and so does a repeat of an
+    answered ``Idempotency-Key`` (its work is done, then rolled back: :mod:`service.operations.idempotency`). That transaction commits
     without waiting for its WAL flush: the submission's commit lies later in the WAL, and the submission answers
     only once the WAL is flushed past it (:func:`service.events.outbox._flush_committed`), so a number a stored
     dossier carries is never lost. That transaction is the single statement :data:`_PG_DRAW` on a pooled
