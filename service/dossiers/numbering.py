@@ -27,15 +27,15 @@ def next_code(session: Session, agency_code: str, now: datetime) -> str:
 
     On PostgreSQL the number is drawn in a short transaction of its own: the upsert locks the agency's row of the
     day until its transaction ends, and inside the submission's transaction every other submission to the agency
-    waited for the whole rest of it (its rows, its representation, its commit). A submission that fails after
-    drawing leaves its number unused (a gap in the day's sequence, never a duplicate), and so does a repeat of an
-    answered ``Idempotency-Key`` (its work is done, then rolled back: :mod:`service.operations.idempotency`). That transaction commits
-    without waiting for its WAL flush: the submission's commit lies later in the WAL, and the submission answers
-    only once the WAL is flushed past it (:func:`service.events.outbox._flush_committed`), so a number a stored
-    dossier carries is never lost. That transaction is the single statement :data:`_PG_DRAW` on a pooled
-    connection in autocommit mode: one round trip, where ``BEGIN``, ``SET LOCAL``, the upsert and ``COMMIT`` were
-    four. SQLite writers take turns anyway (``BEGIN IMMEDIATE``): there the
-    number is drawn in the submission's transaction, without gaps."""
+    waited for the whole rest of it (its rows, its representation, its commit). A submission that fails after drawing
+    leaves its number unused (a gap in the day's sequence, never a duplicate), and so does a repeat of an answered
+    ``Idempotency-Key`` (its work is done, then rolled back: :mod:`service.operations.idempotency`). That
+    transaction commits without waiting for its WAL flush: the submission's commit lies later in the WAL, and the
+    submission answers only once the WAL is flushed past it (:func:`service.events.outbox._flush_committed`), so a
+    number a stored dossier carries is never lost. That transaction is the single statement :data:`_PG_DRAW` on a
+    pooled connection in autocommit mode: one round trip, where ``BEGIN``, ``SET LOCAL``, the upsert and ``COMMIT``
+    were four. SQLite writers take turns anyway (``BEGIN IMMEDIATE``): there the number is drawn in the
+    submission's transaction, without gaps."""
     day = to_legal_time(now).date()
     bind = session.get_bind()
     number: int

@@ -1,12 +1,13 @@
 """``Idempotency-Key``: a repeated request by the same user replays the first answer and applies nothing twice.
 
 The work is done first and the answer stored last, in the same transaction, by one ``INSERT … ON CONFLICT DO
-NOTHING`` of its key: a retry after a client time-out finds either nothing (the first attempt rolled back: the
-retry applies the change) or the committed answer. When the key already has an answer, this transaction's work
-is rolled back (on PostgreSQL a submission's number, drawn in a transaction of its own, stays unused, as a failed
-submission's does: :func:`service.dossiers.numbering.next_code`) and the stored answer replayed; so is it when the work is refused (a retried action meets the
-state the first attempt left: 409, 412…) and the key has an answer. A key looked up before the work cost every
-request a statement for the rare retry (on PostgreSQL its row was claimed, then filled: two).
+NOTHING`` of its key: a retry after a client time-out finds either nothing (the first attempt rolled back: the retry
+applies the change) or the committed answer. When the key already has an answer, this transaction's work is rolled
+back (on PostgreSQL a submission's number, drawn in a transaction of its own, stays unused, as a failed submission's
+does: :func:`service.dossiers.numbering.next_code`) and the stored answer replayed; so is it when the work is
+refused (a retried action meets the state the first attempt left: 409, 412…) and the key has an answer. A key looked
+up before the work cost every request a statement for the rare retry (on PostgreSQL its row was claimed, then
+filled: two).
 
 Concurrent requests with the same key: SQLite's immediate write transactions take turns, so the second finds the
 first's answer; on PostgreSQL the second's ``INSERT`` waits on the first's uncommitted row, then does nothing (the
