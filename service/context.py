@@ -38,7 +38,7 @@ class AppContext:
     def from_settings(cls, settings: Settings) -> AppContext:
         return cls(
             settings=settings,
-            db=Database(settings.database_url, pool_size=settings.database_pool_size),
+            db=Database(settings.database_url, writer_connection=True, pool_size=settings.database_pool_size),
             clock=LegalClock(simulation=settings.simulation),
             tokens=TokenIssuer(
                 secret=settings.secret_key,

@@ -1,5 +1,6 @@
 """SQLite writers of one process queue on the engine's writer lock (``service.db``): all of them get their turn,
-quickly, and a writer that fails gives its turn back."""
+quickly, and a writer that fails gives its turn back — whether writing sessions take any pooled connection or
+share the one writing connection of a serving process (``writer_connection``)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from service.settings import Settings
 NOW = datetime(2026, 3, 10, 1, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def db(settings: Settings) -> Database:
-    database = Database(settings.database_url)
+@pytest.fixture(params=[False, True], ids=["pooled", "writer_connection"])
+def db(settings: Settings, request: pytest.FixtureRequest) -> Database:
+    database = Database(settings.database_url, writer_connection=request.param)
     if database.dialect != "sqlite":
         database.dispose()
         pytest.skip("the writer lock is SQLite's")
@@ -90,6 +91,29 @@ def test_readers_do_not_wait_for_a_writer(db: Database) -> None:
         reader.join(10)
         assert result == [0]  # the reader saw the last committed state, at once
     db.dispose()
+
+
+def test_writers_of_a_serving_process_share_one_connection_and_readers_keep_theirs(settings: Settings) -> None:
+    """Its page cache then outlives each write (a connection drops its cache when another one has committed)."""
+    db = Database(settings.database_url, writer_connection=True)
+    if db.dialect != "sqlite":
+        db.dispose()
+        pytest.skip("the writing connection is SQLite's")
+    writers, readers = set(), set()
+    try:
+        for i in range(3):
+            with db.transaction() as session:
+                session.add(Agency(code=f"000.00.{i:02d}.H49", name=f"Xã {i}", level="commune", created_at=NOW))
+                session.flush()
+                writers.add(id(session.connection().connection.driver_connection))
+                with db.transaction(read_only=True) as reading:  # meanwhile: another connection, not waiting
+                    readers.add(id(reading.connection().connection.driver_connection))
+                    assert reading.exec(select(func.count()).select_from(Agency)).one() == i
+        assert len(writers) == 1
+        assert writers.isdisjoint(readers)
+        assert agencies(db) == 3
+    finally:
+        db.dispose()
 
 
 def wait_until(condition: object, seconds: float = 5.0) -> None:

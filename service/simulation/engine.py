@@ -266,13 +266,15 @@ def tuned_sqlite(db: Database, *, cache_mib: int = 256) -> Iterator[None]:
         cursor.execute("PRAGMA journal_mode=MEMORY")  # after the engine's own WAL; refused when shared
         cursor.close()
 
-    db.engine.dispose()  # connections opened before the block get none of this
-    event.listen(db.engine, "connect", fast)
+    db.dispose()  # connections opened before the block get none of this
+    for engine in db.engines:  # the reading engine and, on a file, the writing one
+        event.listen(engine, "connect", fast)
     try:
         yield
     finally:
-        event.remove(db.engine, "connect", fast)
-        db.engine.dispose()  # the next connection sets WAL again (the engine's own pragmas)
+        for engine in db.engines:
+            event.remove(engine, "connect", fast)
+        db.dispose()  # the next connection sets WAL again (the engine's own pragmas)
         with db.engine.connect():
             pass
         db.engine.dispose()

@@ -363,7 +363,7 @@ def _in_processes(db: Database, simulations: list[Simulation], last: date, worke
     context = multiprocessing.get_context("fork")
     into = context.Queue(maxsize=2 * workers)
     _SHARED.update(simulations=simulations, queue=into, last=last, dialect=db.dialect)
-    db.engine.dispose()  # no connection crosses the fork
+    db.dispose()  # no connection crosses the fork
     results: dict[int, RunResult] = {}
     order = sorted(range(len(simulations)), key=lambda i: (-simulations[i].shard.weight, i))
     writer = _Writer(db)

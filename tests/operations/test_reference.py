@@ -63,11 +63,13 @@ class Statements:
         self.seen: list[str] = []
 
     def __enter__(self) -> list[str]:
-        event.listen(self.db.engine, "before_cursor_execute", self._record)
+        for engine in self.db.engines:  # on SQLite the writing sessions have an engine of their own
+            event.listen(engine, "before_cursor_execute", self._record)
         return self.seen
 
     def __exit__(self, *_: Any) -> None:
-        event.remove(self.db.engine, "before_cursor_execute", self._record)
+        for engine in self.db.engines:
+            event.remove(engine, "before_cursor_execute", self._record)
 
     def _record(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.seen.append(" ".join(statement.split()))
