@@ -104,7 +104,9 @@ def copy_sqlite_to_postgres(source: str, target: str) -> None:
 
     src = sqlite3.connect(make_url(source).database)
     pg_url = make_url(normalize_database_url(target)).set(drivername="postgresql")
-    tables = [t for t in metadata.sorted_tables if t.name != "alembic_version"]
+    # Not copied: the schema's version, and the reference data's token, which the copy of the reference tables
+    # renews on PostgreSQL itself (triggers of migration 0131; copied, its row would be a duplicate key).
+    tables = [t for t in metadata.sorted_tables if t.name not in ("alembic_version", "reference_revision")]
     with psycopg.connect(pg_url.render_as_string(hide_password=False)) as conn:
         with conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
