@@ -10,7 +10,7 @@ import json
 import select
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -33,29 +33,65 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 
+def _aware_in_utc(value: datetime | None) -> datetime | None:
+    """An instant to store: ``None``, or the aware ``value`` in UTC (a naive one is refused)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime refused: store aware instants only")
+    return value.astimezone(UTC)
+
+
+def _stored_in_utc(value: datetime | None) -> datetime | None:
+    """A stored instant read back: aware, in UTC (SQLite's have no offset: they are UTC)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores every instant as UTC and gives it back aware.
 
     SQLite has no time zones: ``DateTime(timezone=True)`` silently drops the offset. This type refuses naive
     values, converts to UTC before storing, and attaches UTC on the way out, so a ``+07:00`` instant reads back
     as the same instant on both databases.
+
+    Its processors are one function each (:meth:`bind_processor`, :meth:`result_processor`): a TypeDecorator
+    otherwise calls the dialect's processor and its own method for each value, and SQLite's DATETIME bind
+    processor builds its text field by field in Python. A list page of 50 dossiers converts ~600 stored instants.
     """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused: store aware instants only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        value = _aware_in_utc(value)
+        return value.replace(tzinfo=None) if value is not None and dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return _stored_in_utc(value)
+
+    def bind_processor(self, dialect: Any) -> Callable[[datetime | None], Any]:
+        """SQLite: SQLAlchemy's DATETIME text of the UTC instant (``2026-01-31 03:00:00.000000``, what its own
+        processor writes); PostgreSQL: the instant in UTC."""
+        if dialect.name != "sqlite":
+            return _aware_in_utc
+
+        def as_text(value: datetime | None) -> str | None:
+            value = _aware_in_utc(value)
+            return None if value is None else value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return as_text
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Callable[[Any], datetime | None]:
+        """The stored instant, aware, in UTC (SQLite: parsed from its text)."""
+        if dialect.name != "sqlite":
+            return _stored_in_utc
+
+        def from_text(value: str | None) -> datetime | None:
+            return None if value is None else _stored_in_utc(datetime.fromisoformat(value))
+
+        return from_text
 
 
 class RawJSON(str):
