@@ -147,7 +147,7 @@ def create_db_engine(url: str, *, writer_lock: FifoLock | None = None, **kwargs:
     if parsed.get_backend_name() == "sqlite":
         kwargs["pool_size"] = min(kwargs["pool_size"], SQLITE_POOL_SIZE)
         kwargs["max_overflow"] = min(kwargs["max_overflow"], kwargs["pool_size"])
-        if parsed.database and parsed.database != ":memory:":
+        if is_sqlite_file(url):
             from pathlib import Path
 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -209,15 +209,20 @@ def changed(session: Session) -> None:
     session.info.pop(_READ, None)
 
 
+def _kept(session: Session, key: Any) -> tuple[_Read, ReferenceCache, Any]:
+    """The transaction's read, the process's cache, and the value kept for ``key`` under the transaction's token
+    (``None`` when there is none)."""
+    read = _read(session)
+    cache = _cache(session)
+    return read, cache, (cache.get(read.token, key) if read.token is not None else None)
+
+
 def _lookup(session: Session, key: Any, load: Callable[[Session], tuple[T | None, str | None]]) -> T | None:
     """The value of ``key`` under the transaction's token, or ``load``'s (the value, or ``None`` for no row, and
     the token read with it), kept under the token it was read with."""
-    read = _read(session)
-    cache = _cache(session)
-    if read.token is not None:
-        value = cache.get(read.token, key)
-        if value is not None:
-            return value  # type: ignore[no-any-return]
+    read, cache, kept = _kept(session, key)
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
     value, token = load(session)
     if value is not None and token is not None:
         cache.put(token, key, value)
@@ -229,12 +234,9 @@ def _lookup(session: Session, key: Any, load: Callable[[Session], tuple[T | None
 def derived(session: Session, key: Any, build: Callable[[], T]) -> T:
     """A value computed from lookups (``build`` makes them), kept under the transaction's token when every value
     the transaction read from the database carried that token."""
-    read = _read(session)
-    cache = _cache(session)
-    if read.token is not None:
-        value = cache.get(read.token, key)
-        if value is not None:
-            return value  # type: ignore[no-any-return]
+    read, cache, kept = _kept(session, key)
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
     value = build()
     if read.token is not None and read.consistent and session.info.get(_READ) is read:
         cache.put(read.token, key, value)
