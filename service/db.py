@@ -249,9 +249,10 @@ def create_sqlite_writer_engine(url: str, writer_lock: FifoLock) -> Engine:
 
     Why one connection: in WAL mode a connection drops its whole page cache when it begins a transaction after
     any other connection committed. With writers spread over the pool's connections every write found a cold
-    cache and read again each page it went through, in C, under the lock: measured in-process, a counter
-    submission cost 0.3–0.5 ms more CPU with 8 connections taking turns than with one (5.1–5.3 against
-    5.6–5.8 ms). Writers take turns anyway, so one connection costs no concurrency; readers keep their pool."""
+    cache and read again each page it went through, in C, under the lock: measured in-process
+    (``bench/bench_writer_connection.py``), a write cost 2–8 % more CPU with 8 connections taking turns than
+    with one (a counter submission 4.93–5.13 against 4.70–4.73 ms). Writers take turns anyway, so one
+    connection costs no concurrency; readers keep their pool."""
     pool_class = type("WriterPool", (WriterPool,), {"writer_lock": writer_lock})  # create_engine passes no lock
     engine = create_engine(normalize_database_url(url), poolclass=pool_class,
                            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
