@@ -22,6 +22,8 @@ from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
+from service.wal_checkpointer import WalCheckpointer
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -134,6 +136,12 @@ SQLITE_WRITER_CACHE_KIB = 2000
 """The page cache of a SQLite database's writing connection (:func:`create_sqlite_writer_engine`): SQLite's
 default. That connection's cache outlives its transactions (no other connection of the process writes), so it
 holds the pages every write goes through (the roots and inner pages of the tables and indexes written)."""
+
+
+SQLITE_WRITER_AUTOCHECKPOINT_PAGES = 10_000
+"""The writing connection checkpoints the WAL itself (SQLite's automatic checkpoint, in its turn) only once the WAL
+holds this many pages (~40 MB; SQLite's default is 1,000): a serving process's :class:`WalCheckpointer` keeps it
+shorter, outside the writers' turns; this bounds it if that thread falls behind or does not run."""
 
 
 def create_db_engine(url: str, *, writer_lock: FifoLock | None = None, **kwargs: Any) -> Engine:
@@ -257,7 +265,8 @@ def create_sqlite_writer_engine(url: str, writer_lock: FifoLock) -> Engine:
     engine = create_engine(normalize_database_url(url), poolclass=pool_class,
                            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
                            json_serializer=json_text)
-    _configure_sqlite(engine, writer_lock, locked_by_pool=True, cache_kib=SQLITE_WRITER_CACHE_KIB)
+    _configure_sqlite(engine, writer_lock, locked_by_pool=True, cache_kib=SQLITE_WRITER_CACHE_KIB,
+                      autocheckpoint_pages=SQLITE_WRITER_AUTOCHECKPOINT_PAGES)
     return engine
 
 
@@ -292,7 +301,7 @@ class WriterPool(QueuePool):
 
 
 def _configure_sqlite(engine: Engine, writer_lock: FifoLock, *, locked_by_pool: bool = False,
-                      cache_kib: int = SQLITE_PAGE_CACHE_KIB) -> None:
+                      cache_kib: int = SQLITE_PAGE_CACHE_KIB, autocheckpoint_pages: int | None = None) -> None:
     """WAL, busy timeout, foreign keys; write transactions begin IMMEDIATE so writers queue, never deadlock.
 
     Writers of the same process queue on a lock of the engine before ``BEGIN IMMEDIATE`` and keep it until their
@@ -313,6 +322,8 @@ def _configure_sqlite(engine: Engine, writer_lock: FifoLock, *, locked_by_pool: 
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA cache_size=-{cache_kib}")
+        if autocheckpoint_pages is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint_pages}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -358,6 +369,10 @@ class Database:
                              if writer_connection and is_sqlite_file(url) else self.engine)
         """Writing sessions' engine: :attr:`engine`, or with ``writer_connection`` on a SQLite file one connection
         of its own."""
+        self.checkpointer = (WalCheckpointer(make_url(normalize_database_url(url)).database or "", writer_lock)
+                             if self.write_engine is not self.engine else None)
+        """With its own writing connection, the WAL's checkpoints in a thread (:mod:`service.wal_checkpointer`),
+        which the app's lifespan starts; ``None`` otherwise."""
         self.reference = ReferenceCache()
         """The reference data this process keeps (:mod:`service.operations.reference`), its sessions' to use."""
         info = {SESSION_KEY: self.reference}
@@ -417,5 +432,7 @@ class Database:
         return (self.engine,) if self.write_engine is self.engine else (self.engine, self.write_engine)
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         for engine in self.engines:
             engine.dispose()

@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         current: AppContext = app.state.context
         bootstrap(current)
+        if current.db.checkpointer is not None:  # SQLite: the WAL's checkpoints outside the writers' turns
+            current.db.checkpointer.start()
         stop, work = asyncio.Event(), None
         if current.settings.worker:  # MOTCUA_WORKER: this process delivers webhooks, scans deadlines, sends notices
             work = asyncio.create_task(EventWorker(current.db, current.clock, current.settings).run(stop))
