@@ -4,6 +4,7 @@ the writers' turns, and still starts over instead of growing while writes go on.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,12 +109,12 @@ def test_the_thread_keeps_the_wal_short_while_writes_go_on(wal_file: tuple[str, 
                 write(writer, 1)
             finally:
                 turns.release()
-        longest = wal_frames(path)
+            time.sleep(0.001)  # requests come and go: the thread gets the CPU now and then, even on a busy machine
     finally:
         checkpointer.stop()
     assert not checkpointer.running
-    # Without the thread the WAL would hold all 400 commits; it starts over past 50 pages.
-    assert longest < 200
+    # Without the thread the WAL would hold all 400 commits; it starts over once past 50 pages.
+    assert wal_frames(path) < 200
 
 
 def test_a_serving_process_checkpoints_while_its_app_runs(settings: Settings) -> None:
