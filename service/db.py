@@ -369,7 +369,7 @@ class Database:
                              if writer_connection and is_sqlite_file(url) else self.engine)
         """Writing sessions' engine: :attr:`engine`, or with ``writer_connection`` on a SQLite file one connection
         of its own."""
-        self.checkpointer = (WalCheckpointer(make_url(normalize_database_url(url)).database or "", writer_lock)
+        self.checkpointer = (WalCheckpointer(self.write_engine.url.database or "", writer_lock)
                              if self.write_engine is not self.engine else None)
         """With its own writing connection, the WAL's checkpoints in a thread (:mod:`service.wal_checkpointer`),
         which the app's lifespan starts; ``None`` otherwise."""
