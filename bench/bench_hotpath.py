@@ -235,7 +235,8 @@ def run_wrk(server: Served, name: str, *, method: str = "GET", path: str = "/hea
 
 
 PROFILE: dict[str, Any] = {"dir": None, "phases": ("submit", "assign"), "label": "sqlite"}
-IDLE = ("Condition.wait (", "EpollSelector.select (", "Lock.acquire (")
+IDLE = ("Condition.wait (", "EpollSelector.select (", "Lock.acquire (", "FifoLock.acquire (")
+"""Top frames of a thread that waits: for work, for events, or in the writers' line (``service.db.FifoLock``)."""
 PY_SPY = shutil.which("py-spy", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
@@ -268,6 +269,9 @@ def profile_summary(path: Path, top: int = 25) -> None:
         shown += 1
         if shown >= top:
             break
+    print(f"-- own % (on top of the stack), the first {top} --")
+    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
+        print(f"{100 * count / total:5.1f}  {frame[:150]}")
 
 
 def saved_codes(prefix: Path) -> list[str]:
