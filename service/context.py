@@ -11,7 +11,8 @@ from service.bootstrap import compose_effects
 from service.clock import LegalClock
 from service.db import Database
 from service.dossiers.effects import Effects
-from service.security.passwords import AsyncGate, HashingGate
+from service.gates import AsyncGate
+from service.security.passwords import HashingGate
 from service.security.sessions import AccountCache
 from service.security.tokens import TokenIssuer
 from service.settings import Settings
@@ -30,6 +31,9 @@ class AppContext:
     login_bookkeeping: AsyncGate
     """Login attempts' rate-limit writes, a few at a time: a flood of logins queues here holding no thread and no
     database connection, so ``/health`` and every other route keep theirs."""
+    writes: AsyncGate
+    """The units of work that write, a few at a time (``MOTCUA_CONCURRENT_WRITES``,
+    :func:`service.deps.get_session`)."""
     accounts: AccountCache = field(default_factory=AccountCache)
     """The accounts access tokens name, kept briefly (:mod:`service.security.sessions`)."""
     extras: dict[str, Any] = field(default_factory=dict)
@@ -50,4 +54,5 @@ class AppContext:
             hashing=HashingGate(settings.password_hashing_concurrency),
             login_bookkeeping=AsyncGate(LOGIN_BOOKKEEPING_SLOTS),
             accounts=AccountCache(settings.account_cache_seconds),
+            writes=AsyncGate(settings.concurrent_writes),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,22 +63,37 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's unit of work: committed before the response is sent, rolled back on any error. Made in the
     event loop (a session has no connection before its first statement: a thread hop saved); its end (COMMIT or
     ROLLBACK, returning the connection) runs in a worker thread, shielded from cancellation so the connection — on
-    SQLite, the writer lock — always goes back."""
+    SQLite, the writer lock — always goes back.
+
+    A unit of work that writes first waits for one of the process's ``MOTCUA_CONCURRENT_WRITES`` slots
+    (:attr:`AppContext.writes <service.context.AppContext.writes>`), on the event loop, and holds it to its end:
+
+    - Under a burst, 16 writers each in a thread of their own took turns for the GIL and for the database's locks
+      (SQLite's write lock, PostgreSQL's row locks), each turn a thread switch, and every writer's locks were held
+      through the others' turns: at 16 connections on PostgreSQL, 117 submissions/s with a p99 of 230 ms, against
+      144–154/s and 141–153 ms with 4 slots (``bench/bench_hotpath.py``, README "Thirteenth session").
+    - A writer that holds SQLite's write lock between two trips to a worker thread (it read the account on its
+      write connection, then runs its handler) always finds a thread to finish on. Without the slots, 40 writers
+      waiting for the lock in all of anyio's 40 threads left the one holding it none (each gave up after
+      ``SQLITE_BUSY_SECONDS``).
+
+    Reads (GET, HEAD, OPTIONS) take no slot: a long report never holds up the desk."""
     context, read_only = get_context(request), request.method in READ_METHODS
-    session = context.db.session(read_only=read_only)
-    try:
-        yield session
-    except BaseException:
+    async with contextlib.nullcontext() if read_only else context.writes.slot():
+        session = context.db.session(read_only=read_only)
+        try:
+            yield session
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(context.db.abandon, session)
+            raise
+        if not session.in_transaction():
+            # Nothing to commit and no connection held (the handler committed, e.g. :meth:`Idempotent.answer`, or
+            # never touched the database): closing only forgets the rows read, no thread needed.
+            session.close()
+            return
         with anyio.CancelScope(shield=True):
-            await run_in_threadpool(context.db.abandon, session)
-        raise
-    if not session.in_transaction():
-        # Nothing to commit and no connection held (the handler committed, e.g. :meth:`Idempotent.answer`, or
-        # never touched the database): closing only forgets the rows read, no thread needed.
-        session.close()
-        return
-    with anyio.CancelScope(shield=True):
-        await run_in_threadpool(partial(context.db.finish, session, commit=not read_only))
+            await run_in_threadpool(partial(context.db.finish, session, commit=not read_only))
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

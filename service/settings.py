@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     """``MOTCUA_ACCOUNT_CACHE_SECONDS``: how long a request may rely on an account row another process read
     (:mod:`service.security.sessions`; 0: read it on every request). Changes made in the same process apply at
     once."""
+    concurrent_writes: int = Field(default=4, ge=1, le=32)
+    """``MOTCUA_CONCURRENT_WRITES``: requests of a process inside a unit of work that writes (POST, PUT, PATCH,
+    DELETE) at once; the others wait on the event loop, holding no thread, connection or lock
+    (:func:`service.deps.get_session`). Below anyio's 40 handler threads, so a writer holding SQLite's write lock
+    always finds a thread to finish on."""
     database_pool_size: int = Field(default=40, ge=1, le=1000)
     """``MOTCUA_DATABASE_POOL_SIZE``: PostgreSQL connections kept per process, as many as the threads that
     run request handlers (anyio's default: 40), so no handler waits for a connection while holding a thread. SQLite

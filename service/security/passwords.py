@@ -14,17 +14,12 @@ enumeration by timing) — and, like any other hash, inside the bound.
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import weakref
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from starlette.concurrency import run_in_threadpool
 
-T = TypeVar("T")
+from service.gates import AsyncGate
 
 _hasher = PasswordHash((Argon2Hasher(),))
 # A fixed hash verified when the user does not exist, so a failed login costs the same either way.
@@ -61,28 +56,6 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return _hasher.verify(password, password_hash)
 
 
-class AsyncGate:
-    """At most ``slots`` calls of blocking work at once, for async routes: a request waits for a slot on the event
-    loop, holding no worker thread and no database connection, then runs the work in a worker thread."""
-
-    def __init__(self, slots: int) -> None:
-        self._slots = slots
-        # One per event loop (a server has one; an in-process test client has one each).
-        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary())
-
-    def _gate(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        semaphore = self._semaphores.get(loop)
-        if semaphore is None:
-            semaphore = self._semaphores[loop] = asyncio.Semaphore(self._slots)
-        return semaphore
-
-    async def run(self, work: Callable[..., T], *args: Any) -> T:
-        async with self._gate():
-            return await run_in_threadpool(work, *args)
-
-
 class HashingGate(AsyncGate):
     """Hashing for async routes, within the process-wide bound (:data:`hashing_slots`)."""
 
@@ -93,5 +66,5 @@ class HashingGate(AsyncGate):
         return await self.run(hash_password, password)
 
 
-__all__ = ["Argon2Hasher", "AsyncGate", "HashingGate", "hash_password", "set_concurrency", "use_hasher",
+__all__ = ["Argon2Hasher", "HashingGate", "hash_password", "set_concurrency", "use_hasher",
            "verify_password"]
