@@ -46,6 +46,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per kind for the CPU figure")
     parser.add_argument("--source", type=Path, help="measure the code of this checkout instead")
     parser.add_argument("--no-calls", action="store_true", help="CPU only (no profiled second app)")
+    parser.add_argument("--statements", action="store_true",
+                        help="print the SQL statements one request of each kind sends (after the warm-up)")
     return parser.parse_args()
 
 
@@ -208,10 +210,45 @@ def call_figures(url: str, tmp: Path) -> dict[str, float]:
     return out
 
 
+def print_statements(url: str, tmp: Path) -> None:
+    """The statements one request of each kind sends (SQLAlchemy's cursor executions; ``BEGIN`` and ``COMMIT``
+    are counted as the engine's transaction events), after the warm-up."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    sent: list[str] = []
+
+    def on_execute(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        sent.append(("executemany " if executemany else "") + " ".join(statement.split())[:150])
+
+    migrate(url)
+    with TestClient(create_app(settings(url, tmp))) as client:
+        kinds = Kinds(client, build_world(client))
+        for _name, call in kinds.order():
+            for _ in range(10):
+                call()
+        event.listen(Engine, "before_cursor_execute", on_execute)
+        event.listen(Engine, "begin", lambda conn: sent.append("BEGIN"))
+        event.listen(Engine, "commit", lambda conn: sent.append("COMMIT"))
+        event.listen(Engine, "rollback", lambda conn: sent.append("ROLLBACK"))
+        try:
+            for name, call in kinds.order():
+                sent.clear()
+                call()
+                print(f"== {name}: {len(sent)} statements")
+                for statement in sent:
+                    print(f"   {statement}")
+        finally:
+            event.remove(Engine, "before_cursor_execute", on_execute)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cpu-per-request-") as tmp_name:
         tmp = Path(tmp_name)
         url = ARGS.database_url or f"sqlite:///{tmp / 'bench.db'}"
+        if ARGS.statements:
+            print_statements(url, tmp)
+            return
         cpu = cpu_figures(url, tmp)
         # The second app on a database of its own (a fresh SQLite file: the first app's pool may still hold one).
         second = ARGS.database_url or f"sqlite:///{tmp / 'bench-calls.db'}"
