@@ -68,10 +68,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     A unit of work that writes first waits for one of the process's ``MOTCUA_CONCURRENT_WRITES`` slots
     (:attr:`AppContext.writes <service.context.AppContext.writes>`), on the event loop, and holds it to its end:
 
-    - Under a burst, 16 writers each in a thread of their own took turns for the GIL and for the database's locks
-      (SQLite's write lock, PostgreSQL's row locks), each turn a thread switch, and every writer's locks were held
-      through the others' turns: at 16 connections on PostgreSQL, 117 submissions/s with a p99 of 230 ms, against
-      144–154/s and 141–153 ms with 4 slots (``bench/bench_hotpath.py``, README "Thirteenth session").
+    - Under a burst, 16 writers each in a thread of their own took turns for the GIL, each turn a thread switch,
+      and a writer's locks (PostgreSQL's row locks, SQLite's write lock) could be held through the others' turns.
+      At 16 connections on PostgreSQL, with one worker, submissions went from 130 to 143/s and their p99 from 213
+      to 137 ms with 4 slots (``bench/bench_hotpath.py``, back to back; README "Thirteenth session").
     - A writer that holds SQLite's write lock between two trips to a worker thread (it read the account on its
       write connection, then runs its handler) always finds a thread to finish on. Without the slots, 40 writers
       waiting for the lock in all of anyio's 40 threads left the one holding it none (each gave up after
