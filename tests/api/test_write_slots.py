@@ -21,14 +21,12 @@ from fastapi.testclient import TestClient
 from service.deps import SessionDep
 from service.main import create_app
 from tests.builders import build_world, dossier_body
-from tests.conftest import make_settings
+from tests.conftest import empty_tables, make_settings
 
 BURST = 12
 
 
 def _app(database_url: str, tmp_path: Path, **overrides: Any) -> FastAPI:
-    from tests.conftest import empty_tables
-
     empty_tables(database_url)
     return create_app(make_settings(database_url, tmp_path, **overrides))
 
