@@ -11,18 +11,23 @@ as in production: no webhook worker beside it). The load generator is ``wrk`` (`
 keep-alive connections, one request kind per run, driven by ``bench/hotpath.lua``): it costs little CPU, which
 matters as it shares the two cores with the server.
 
-Per backend, in this order on one server, with a ``GET /health`` phase (``--health-seconds``, 5; no database, no
-auth: the ceiling of the HTTP stack) before the first and after each of these (at most ``--seconds``, 10):
-``POST /dossiers`` by the desk at the counter (received on the spot); ``assign`` (desk → processor),
-``request_supplement`` (processor) and ``supplement`` (desk) on the dossiers just lodged, each once; ``approve``
-(leader: renders and signs the result PDF; shown for information, at most ``--approvals``) and ``return_result``
-(desk) on the approved ones. The ratio of a phase is its requests/s ÷ the mean of the ``/health`` phases on either
-side (the machine is shared: its load drifts within a run).
+Per backend, in this order on one server, with a ``GET /health`` phase (``--health-seconds``, 5; one ``SELECT 1``
+on a pooled connection, no auth: the ceiling of the HTTP stack) before the first and after each of these (at
+most ``--seconds``, 10): ``POST /dossiers`` by the desk at the counter (received on the spot); ``assign`` (desk →
+processor), ``request_supplement`` (processor) and ``supplement`` (desk) on the dossiers just lodged, each once;
+``approve`` (leader: renders and signs the result PDF; shown for information, at most ``--approvals``) and
+``return_result`` (desk) on the approved ones. The ratio of a phase is its requests/s ÷ the mean of the
+``/health`` phases on either side (the machine is shared: its load drifts within a run).
 
 Every POST carries ``Idempotency-Key`` (as the pages and the TypeScript client send it) and must answer 2xx: any
 other status is counted and printed. CPU% is the server processes' user+system time over the phase's wall time
 (100 % = one core). With ``--pg-url`` PostgreSQL is measured with 1 worker and then with ``--pg-workers`` (the
 scaling claim: health, submit and assign; the 2-worker server shares out connections with ``SO_REUSEPORT``).
+
+``--scaling-rounds N`` measures only that claim, interleaved: N rounds, each a 1-worker server then a
+``--pg-workers`` server on a fresh database (health, submit, assign), and prints each round's ratios and their
+median. The machine's speed drifts over minutes; one 1-worker run followed by one 2-worker run reads that drift
+as scaling, alternating them several times shows how far the ratio moves.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -345,6 +351,30 @@ def rates(rows: list[Figures]) -> dict[str, float]:
     return {name: sum(values) / len(values) for name, values in out.items()}
 
 
+def scaling_rounds(args: argparse.Namespace) -> None:
+    """``--scaling-rounds``: alternate a 1-worker and a ``--pg-workers`` server, each on a fresh database, and
+    print each round's ratios of submit and assign (2 workers ÷ 1) and their median."""
+    kinds = ("health", "submit", "assign")
+    ratios: dict[str, list[float]] = {name: [] for name in kinds}
+    with tempfile.TemporaryDirectory(prefix="bench-hotpath-") as name:
+        tmp = Path(name)
+        for round_ in range(1, args.scaling_rounds + 1):
+            measured: dict[int, dict[str, float]] = {}
+            for workers in (1, args.pg_workers):
+                fresh_database(args.pg_url)
+                with serve(args.pg_url, workers) as server:
+                    rows = hot_path(server, args, tmp, full=False)
+                table(f"round {round_}, PostgreSQL, {workers} worker{'s' if workers > 1 else ''}", rows)
+                measured[workers] = rates(rows)
+            for kind in kinds:
+                ratios[kind].append(measured[args.pg_workers][kind] / measured[1][kind])
+            print(f"round {round_}: " + ", ".join(f"{kind} {ratios[kind][-1]:.2f}x" for kind in kinds))
+    print(f"\n== PostgreSQL, {args.pg_workers} workers ÷ 1 worker, {args.scaling_rounds} interleaved rounds ==")
+    for kind in kinds:
+        values = " ".join(f"{value:.2f}" for value in ratios[kind])
+        print(f"{kind:22s} median {statistics.median(ratios[kind]):5.2f}x   rounds: {values}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10, help="time bound of each measured action phase")
@@ -355,6 +385,9 @@ def main() -> None:
     parser.add_argument("--pg-url", help="a scratch PostgreSQL database (its public schema is dropped)")
     parser.add_argument("--pg-workers", type=int, default=2, help="workers of the second PostgreSQL server")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--scaling-rounds", type=int, default=0, metavar="N",
+                        help="only the PostgreSQL scaling claim: N interleaved rounds of 1 and --pg-workers "
+                             "workers (needs --pg-url)")
     parser.add_argument("--source", type=Path, help="serve the code of this checkout instead (the 'before' figures: "
                         "`git archive 6cd18f7 | tar -x -C /tmp/before`)")
     parser.add_argument("--profile", metavar="DIR",
@@ -372,6 +405,12 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.2f} "
           f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; wrk -t 2 -c {args.connections}")
     began = time.monotonic()
+    if args.scaling_rounds:
+        if not args.pg_url:
+            raise SystemExit("--scaling-rounds needs --pg-url")
+        scaling_rounds(args)
+        print(f"\nload average after: {os.getloadavg()[0]:.2f}; total run time {time.monotonic() - began:.0f} s")
+        return
     results: list[tuple[str, list[Figures]]] = []
     with tempfile.TemporaryDirectory(prefix="bench-hotpath-") as name:
         tmp = Path(name)
