@@ -71,7 +71,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     - Under a burst, 16 writers each in a thread of their own took turns for the GIL, each turn a thread switch,
       and a writer's locks (PostgreSQL's row locks, SQLite's write lock) could be held through the others' turns.
       At 16 connections on PostgreSQL, with one worker, submissions went from 130 to 143/s and their p99 from 213
-      to 137 ms with 4 slots (``bench/bench_hotpath.py``, back to back; README "Thirteenth session").
+      to 137 ms with 4 slots (``bench/bench_hotpath.py``, back to back; "Thirteenth session" in bench/README.md).
     - A writer that holds SQLite's write lock between two trips to a worker thread (it read the account on its
       write connection, then runs its handler) always finds a thread to finish on. Without the slots, 40 writers
       waiting for the lock in all of anyio's 40 threads left the one holding it none (each gave up after

@@ -4,7 +4,7 @@ In WAL mode a commit appends pages to the ``-wal`` file, and a *checkpoint* copi
 file. By default the connection whose commit takes the WAL past 1,000 pages checkpoints right after its COMMIT,
 before its connection goes back: in a serving process that is still the writer's turn (the writer lock,
 :class:`service.db.FifoLock`, is held until then), so every writer in line waited for the copy and the file's
-syncs while the process sat partly idle (issue 19; the README's "Twelfth session" measures the change).
+syncs while the process sat partly idle (issue 19; "Twelfth session" in bench/README.md measures the change).
 
 :class:`WalCheckpointer` moves that work out of the turns. Its thread checkpoints ``PASSIVE`` every
 :data:`INTERVAL_SECONDS` on a connection of its own: it copies what no reader still needs and takes no lock a
