@@ -221,16 +221,20 @@ def print_statements(url: str, tmp: Path) -> None:
     def on_execute(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         sent.append(("executemany " if executemany else "") + " ".join(statement.split())[:150])
 
+    def marker(word: str) -> Callable[[Any], None]:
+        return lambda conn: sent.append(word)
+
+    listeners: list[tuple[str, Callable[..., None]]] = [
+        ("before_cursor_execute", on_execute), ("begin", marker("BEGIN")), ("commit", marker("COMMIT")),
+        ("rollback", marker("ROLLBACK"))]
     migrate(url)
     with TestClient(create_app(settings(url, tmp))) as client:
         kinds = Kinds(client, build_world(client))
         for _name, call in kinds.order():
             for _ in range(10):
                 call()
-        event.listen(Engine, "before_cursor_execute", on_execute)
-        event.listen(Engine, "begin", lambda conn: sent.append("BEGIN"))
-        event.listen(Engine, "commit", lambda conn: sent.append("COMMIT"))
-        event.listen(Engine, "rollback", lambda conn: sent.append("ROLLBACK"))
+        for name, listener in listeners:
+            event.listen(Engine, name, listener)
         try:
             for name, call in kinds.order():
                 sent.clear()
@@ -239,7 +243,8 @@ def print_statements(url: str, tmp: Path) -> None:
                 for statement in sent:
                     print(f"   {statement}")
         finally:
-            event.remove(Engine, "before_cursor_execute", on_execute)
+            for name, listener in listeners:
+                event.remove(Engine, name, listener)
 
 
 def main() -> None:
