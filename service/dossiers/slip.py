@@ -29,7 +29,9 @@ class SlipRow(NamedTuple):
     through ``object.__setattr__``, which cost more than twice the tuple's construction — and the batch
     writers take it as it is, already a row in column order (:func:`as_tuple`)."""
 
-    dossier_id: int
+    dossier_id: int | None
+    """``None`` until the dossier is inserted (:class:`service.dossiers.persist.NewDossierWriter`); the hash does
+    not cover it."""
     seq: int
     at: datetime
     recorded_at: datetime
@@ -75,7 +77,7 @@ def slip_content(dossier_code: str, row: Any) -> dict[str, Any]:
     }
 
 
-def slip_row(*, dossier_id: int, code: str, head: SlipHead, at: datetime, recorded_at: datetime, action: str,
+def slip_row(*, dossier_id: int | None, code: str, head: SlipHead, at: datetime, recorded_at: datetime, action: str,
              actor: str, actor_role: str, from_status: str | None, to_status: str, note: str | None,
              data: dict[str, Any], due_at: datetime | None) -> SlipRow:
     """The next row of a dossier's slip after ``head``, hashed and chained."""

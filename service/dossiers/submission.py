@@ -32,12 +32,11 @@ from service.operations.calendars import calendar_for
 from service.operations.reference import AnyProcedure
 from service.schemas.dossiers import Applicant, DossierIn
 
-_PAPER_INSERT = insert(DossierDocument.__table__)  # type: ignore[attr-defined]
+_PAPER_INSERT = insert(DossierDocument.__table__).inline()  # type: ignore[attr-defined]
+"""The papers declared with a submission (``inline()``: their ids are not asked for back)."""
 _VERIFIED_CITIZEN = select(User.id).where(User.national_id == bindparam("national_id"), User.role == Role.CITIZEN,
                                           col(User.identity_verified).is_(True))
 """The citizen account a desk's applicant is linked to (built once, read as a column on the connection)."""
-_DOSSIER_TABLE = Dossier.__table__  # type: ignore[attr-defined]
-_DOSSIER_INSERT = insert(_DOSSIER_TABLE).returning(*_DOSSIER_TABLE.columns)
 CHANNEL_LABEL = {"online": "trực tuyến", "counter": "trực tiếp tại Bộ phận Một cửa",
                  "postal": "qua dịch vụ bưu chính công ích"}
 
@@ -69,28 +68,27 @@ def submit(session: Session, *, user: User, data: DossierIn, now: datetime,
         _VERIFIED_CITIZEN, {"national_id": national_id}).scalar())
     code = next_code(session, procedure.agency_code, now)
     secret = tracking.tracking_secret(secret_key, code) if secret_key else secrets.token_urlsafe(18)
-    # INSERT … RETURNING its columns, held as plain attributes (:class:`NewDossier`): its first changes are
-    # written by one UPDATE (an ORM object cost more CPU than the submission's SQL). Core on the connection.
-    connection = session.connection()
-    record = NewDossier(connection.execute(_DOSSIER_INSERT, {
-        "code": code, "tracking_secret_hash": secret_hash(secret),
-        **lodged_values(procedure, user, data, applicant_user_id=applicant_user_id, applicant=applicant, now=now,
-                        received_by=desk)}).one()._mapping)
+    # The row is held as plain attributes (:class:`NewDossier`) and inserted once its first changes are applied.
+    record = NewDossier({"code": code, "tracking_secret_hash": secret_hash(secret),
+                         **lodged_values(procedure, user, data, applicant_user_id=applicant_user_id,
+                                         applicant=applicant, now=now, received_by=desk)})
     dossier = record.as_row()
-    papers = documents_of(procedure, data)
-    if papers:  # one INSERT for all (Core on the connection: no ORM object per paper, no flush)
-        connection.execute(_PAPER_INSERT, [
-            {"dossier_id": dossier.id, "code": code, "name": name, "created_at": now} for code, name in papers])
     writer = NewDossierWriter(session)
     changes = lodging_changes(user.username, user.role, data.channel, state_of(dossier), handover, code=dossier.code,
-                              now=now,
-                              calendar=calendar_for(session, dossier.agency_code))
-    if data.channel != "online":  # received on the spot: an inter-agency dossier's first step starts now
-        steps = interagency.open_steps(session, dossier, procedure, now)
-        changes[-1] = replace(changes[-1], data={**changes[-1].data, **steps})
+                              now=now, calendar=calendar_for(session, dossier.agency_code))
+    steps = interagency.plan_steps(session, procedure, now) if data.channel != "online" else None
+    if steps is not None:  # received on the spot: an inter-agency dossier's first step starts now
+        dossier.current_step = steps.current
+        changes[-1] = replace(changes[-1], data={**changes[-1].data, **steps.data})
     for change in changes:
         persist(writer, dossier, change)
-    writer.finish(record)
+    dossier_id = writer.finish(record)
+    if steps is not None:
+        interagency.store_steps(session, dossier_id, steps, now)
+    papers = documents_of(procedure, data)
+    if papers:  # one INSERT for all (Core on the connection: no ORM object per paper, no flush)
+        session.connection().execute(_PAPER_INSERT, [
+            {"dossier_id": dossier_id, "code": code, "name": name, "created_at": now} for code, name in papers])
     return Submitted(dossier, secret, procedure, papers)
 
 

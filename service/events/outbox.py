@@ -60,7 +60,7 @@ def event_data(*, code: str, agency_code: str, procedure_code: str, action: str,
             "timeliness": timeliness}
 
 
-def slip_event_values(*, dossier_id: int, code: str, agency_code: str, procedure_code: str, seq: int,
+def slip_event_values(*, dossier_id: int | None, code: str, agency_code: str, procedure_code: str, seq: int,
                       action: str, at: datetime, from_status: str | None, to_status: str,
                       due_at: datetime | None, timeliness: str | None) -> dict[str, Any]:
     """The event of control-slip row ``seq`` of dossier ``code`` (its id is derived from both, so the same row

@@ -210,20 +210,34 @@ def _store(row: DossierStep, clock: rules.StepClock) -> None:
             setattr(row, name, value)
 
 
-def open_steps(session: Session, dossier: Dossier, procedure: AnyProcedure, now: datetime) -> dict[str, Any]:
-    """At receipt of an inter-agency dossier: one row per step, the first one started now
-    (:func:`service.domain.steps.open_steps`), each carrying the receipt instant ``now`` (the dossier's
-    ``received_at``) for staff visibility's third branch in list order."""
+def plan_steps(session: Session, procedure: AnyProcedure, now: datetime) -> rules.StepMove | None:
+    """The steps an inter-agency dossier of ``procedure`` opens when received at ``now``
+    (:func:`service.domain.steps.open_steps`): the first one started; ``None`` for a single-agency procedure."""
     shares = step_shares(procedure)
     if shares is None:
-        return {}
-    move = rules.open_steps(shares, procedure.processing_unit, now, lambda code: calendar_for(session, code))
-    rows = [DossierStep(dossier_id=dossier.id, seq=clock.seq, agency_code=clock.agency_code,  # type: ignore[arg-type]
+        return None
+    return rules.open_steps(shares, procedure.processing_unit, now, lambda code: calendar_for(session, code))
+
+
+def store_steps(session: Session, dossier_id: int, move: rules.StepMove, now: datetime) -> None:
+    """One row per step of ``move`` (:func:`plan_steps`), each carrying the receipt instant ``now`` (the
+    dossier's ``received_at``) for staff visibility's third branch in list order."""
+    rows = [DossierStep(dossier_id=dossier_id, seq=clock.seq, agency_code=clock.agency_code,
                         share_value=clock.share_value, share_unit=clock.share_unit, received_at=now)
             for clock in move.clocks]
     for row, clock in zip(rows, move.clocks, strict=True):
         _store(row, clock)
     session.add_all(rows)
+
+
+def open_steps(session: Session, dossier: Dossier, procedure: AnyProcedure, now: datetime) -> dict[str, Any]:
+    """At receipt of a stored inter-agency dossier: its steps (:func:`plan_steps`, :func:`store_steps`) and its
+    current step; returns what the control slip records of them."""
+    move = plan_steps(session, procedure, now)
+    if move is None:
+        return {}
+    assert dossier.id is not None
+    store_steps(session, dossier.id, move, now)
     dossier.current_step = move.current
     return move.data
 

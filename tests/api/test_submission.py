@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from service.main import create_app
 from service.settings import Settings
@@ -96,6 +97,33 @@ def test_the_answer_to_a_submission_is_the_dossier_as_read_afterwards(world: Wor
         read = world.client.get(f"/api/v1/dossiers/{lodged['code']}", headers=world.as_("receiver")).json()
         assert {key: value for key, value in lodged.items() if key != "tracking_secret"} == read
         assert [d["code"] for d in read["documents"]] == ["TP01", "TP02"]
+
+
+def test_a_dossier_received_on_the_spot_is_written_once_and_its_history_verifies(world: World) -> None:
+    # The dossier's row goes in already received (its first changes applied): no UPDATE rewrites it, and with it
+    # every index of the table, in the same request. Its slip rows, notices and events carry the new row's id.
+    written: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        written.append(" ".join(statement.split()))
+
+    database = world.client.app.state.context.db  # type: ignore[attr-defined]
+    for engine in database.engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        lodged = world.submit()
+    finally:
+        for engine in database.engines:
+            event.remove(engine, "before_cursor_execute", record)
+    assert [s.split(" (")[0] for s in written if re.search(r"\b(INSERT INTO|UPDATE) dossier\b", s)] \
+        == ["INSERT INTO dossier"]
+    code, staff = lodged["code"], world.as_("receiver")
+    history = world.client.get(f"/api/v1/dossiers/{code}/history", headers=staff).json()
+    assert [row["action"] for row in history] == ["submit", "receive"]
+    assert world.client.get(f"/api/v1/dossiers/{code}/history/verify", headers=staff).json() == \
+        {"valid": True, "entries": 2}
+    events = world.client.get("/api/v1/events", headers=world.as_("admin")).json()["items"]
+    assert [e["type"].rsplit(".", 1)[-1] for e in events if e["subject"] == code] == ["submit", "receive"]
 
 
 @pytest.mark.parametrize(
