@@ -21,8 +21,10 @@ processor), ``request_supplement`` (processor) and ``supplement`` (desk) on the 
 
 Every POST carries ``Idempotency-Key`` (as the pages and the TypeScript client send it) and must answer 2xx: any
 other status is counted and printed. CPU% is the server processes' user+system time over the phase's wall time
-(100 % = one core). With ``--pg-url`` PostgreSQL is measured with 1 worker and then with ``--pg-workers`` (the
-scaling claim: health, submit and assign; the 2-worker server shares out connections with ``SO_REUSEPORT``).
+(100 % = one core); "wrk CPU %" is the load generator's, and on PostgreSQL "PG CPU %" is that of every
+``postgres`` process of the machine: the three share the two cores. With ``--pg-url`` PostgreSQL is measured
+with 1 worker and then with ``--pg-workers`` (the scaling claim: health, submit and assign; the 2-worker server
+shares out connections with ``SO_REUSEPORT``).
 
 ``--scaling-rounds N`` measures only that claim, interleaved: N rounds, each a 1-worker server then a
 ``--pg-workers`` server on a fresh database (health, submit, assign), and prints each round's ratios and their
@@ -36,6 +38,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -97,6 +100,27 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds() -> float:
+    """CPU seconds of every process named ``postgres`` on the machine (the server and its backends): the share
+    of the two cores the database takes beside the API (0 with SQLite, which runs inside the API's process)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(entry.name))
+            except OSError:
+                continue  # ended meanwhile
+    return total
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds of this process's children that have ended and been waited for: after a phase, its ``wrk``
+    (and its profiler, with ``--profile``); the servers are counted only once they stop."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rss_mib(pid: int) -> float:
@@ -195,6 +219,8 @@ class Figures:
     p99_ms: float
     cpu: list[float]  # % of one core, per server process
     socket_errors: int = 0
+    database_cpu: float = 0.0  # % of one core, PostgreSQL's processes
+    load_cpu: float = 0.0  # % of one core, wrk's
 
     @property
     def rate(self) -> float:
@@ -218,6 +244,8 @@ def run_wrk(server: Served, name: str, *, method: str = "GET", path: str = "/hea
            "BENCH_COUNT": str(count) if count else ""}
     pids = server.processes()
     cpu_before = [cpu_seconds(pid) for pid in pids]
+    database_before = database_cpu_seconds()
+    load_before = children_cpu_seconds()
     profiler = None
     if PROFILE.get("dir") and name in PROFILE["phases"]:
         output = Path(PROFILE["dir"]) / f"{PROFILE['label']}-{name}.txt"
@@ -236,8 +264,10 @@ def run_wrk(server: Served, name: str, *, method: str = "GET", path: str = "/hea
     # Over the span requests were answered (a phase that used up its dossiers early idles for the rest of -d).
     span = min(wall, figures["seconds"]) or wall
     cpu = [100 * (cpu_seconds(pid) - before) / span for pid, before in zip(pids, cpu_before, strict=True)]
+    database_cpu = 100 * (database_cpu_seconds() - database_before) / span
+    load_cpu = 100 * (children_cpu_seconds() - load_before) / wall
     return Figures(name, figures["ok"], figures["other"], figures["seconds"], figures["p50_ms"],
-                   figures["p99_ms"], cpu, figures["socket_errors"])
+                   figures["p99_ms"], cpu, figures["socket_errors"], database_cpu, load_cpu)
 
 
 PROFILE: dict[str, Any] = {"dir": None, "phases": ("submit", "assign"), "label": "sqlite"}
@@ -327,10 +357,11 @@ def hot_path(server: Served, args: argparse.Namespace, tmp: Path, *, full: bool)
 # ------------------------------------------------------------------------------------------- report
 
 
-def table(title: str, rows: list[Figures]) -> None:
+def table(title: str, rows: list[Figures], *, database: bool = False) -> None:
+    """``database``: a column with the CPU % of PostgreSQL's processes (the machine's cores are shared)."""
     print(f"\n== {title} ==")
     print(f"{'endpoint':20s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'÷ health':>9s} {'n':>6s} {'non-2xx':>8s}"
-          f"  CPU % per server process")
+          + "  wrk CPU %" + ("  PG CPU %" if database else "") + "  CPU % per server process")
     for i, r in enumerate(rows):
         if r.name == "health":
             ratio = ""
@@ -340,7 +371,8 @@ def table(title: str, rows: list[Figures]) -> None:
             ratio = f"{r.rate / (sum(around) / len(around)):9.2f}"
         cpu = " ".join(f"{c:5.0f}" for c in r.cpu)
         print(f"{r.name:20s} {r.rate:8.1f} {r.p50_ms:8.1f} {r.p99_ms:8.1f} {ratio:>9s} {r.ok:6d} "
-              f"{r.other + r.socket_errors:8d}  {cpu}")
+              f"{r.other + r.socket_errors:8d}  {r.load_cpu:9.0f}" + (f"  {r.database_cpu:8.0f}" if database else "")
+              + f"  {cpu}")
 
 
 def rates(rows: list[Figures]) -> dict[str, float]:
@@ -364,7 +396,8 @@ def scaling_rounds(args: argparse.Namespace) -> None:
                 fresh_database(args.pg_url)
                 with serve(args.pg_url, workers) as server:
                     rows = hot_path(server, args, tmp, full=False)
-                table(f"round {round_}, PostgreSQL, {workers} worker{'s' if workers > 1 else ''}", rows)
+                table(f"round {round_}, PostgreSQL, {workers} worker{'s' if workers > 1 else ''}", rows,
+                      database=True)
                 measured[workers] = rates(rows)
             for kind in kinds:
                 ratios[kind].append(measured[args.pg_workers][kind] / measured[1][kind])
@@ -425,12 +458,12 @@ def main() -> None:
             PROFILE["label"] = "postgresql"
             with serve(args.pg_url) as server:
                 results.append(("PostgreSQL, 1 worker", hot_path(server, args, tmp, full=True)))
-            table(*results[-1])
+            table(*results[-1], database=True)
             fresh_database(args.pg_url)
             PROFILE["label"] = f"postgresql-{args.pg_workers}-workers"
             with serve(args.pg_url, args.pg_workers) as server:
                 results.append((f"PostgreSQL, {args.pg_workers} workers", hot_path(server, args, tmp, full=False)))
-            table(*results[-1])
+            table(*results[-1], database=True)
             one, many = rates(results[-2][1]), rates(results[-1][1])
             print(f"\n== PostgreSQL, {args.pg_workers} workers ÷ 1 worker ==")
             for name_ in ("health", "submit", "assign"):
