@@ -265,6 +265,10 @@ class SessionWriter:
         return utc_now()
 
 
+_DOSSIER_TABLE = Dossier.__table__  # type: ignore[attr-defined]
+_DOSSIER_UPDATE = update(_DOSSIER_TABLE).where(_DOSSIER_TABLE.c.id == bindparam("loaded_dossier_id"))
+
+
 def _write_loaded_dossier(connection: Any, dossier: Dossier, session: Session) -> None:
     """Write the columns of a loaded (persistent) dossier that changed with one Core ``UPDATE``, then mark them
     written on the ORM object, as a flush would. A flush ran the unit of work for it (dependency sort, per-column
@@ -278,7 +282,7 @@ def _write_loaded_dossier(connection: Any, dossier: Dossier, session: Session) -
     changed = {key: state.dict[key] for key in state.committed_state if key in state.dict}
     if not changed:
         return
-    connection.execute(_DOSSIER_UPDATE, {**changed, "new_dossier_id": dossier.id})
+    connection.execute(_DOSSIER_UPDATE, {**changed, "loaded_dossier_id": dossier.id})
     # What the unit of work does after it wrote a row (no public API marks an object clean without a flush).
     state._commit_all(state.dict, session.identity_map)
 
@@ -286,8 +290,6 @@ def _write_loaded_dossier(connection: Any, dossier: Dossier, session: Session) -
 # ---------------------------------------------------------------- a dossier created in this transaction
 
 
-_DOSSIER_TABLE = Dossier.__table__  # type: ignore[attr-defined]
-_DOSSIER_UPDATE = update(_DOSSIER_TABLE).where(_DOSSIER_TABLE.c.id == bindparam("new_dossier_id"))
 _DOSSIER_INSERT = insert(_DOSSIER_TABLE).returning(_DOSSIER_TABLE.c.id)
 _COLUMN_DEFAULTS = {column.name: column.default.arg if column.default is not None else None
                     for column in _DOSSIER_TABLE.columns}
@@ -343,7 +345,7 @@ class NewDossierWriter(SessionWriter):
         self._notifications.append(values)
 
     def write_slip_row(self, dossier: Dossier, row: SlipRow) -> None:
-        dossier.slip_rows, dossier.slip_head = row.head  # the anchor, in the same row as the slip's last hash
+        dossier.slip_rows, dossier.slip_head = row.head  # the anchor, inserted with the dossier's row
         self._slip_rows.append(row.values())
 
     def date_search_keys(self, dossier: Dossier, keys: list[str], received_at: datetime) -> None:
