@@ -127,12 +127,13 @@ def append(session: Session, values: Mapping[str, Any]) -> None:
     queued[1].append(dict(values))
 
 
-_PG_LOCKED_INSERT = text(
+_PG_LOCKED_INSERT_SQL = (
     f"INSERT INTO event ({', '.join(EVENT_COLUMNS)}) SELECT {', '.join('r.' + c for c in EVENT_COLUMNS)} "
-    "FROM json_to_recordset(CAST(:rows AS json)) AS r(event_id varchar, type varchar, dossier_id integer, "
+    "FROM json_to_recordset(CAST(:outbox_rows AS json)) AS r(event_id varchar, type varchar, dossier_id integer, "
     "subject varchar, agency_code varchar, seq integer, time timestamptz, data json, warning_due_at timestamptz) "
-    "WHERE (SELECT pg_advisory_xact_lock(:key)) IS NOT NULL "
+    "WHERE (SELECT pg_advisory_xact_lock(:outbox_lock)) IS NOT NULL "
     "AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL")
+_PG_LOCKED_INSERT = text(_PG_LOCKED_INSERT_SQL)
 """PostgreSQL: the outbox lock and every queued event in one round trip. The lock is an uncorrelated sub-query
 in the filter, which PostgreSQL runs once before producing the first row (an InitPlan, a one-time filter), so it
 is held before any ``id`` is drawn. The same filter makes the transaction's COMMIT return without waiting for
@@ -143,20 +144,53 @@ right after COMMIT, outside the lock (:func:`_flush_committed`), before the call
 answers for a change that is not on disk."""
 
 
+def with_queued_events(statement_sql: str) -> str:
+    """PostgreSQL: ``statement_sql`` (a textual statement) preceded by the insert of the transaction's queued
+    events (:data:`_PG_LOCKED_INSERT`) as a data-modifying ``WITH``: one round trip for both. PostgreSQL runs a
+    data-modifying ``WITH`` to completion whether the statement reads it or not. Run it with the parameters
+    :func:`take_queued` gives, only as the transaction's last statement before its commit (it takes the outbox
+    lock, held until then)."""
+    return f"WITH queued_events AS ({_PG_LOCKED_INSERT_SQL}) {statement_sql}"
+
+
+def take_queued(session: Session) -> dict[str, Any] | None:
+    """PostgreSQL: the parameters of the transaction's queued events for a statement made by
+    :func:`with_queued_events`, which the caller runs next; ``None`` when none are queued (or not on
+    PostgreSQL), and the caller runs its statement alone. The events are no longer queued: the commit does not
+    insert them again, and it waits for their WAL flush as it does for its own insert."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    rows = _take_rows(session)
+    if rows is None:
+        return None
+    session.flush()  # the ORM's pending rows go first, as the commit's own insert would have them (autoflush)
+    session.info[_UNFLUSHED] = session.connection()
+    return {"outbox_rows": rows, "outbox_lock": OUTBOX_LOCK}
+
+
+def _take_rows(session: OrmSession) -> str | None:
+    """The transaction's queued events as the JSON the PostgreSQL insert reads, no longer queued; else ``None``."""
+    queued = session.info.pop(_PENDING, None)
+    if not (queued and queued[1] and queued[0] is session.get_transaction()):
+        return None
+    return json.dumps([{c: _json_value(values[c]) for c in EVENT_COLUMNS} for values in queued[1]],
+                      ensure_ascii=False)
+
+
 def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
 @listens_for(OrmSession, "before_commit")
 def _insert_queued(session: OrmSession) -> None:
-    queued = session.info.pop(_PENDING, None)
-    if not (queued and queued[1] and queued[0] is session.get_transaction()):
-        return
     if session.get_bind().dialect.name == "postgresql":
-        rows = [{c: _json_value(values[c]) for c in EVENT_COLUMNS} for values in queued[1]]
-        session.execute(_PG_LOCKED_INSERT, {"rows": json.dumps(rows, ensure_ascii=False), "key": OUTBOX_LOCK})
-        session.info[_UNFLUSHED] = session.connection()
-    else:
+        rows = _take_rows(session)
+        if rows is not None:
+            session.execute(_PG_LOCKED_INSERT, {"outbox_rows": rows, "outbox_lock": OUTBOX_LOCK})
+            session.info[_UNFLUSHED] = session.connection()
+        return
+    queued = session.info.pop(_PENDING, None)
+    if queued and queued[1] and queued[0] is session.get_transaction():
         # SQLite: writers already take turns (BEGIN IMMEDIATE). On the connection: through the session, a list of
         # rows took the ORM's bulk-insert path (its cache key and result handling cost more than the insert).
         session.connection().execute(_INSERT, queued[1])

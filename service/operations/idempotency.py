@@ -25,13 +25,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from service.db import RawJSON
 from service.domain.errors import DomainError
 from service.errors import Unprocessable
+from service.events import outbox
 from service.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 200
@@ -74,6 +75,16 @@ _REMEMBER = {
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 """The answer's row, unless the key has one (``rowcount`` 0), per dialect."""
+_PG_REMEMBER_SQL = (
+    "INSERT INTO idempotency_record (user_id, scope, key, request_hash, status_code, response_body, headers, "
+    "created_at) VALUES (:user_id, :scope, :key, :request_hash, :status_code, CAST(:response_body AS json), "
+    "CAST(:headers AS json), :created_at) ON CONFLICT (user_id, scope, key) DO NOTHING")
+_PG_REMEMBER_WITH_EVENTS = (
+    text(outbox.with_queued_events(_PG_REMEMBER_SQL))
+    .bindparams(*(bindparam(name, type_=_RECORDS.c[name].type) for name in ("response_body", "headers", "created_at")))
+    .execution_options(preserve_rowcount=True))
+"""PostgreSQL, the answer stored by the same statement as the transaction's queued events: a write's last two
+statements before its commit, one round trip (:func:`service.events.outbox.with_queued_events`)."""
 
 
 def check_key(key: str) -> None:
@@ -85,12 +96,16 @@ def check_key(key: str) -> None:
 def remember(session: Session, *, user_id: int, scope: str, key: str, fingerprint: str, answer: StoredAnswer,
              now: datetime) -> bool:
     """Store ``answer`` for the key in the caller's transaction; ``False`` when the key already has an answer
-    (nothing is stored)."""
+    (nothing is stored). The caller commits next (or rolls back): on PostgreSQL the transaction's queued events
+    are inserted by the same statement."""
+    values = {"user_id": user_id, "scope": scope, "key": key, "request_hash": fingerprint,
+              "status_code": answer.status_code, "response_body": answer.body(), "headers": answer.headers,
+              "created_at": now}
+    events = outbox.take_queued(session)  # PostgreSQL: the transaction's events go in with it (commit follows)
     connection = session.connection()
-    return connection.execute(_REMEMBER[connection.dialect.name], {
-        "user_id": user_id, "scope": scope, "key": key, "request_hash": fingerprint,
-        "status_code": answer.status_code, "response_body": answer.body(), "headers": answer.headers,
-        "created_at": now}).rowcount == 1
+    if events is not None:
+        return connection.execute(_PG_REMEMBER_WITH_EVENTS, {**values, **events}).rowcount == 1
+    return connection.execute(_REMEMBER[connection.dialect.name], values).rowcount == 1
 
 
 def stored_answer(session: Session, *, user_id: int, scope: str, key: str, fingerprint: str) -> StoredAnswer | None:
