@@ -18,10 +18,11 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from service.clock import COLUMNS as CLOCK_COLUMNS
 from service.clock import LegalClock
 from service.context import AppContext
 from service.domain.roles import STAFF_ROLES, Role
-from service.dossiers.visibility import load_visible
+from service.dossiers.visibility import load_visible, load_visible_with
 from service.errors import ForbiddenRole, Unauthorized
 from service.models import Dossier, User
 from service.operations import idempotency
@@ -208,11 +209,14 @@ def visible_dossier(code: str, user: CurrentUser, session: SessionDep) -> Dossie
 
 def lock_dossier(session: Session, user: User, code: str, clock: LegalClock) -> Dossier:
     """The ``{code}`` dossier when the caller may see it (else 404 ``DOSSIER_NOT_FOUND``), locked for update (the
-    request will change it). The legal clock is read too, in the transaction the lock began and in the caller's
-    worker thread, so :func:`get_now` needs no thread of its own. A lifecycle action calls this from its handler
-    (one trip to a worker thread per request, where the :data:`LockedDossier` dependency is a second)."""
-    dossier = load_visible(session, user, code, for_update=True)
-    clock.now(session)
+    request will change it). A simulated legal clock is read too, by the statement that takes the lock (in the
+    caller's worker thread), so :func:`get_now` needs no thread of its own. A lifecycle action calls this from its
+    handler (one trip to a worker thread per request, where the :data:`LockedDossier` dependency is a second)."""
+    if not clock.simulation:
+        return load_visible(session, user, code, for_update=True)
+    # The simulated clock rides on the statement that locks the dossier: one statement, not two.
+    dossier, clock_values = load_visible_with(session, user, code, CLOCK_COLUMNS, for_update=True)
+    clock.now_from(session, clock_values)
     return dossier
 
 

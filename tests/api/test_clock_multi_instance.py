@@ -89,3 +89,18 @@ def test_a_running_clock_advances_from_where_it_was_set(two_instances: tuple[Tes
     # Both read the same day and hour (real seconds pass between the two reads, so no exact equality).
     assert read_a[:13] == read_b[:13] == "2026-03-02T08"
     assert b.get("/api/v1/sim/clock").json()["running"] is True
+
+
+def test_an_action_on_one_instance_reads_the_clock_the_other_set_running(
+        two_instances: tuple[TestClient, TestClient]) -> None:
+    # An action reads the simulated clock with the statement that locks its dossier.
+    a, b = two_instances
+    world_a = build_world(a, now="2026-03-06T16:00:00+07:00")
+    created = world_a.submit("citizen", channel="online", applicant=None)
+    response = b.put("/api/v1/sim/clock", json={"now": "2026-03-09T09:15:00+07:00", "running": True},
+                     headers=world_a.as_("admin"))
+    assert response.status_code == 200
+    received = world_a.act(created["code"], "receive", "receiver")
+    assert received["received_at"][:16] == "2026-03-09T09:15"  # real seconds pass on a running clock
+    history = a.get(f"/api/v1/dossiers/{created['code']}/history", headers=world_a.as_("receiver")).json()
+    assert history[-1]["action"] == "receive" and history[-1]["at"] == received["received_at"]
