@@ -26,6 +26,7 @@ from service.domain.legal_time import utc_now
 from service.domain.lifecycle import DossierState, Notice, Status
 from service.domain.search import search_keys, search_words
 from service.dossiers import search_index
+from service.dossiers.slip import COLUMNS as SLIP_COLUMNS
 from service.dossiers.slip import SlipHead, SlipRow, slip_row
 from service.events import outbox
 from service.models import Dossier, DossierEvent, Notification, User
@@ -227,8 +228,18 @@ class SessionWriter:
         dossier.slip_rows, dossier.slip_head = row.head  # the anchor, in the same transaction as the row
         self.session.add(dossier)
         connection = self.session.connection()
-        connection.execute(_SLIP_ROW_INSERT, row.values())
-        _write_loaded_dossier(connection, dossier, self.session)
+        changed = _loaded_changes(dossier, self.session)
+        if changed and connection.dialect.name == "postgresql":
+            # One statement: the slip row is a data-modifying WITH of the dossier's UPDATE.
+            connection.execute(_DOSSIER_UPDATE_WITH_SLIP_ROW, {
+                **changed, **{_SLIP_PARAMETER + name: value for name, value in row.values().items()},
+                "loaded_dossier_id": dossier.id})
+        else:
+            connection.execute(_SLIP_ROW_INSERT, row.values())
+            if changed:
+                connection.execute(_DOSSIER_UPDATE, {**changed, "loaded_dossier_id": dossier.id})
+        if changed:
+            _mark_written(dossier, self.session)
 
     def write_search_keys(self, dossier: Dossier, keys: list[str], words: list[str]) -> None:
         """Kept until :meth:`write_new_keys`: a dossier received on the spot (its next change) gets its keys
@@ -267,23 +278,33 @@ class SessionWriter:
 
 _DOSSIER_TABLE = Dossier.__table__  # type: ignore[attr-defined]
 _DOSSIER_UPDATE = update(_DOSSIER_TABLE).where(_DOSSIER_TABLE.c.id == bindparam("loaded_dossier_id"))
+"""The columns passed (the SET clause is the parameters': compiled once per set of columns)."""
+_SLIP_TABLE = DossierEvent.__table__  # type: ignore[attr-defined]
+_SLIP_PARAMETER = "slip_row_"
+_DOSSIER_UPDATE_WITH_SLIP_ROW = _DOSSIER_UPDATE.add_cte(
+    insert(_SLIP_TABLE).values({name: bindparam(_SLIP_PARAMETER + name, type_=_SLIP_TABLE.c[name].type)
+                                for name in SLIP_COLUMNS}).cte("slip_row"))
+"""PostgreSQL: :data:`_DOSSIER_UPDATE` with the slip row's INSERT as a data-modifying ``WITH`` (its values as
+``slip_row_<column>`` parameters): an action's two writes in one round trip."""
 
 
-def _write_loaded_dossier(connection: Any, dossier: Dossier, session: Session) -> None:
-    """Write the columns of a loaded (persistent) dossier that changed with one Core ``UPDATE``, then mark them
-    written on the ORM object, as a flush would. A flush ran the unit of work for it (dependency sort, per-column
-    history, the mapper's UPDATE collection): more CPU than the statement. A dossier that is not persistent is
-    left to the ORM's flush; a later change of the object is tracked, and flushed, as before. So is a change made
-    inside a savepoint: the session restores (expires) on a savepoint's rollback only the objects its flushes
-    wrote, and this UPDATE is not one of them (a rollback of the whole transaction expires every object)."""
+def _loaded_changes(dossier: Dossier, session: Session) -> dict[str, Any] | None:
+    """The columns of a loaded (persistent) dossier that changed, to be written with one Core ``UPDATE`` and then
+    marked written on the ORM object (:func:`_mark_written`), as a flush would. A flush ran the unit of work for it
+    (dependency sort, per-column history, the mapper's UPDATE collection): more CPU than the statement. ``None``
+    for a dossier left to the ORM's flush: one that is not persistent (a later change of the object is tracked,
+    and flushed, as before), or a change made inside a savepoint (the session restores, expires, on a savepoint's
+    rollback only the objects its flushes wrote, and this UPDATE is not one of them; a rollback of the whole
+    transaction expires every object)."""
     state = inspect(dossier)
     if not state.persistent or not state.modified or session.get_nested_transaction() is not None:
-        return
-    changed = {key: state.dict[key] for key in state.committed_state if key in state.dict}
-    if not changed:
-        return
-    connection.execute(_DOSSIER_UPDATE, {**changed, "loaded_dossier_id": dossier.id})
-    # What the unit of work does after it wrote a row (no public API marks an object clean without a flush).
+        return None
+    return {key: state.dict[key] for key in state.committed_state if key in state.dict} or None
+
+
+def _mark_written(dossier: Dossier, session: Session) -> None:
+    """What the unit of work does after it wrote a row (no public API marks an object clean without a flush)."""
+    state = inspect(dossier)
     state._commit_all(state.dict, session.identity_map)
 
 
