@@ -160,21 +160,27 @@ def take_queued(session: Session) -> dict[str, Any] | None:
     insert them again, and it waits for their WAL flush as it does for its own insert."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    rows = _take_rows(session)
-    if rows is None:
+    queued = _take(session)
+    if queued is None:
         return None
     session.flush()  # the ORM's pending rows go first, as the commit's own insert would have them (autoflush)
     session.info[_UNFLUSHED] = session.connection()
-    return {"outbox_rows": rows, "outbox_lock": OUTBOX_LOCK}
+    return _pg_parameters(queued)
 
 
-def _take_rows(session: OrmSession) -> str | None:
-    """The transaction's queued events as the JSON the PostgreSQL insert reads, no longer queued; else ``None``."""
+def _take(session: OrmSession) -> list[dict[str, Any]] | None:
+    """The event rows queued in the session's current transaction, no longer queued; ``None`` when there are
+    none."""
     queued = session.info.pop(_PENDING, None)
     if not (queued and queued[1] and queued[0] is session.get_transaction()):
         return None
-    return json.dumps([{c: _json_value(values[c]) for c in EVENT_COLUMNS} for values in queued[1]],
-                      ensure_ascii=False)
+    return queued[1]  # type: ignore[no-any-return]
+
+
+def _pg_parameters(queued: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of :data:`_PG_LOCKED_INSERT`: the rows as the JSON it reads, and the lock's key."""
+    rows = [{c: _json_value(values[c]) for c in EVENT_COLUMNS} for values in queued]
+    return {"outbox_rows": json.dumps(rows, ensure_ascii=False), "outbox_lock": OUTBOX_LOCK}
 
 
 def _json_value(value: Any) -> Any:
@@ -183,17 +189,16 @@ def _json_value(value: Any) -> Any:
 
 @listens_for(OrmSession, "before_commit")
 def _insert_queued(session: OrmSession) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        rows = _take_rows(session)
-        if rows is not None:
-            session.execute(_PG_LOCKED_INSERT, {"outbox_rows": rows, "outbox_lock": OUTBOX_LOCK})
-            session.info[_UNFLUSHED] = session.connection()
+    queued = _take(session)
+    if queued is None:
         return
-    queued = session.info.pop(_PENDING, None)
-    if queued and queued[1] and queued[0] is session.get_transaction():
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_PG_LOCKED_INSERT, _pg_parameters(queued))
+        session.info[_UNFLUSHED] = session.connection()
+    else:
         # SQLite: writers already take turns (BEGIN IMMEDIATE). On the connection: through the session, a list of
         # rows took the ORM's bulk-insert path (its cache key and result handling cost more than the insert).
-        session.connection().execute(_INSERT, queued[1])
+        session.connection().execute(_INSERT, queued)
 
 
 _UNFLUSHED = "motcua.outbox_unflushed"
