@@ -44,7 +44,7 @@ def _aware_in_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def _stored_in_utc(value: datetime | None) -> datetime | None:
+def stored_in_utc(value: datetime | None) -> datetime | None:
     """A stored instant read back: aware, in UTC (SQLite's have no offset: they are UTC)."""
     if value is None:
         return None
@@ -71,7 +71,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if value is not None and dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return _stored_in_utc(value)
+        return stored_in_utc(value)
 
     def bind_processor(self, dialect: Any) -> Callable[[datetime | None], Any]:
         """SQLite: SQLAlchemy's DATETIME text of the UTC instant (``2026-01-31 03:00:00.000000``, what its own
@@ -88,10 +88,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     def result_processor(self, dialect: Any, coltype: Any) -> Callable[[Any], datetime | None]:
         """The stored instant, aware, in UTC (SQLite: parsed from its text)."""
         if dialect.name != "sqlite":
-            return _stored_in_utc
+            return stored_in_utc
 
         def from_text(value: str | None) -> datetime | None:
-            return None if value is None else _stored_in_utc(datetime.fromisoformat(value))
+            return None if value is None else stored_in_utc(datetime.fromisoformat(value))
 
         return from_text
 

@@ -1,15 +1,17 @@
-"""Dossier representations (``DossierOut``), loading related rows in one query per table."""
+"""Dossier representations (``DossierOut``), reading what they need of other tables in one statement."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import JSON, bindparam, func, literal_column
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
+from service.db import stored_in_utc
 from service.domain import lifecycle
 from service.domain.deadlines_ahead import DeadlineAhead, deadline_ahead
 from service.domain.lifecycle import Status
@@ -28,26 +30,44 @@ from service.schemas.dossiers import (
     StepOut,
 )
 
-
-def _columns(model: Any, *names: str, order_by: tuple[str, ...] = ()) -> Any:
-    """``SELECT names FROM model WHERE dossier_id IN :ids``, built once: the presenter reads plain rows (no ORM
-    object per row; :func:`result_out`, :func:`postal_out` and ``DocumentOut`` read them by attribute)."""
-    table = model.__table__
-    return (sa_select(*(table.c[name] for name in names))
-            .where(table.c.dossier_id.in_(bindparam("ids", expanding=True)))
-            .order_by(*(table.c[name] for name in order_by)))
-
-
-_DOCUMENTS = _columns(DossierDocument, "dossier_id", *DocumentOut.model_fields, "id", order_by=("id",))
 _DOSSIERS = Dossier.__table__  # type: ignore[attr-defined]
+_PAPER_TABLE = DossierDocument.__table__  # type: ignore[attr-defined]
+_PAPER_FIELDS = ("id", *DocumentOut.model_fields)
+
+
+def _papers_json(dialect: str) -> Any:
+    """The dossier's papers as one JSON array of objects (``_PAPER_FIELDS``), a correlated sub-query of
+    :data:`_RELATED` (a SELECT of its own cost more CPU in SQLAlchemy and the driver than its rows): SQLite's
+    ``json_group_array``, PostgreSQL's ``json_agg`` (``NULL`` for none)."""
+    build, gather = (func.json_object, func.json_group_array) if dialect == "sqlite" else \
+        (func.json_build_object, func.json_agg)
+    fields: list[Any] = []
+    for name in _PAPER_FIELDS:
+        fields += (literal_column(f"'{name}'"), _PAPER_TABLE.c[name])
+    return (sa_select(gather(build(*fields), type_=JSON))
+            .where(_PAPER_TABLE.c.dossier_id == _DOSSIERS.c.id)
+            .correlate(_DOSSIERS).scalar_subquery().label("papers"))
+
+
+def _papers_out(papers: list[dict[str, Any]] | None) -> list[DocumentOut]:
+    """:func:`_papers_json`'s array as the representation's papers, in the order they were declared (their
+    ids). An instant comes as JSON text (SQLite: the stored UTC text; PostgreSQL: ISO 8601 with its offset)."""
+    return [DocumentOut(code=p["code"], name=p["name"], filename=p["filename"], content_type=p["content_type"],
+                        size_bytes=p["size_bytes"], sha256=p["sha256"],
+                        uploaded_at=_instant(p["uploaded_at"]))
+            for p in sorted(papers or (), key=itemgetter("id"))]
+
+
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else stored_in_utc(datetime.fromisoformat(text))
 _SHIPMENT_TABLE = Shipment.__table__  # type: ignore[attr-defined]
 _RESULT_TABLE = ResultDocument.__table__  # type: ignore[attr-defined]
 _EARLIER_SHIPMENT = _SHIPMENT_TABLE.alias("earlier_shipment")
 _LAST_SHIPMENT_ID = (sa_select(func.max(_EARLIER_SHIPMENT.c.id))
                      .where(_EARLIER_SHIPMENT.c.dossier_id == _DOSSIERS.c.id)
                      .correlate(_DOSSIERS).scalar_subquery())
-_RELATED = (
-    sa_select(_DOSSIERS.c.id.label("dossier_id"),
+_RELATED = {dialect: (
+    sa_select(_DOSSIERS.c.id.label("dossier_id"), _papers_json(dialect),
               Procedure.__table__.c.name.label("procedure_name"),  # type: ignore[attr-defined]
               User.__table__.c.username.label("assignee"),  # type: ignore[attr-defined]
               _RESULT_TABLE.c.code, _RESULT_TABLE.c.blob_sha256, _RESULT_TABLE.c.signed_by,
@@ -62,27 +82,25 @@ _RELATED = (
                  .outerjoin(User.__table__, User.__table__.c.id == _DOSSIERS.c.assignee_id)  # type: ignore[attr-defined]
                  .outerjoin(_RESULT_TABLE, _RESULT_TABLE.c.dossier_id == _DOSSIERS.c.id)
                  .outerjoin(_SHIPMENT_TABLE, _SHIPMENT_TABLE.c.id == _LAST_SHIPMENT_ID))
-    .where(_DOSSIERS.c.id.in_(bindparam("ids", expanding=True))))
-"""Per dossier, in one statement: its procedure's name, its assignee's username, its result and its last shipment
-(five SELECTs before: each costs more CPU in SQLAlchemy and psycopg than the rows it reads). The result's and the
-shipment's columns keep their names (none is in both), so :func:`result_out` and :func:`postal_out` read the row."""
+    .where(_DOSSIERS.c.id.in_(bindparam("ids", expanding=True)))) for dialect in ("sqlite", "postgresql")}
+"""Per dossier, in one statement (per dialect): its papers, its procedure's name, its assignee's username, its
+result and its last shipment (six SELECTs before: each costs more CPU in SQLAlchemy and the driver than the rows
+it reads). The result's and the shipment's columns keep their names (none is in both), so :func:`result_out` and
+:func:`postal_out` read the row."""
 
 
 def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
             due_soon_hours: float) -> list[DossierOut]:
-    """Dossier representations, loading related rows in two statements whatever their number (no N+1; plain
-    columns, no ORM objects): the papers, and the rest in one row per dossier (:data:`_RELATED`); ``due_soon``
-    with at most ``due_soon_hours`` of working time left (``MOTCUA_DUE_SOON_WORKING_HOURS``)."""
+    """Dossier representations, loading related rows in one statement whatever their number (no N+1; plain
+    columns, no ORM objects): one row per dossier (:data:`_RELATED`); ``due_soon`` with at most
+    ``due_soon_hours`` of working time left (``MOTCUA_DUE_SOON_WORKING_HOURS``)."""
     if not dossiers:
         return []
     ids = [d.id for d in dossiers]
     if session.autoflush:
         session.flush()  # what the first session.execute did: the reads below see this transaction's changes
     connection = session.connection()
-    documents: dict[int, list[DocumentOut]] = {}
-    for doc in connection.execute(_DOCUMENTS, {"ids": ids}):
-        documents.setdefault(doc.dossier_id, []).append(DocumentOut.model_validate(doc, from_attributes=True))
-    related = {row.dossier_id: row for row in connection.execute(_RELATED, {"ids": ids})}
+    related = {row.dossier_id: row for row in connection.execute(_RELATED[connection.dialect.name], {"ids": ids})}
     calendars = {code: calendar_for(session, code) for code in {d.agency_code for d in dossiers}}
     steps = interagency.steps_by_dossier(session, [d.id for d in dossiers if d.current_step is not None])  # type: ignore[misc]
     views = []
@@ -90,7 +108,7 @@ def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
         assert d.id is not None
         row = related[d.id]
         views.append(_present_one(
-            d, row.procedure_name, row.assignee if d.assignee_id else None, documents.get(d.id, []),
+            d, row.procedure_name, row.assignee if d.assignee_id else None, _papers_out(row.papers),
             result_out(row) if row.code is not None else None,
             postal_out(row) if row.tracking_number is not None else None, now,
             deadline_ahead(calendars[d.agency_code], now, status=d.status, due_at=d.due_at,

@@ -273,6 +273,9 @@ def test_upload_binds_the_paper_and_the_server_computes_sha256(world: World) -> 
     view = world.client.get(f"/api/v1/dossiers/{dossier['code']}", headers=world.as_("receiver")).json()
     shas = {d["code"]: d["sha256"] for d in view["documents"]}
     assert shas == {"TP01": hashlib.sha256(PDF).hexdigest(), "TP02": hashlib.sha256(PNG).hexdigest()}
+    # The dossier shows each paper as its upload answered it (the instant in Vietnam's time), in declared order.
+    assert [d["code"] for d in view["documents"]] == ["TP01", "TP02"]
+    assert view["documents"][0] == document
     assert view["version"] == dossier["version"] + 2
     history = world.client.get(
         f"/api/v1/dossiers/{dossier['code']}/history", headers=world.as_("receiver")
