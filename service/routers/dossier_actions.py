@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Request, Response
 
-from service.deps import ContextDep, CurrentUser, IdempotencyKey, SessionDep
+from service.deps import CurrentUser, IdempotencyKey, SessionDep
 from service.domain.lifecycle import Action
 from service.routers import dossiers
 from service.routers.dossiers import ERRORS, IfMatch
@@ -25,10 +25,10 @@ router = APIRouter(prefix="/dossiers", tags=["dossier actions"])
 
 
 def _handler(action: Action) -> Callable[..., Response]:
-    def act(code: str, user: CurrentUser, session: SessionDep, context: ContextDep,
+    def act(code: str, user: CurrentUser, session: SessionDep, request: Request,
             payload: Annotated[Any, Body()] = None, if_match: IfMatch = None,
             idempotency_key: IdempotencyKey = None) -> Response:
-        return dossiers.perform_action(code, action.value, user, session, context, payload, if_match,
+        return dossiers.perform_action(code, action.value, user, session, request, payload, if_match,
                                        idempotency_key)
 
     act.__name__ = f"{action.value}_dossier"
