@@ -7,11 +7,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
 from service import api_examples
+from service.deps import needs_user, oauth2_scheme
 from service.schemas.actions import ACTION_BODIES
 from service.schemas.common import Problem
 from service.schemas.dossiers import ActionIn, RatingIn
@@ -195,6 +197,14 @@ def install_openapi(app: FastAPI, documented_routes: Sequence[BaseRoute] | None 
             schemas[model.__name__] = schema
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
+        # Authentication is not a dependency FastAPI would find (service.deps.get_current_user reads the header):
+        # the scheme and each route that needs a user are declared here.
+        scheme = oauth2_scheme.scheme_name
+        secured = {(method.lower(), context.path_format) for context in iter_route_contexts(documented)
+                   if isinstance(context.original_route, APIRoute) and needs_user(context.dependant)
+                   for method in context.methods}
+        spec["components"]["securitySchemes"] = {
+            scheme: jsonable_encoder(oauth2_scheme.model, by_alias=True, exclude_none=True)}
         recorded = api_examples.load()
         for path, path_item in spec.get("paths", {}).items():
             for method, operation in path_item.items():
@@ -215,6 +225,8 @@ def install_openapi(app: FastAPI, documented_routes: Sequence[BaseRoute] | None 
                         _add_example(content["application/json"], recorded["schemas"])
                 route = routes.get((method.upper(), path))
                 dependant = getattr(route, "dependant", None)
+                if (method, path) in secured:
+                    operation["security"] = [{scheme: []}]
                 listed = error_codes(operation, method, path, dependant is not None and _checks_role(dependant))
                 for code in [c for c in responses if c[:1] in "45" and c not in listed]:
                     del responses[code]

@@ -30,6 +30,9 @@ from service.security.clientaddress import client_address
 from service.security.tokens import InvalidToken
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+"""The API's security scheme, as the OpenAPI document declares it (:mod:`service.apidoc`). Requests are not
+authenticated through it as a dependency: :func:`bearer_token` reads the same header (a sub-dependency costs every
+signed-in request a pass of FastAPI's solver, ~65–90 function calls)."""
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -154,13 +157,19 @@ def get_current_user_from_token(context: AppContext, session: Session, token: st
     return _active(context.accounts.user(session, _token_username(context, token)))
 
 
-async def get_current_user(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> User:
-    """As :func:`get_current_user_from_token`; ``async`` because the account is usually kept in memory
-    (:mod:`service.security.sessions`): only reading it from the database goes to a worker thread."""
+def bearer_token(request: Request) -> str | None:
+    """The request's ``Authorization: Bearer`` token, or ``None`` (what :data:`oauth2_scheme` gives)."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    return token if token and scheme.lower() == "bearer" else None
+
+
+async def get_current_user(request: Request, session: SessionDep) -> User:
+    """As :func:`get_current_user_from_token`, for the request's bearer token; ``async`` because the account is
+    usually kept in memory (:mod:`service.security.sessions`): only reading it from the database goes to a worker
+    thread. The routes that depend on it are documented as secured by :data:`oauth2_scheme`
+    (:func:`service.apidoc.install_openapi`)."""
     context = get_context(request)
-    username = _token_username(context, token)
+    username = _token_username(context, bearer_token(request))
     user = context.accounts.kept(session, username)
     if user is None:
         user = await run_in_threadpool(context.accounts.user, session, username)
@@ -170,8 +179,9 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def _needs_user(dependant: Dependant) -> bool:
-    return dependant.call is get_current_user or any(_needs_user(d) for d in dependant.dependencies)
+def needs_user(dependant: Dependant) -> bool:
+    """Whether a route (its dependency tree) needs a signed-in user."""
+    return dependant.call is get_current_user or any(needs_user(d) for d in dependant.dependencies)
 
 
 def authenticate_if_required(request: Request) -> None:
@@ -180,12 +190,11 @@ def authenticate_if_required(request: Request) -> None:
     running dependencies (see :func:`service.errors.install_error_handlers`)."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
-    if dependant is None or not _needs_user(dependant):
+    if dependant is None or not needs_user(dependant):
         return
-    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
     context = get_context(request)
     with context.db.transaction(read_only=True) as session:
-        get_current_user_from_token(context, session, token if scheme.lower() == "bearer" else None)
+        get_current_user_from_token(context, session, bearer_token(request))
 
 
 def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:
