@@ -39,6 +39,20 @@ def test_a_valid_token_works(client: TestClient, settings: Settings) -> None:
     assert _me(client, jwt.encode(_claims(settings), settings.secret_key, algorithm="HS256")) == 200
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER"])
+def test_the_bearer_scheme_is_read_whatever_its_case(client: TestClient, settings: Settings, scheme: str) -> None:
+    token = jwt.encode(_claims(settings), settings.secret_key, algorithm="HS256")
+    assert client.get("/api/v1/auth/me", headers={"Authorization": f"{scheme} {token}"}).status_code == 200
+
+
+@pytest.mark.parametrize("authorization", ["Basic {token}", "{token}", "Bearer", "Bearer ", ""])
+def test_a_token_not_sent_as_bearer_is_refused(client: TestClient, settings: Settings, authorization: str) -> None:
+    token = jwt.encode(_claims(settings), settings.secret_key, algorithm="HS256")
+    response = client.get("/api/v1/auth/me", headers={"Authorization": authorization.format(token=token)})
+    assert response.status_code == 401
+    assert response.json()["code"] == "UNAUTHORIZED"
+
+
 def test_alg_none_is_refused(client: TestClient, settings: Settings) -> None:
     token = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims(settings))}."
     assert _me(client, token) == 401
