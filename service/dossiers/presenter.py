@@ -33,6 +33,12 @@ from service.schemas.dossiers import (
 _DOSSIERS = Dossier.__table__  # type: ignore[attr-defined]
 _PAPER_TABLE = DossierDocument.__table__  # type: ignore[attr-defined]
 _PAPER_FIELDS = ("id", *DocumentOut.model_fields)
+_SHIPMENT_TABLE = Shipment.__table__  # type: ignore[attr-defined]
+_RESULT_TABLE = ResultDocument.__table__  # type: ignore[attr-defined]
+_EARLIER_SHIPMENT = _SHIPMENT_TABLE.alias("earlier_shipment")
+_LAST_SHIPMENT_ID = (sa_select(func.max(_EARLIER_SHIPMENT.c.id))
+                     .where(_EARLIER_SHIPMENT.c.dossier_id == _DOSSIERS.c.id)
+                     .correlate(_DOSSIERS).scalar_subquery())
 
 
 def _papers_json(dialect: str) -> Any:
@@ -49,23 +55,6 @@ def _papers_json(dialect: str) -> Any:
             .correlate(_DOSSIERS).scalar_subquery().label("papers"))
 
 
-def _papers_out(papers: list[dict[str, Any]] | None) -> list[DocumentOut]:
-    """:func:`_papers_json`'s array as the representation's papers, in the order they were declared (their
-    ids). An instant comes as JSON text (SQLite: the stored UTC text; PostgreSQL: ISO 8601 with its offset)."""
-    return [DocumentOut(code=p["code"], name=p["name"], filename=p["filename"], content_type=p["content_type"],
-                        size_bytes=p["size_bytes"], sha256=p["sha256"],
-                        uploaded_at=_instant(p["uploaded_at"]))
-            for p in sorted(papers or (), key=itemgetter("id"))]
-
-
-def _instant(text: str | None) -> datetime | None:
-    return None if text is None else stored_in_utc(datetime.fromisoformat(text))
-_SHIPMENT_TABLE = Shipment.__table__  # type: ignore[attr-defined]
-_RESULT_TABLE = ResultDocument.__table__  # type: ignore[attr-defined]
-_EARLIER_SHIPMENT = _SHIPMENT_TABLE.alias("earlier_shipment")
-_LAST_SHIPMENT_ID = (sa_select(func.max(_EARLIER_SHIPMENT.c.id))
-                     .where(_EARLIER_SHIPMENT.c.dossier_id == _DOSSIERS.c.id)
-                     .correlate(_DOSSIERS).scalar_subquery())
 _RELATED = {dialect: (
     sa_select(_DOSSIERS.c.id.label("dossier_id"), _papers_json(dialect),
               Procedure.__table__.c.name.label("procedure_name"),  # type: ignore[attr-defined]
@@ -87,6 +76,19 @@ _RELATED = {dialect: (
 result and its last shipment (six SELECTs before: each costs more CPU in SQLAlchemy and the driver than the rows
 it reads). The result's and the shipment's columns keep their names (none is in both), so :func:`result_out` and
 :func:`postal_out` read the row."""
+
+
+def _papers_out(papers: list[dict[str, Any]] | None) -> list[DocumentOut]:
+    """:func:`_papers_json`'s array as the representation's papers, in the order they were declared (their
+    ids). An instant comes as JSON text (SQLite: the stored UTC text; PostgreSQL: ISO 8601 with its offset)."""
+    return [DocumentOut(code=p["code"], name=p["name"], filename=p["filename"], content_type=p["content_type"],
+                        size_bytes=p["size_bytes"], sha256=p["sha256"],
+                        uploaded_at=_instant(p["uploaded_at"]))
+            for p in sorted(papers or (), key=itemgetter("id"))]
+
+
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else stored_in_utc(datetime.fromisoformat(text))
 
 
 def present(session: Session, dossiers: Sequence[Dossier], *, now: datetime,
