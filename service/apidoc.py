@@ -187,7 +187,11 @@ def install_openapi(app: FastAPI, documented_routes: Sequence[BaseRoute] | None 
         if app.openapi_schema:
             return app.openapi_schema
         documented = list(documented_routes) if documented_routes is not None else app.routes
-        routes = {(m, r.path): r for r in documented if isinstance(r, APIRoute) for m in r.methods}
+        # Each operation's dependencies, by (method, path): included routers are walked through FastAPI's route
+        # contexts (``app.routes`` holds a router per ``include_router``, not its routes).
+        dependants = {(method.lower(), context.path_format): context.dependant
+                      for context in iter_route_contexts(documented) if isinstance(context.original_route, APIRoute)
+                      for method in context.methods}
         spec = get_openapi(title=app.title, version=app.version, summary=app.summary,
                            description=API_DESCRIPTION.strip(), routes=documented)
         schemas = spec.setdefault("components", {}).setdefault("schemas", {})
@@ -200,9 +204,6 @@ def install_openapi(app: FastAPI, documented_routes: Sequence[BaseRoute] | None 
         # Authentication is not a dependency FastAPI would find (service.deps.get_current_user reads the header):
         # the scheme and each route that needs a user are declared here.
         scheme = oauth2_scheme.scheme_name
-        secured = {(method.lower(), context.path_format) for context in iter_route_contexts(documented)
-                   if isinstance(context.original_route, APIRoute) and needs_user(context.dependant)
-                   for method in context.methods}
         spec["components"]["securitySchemes"] = {
             scheme: jsonable_encoder(oauth2_scheme.model, by_alias=True, exclude_none=True)}
         recorded = api_examples.load()
@@ -223,9 +224,8 @@ def install_openapi(app: FastAPI, documented_routes: Sequence[BaseRoute] | None 
                         del content["application/json"]
                     if "application/json" in content:
                         _add_example(content["application/json"], recorded["schemas"])
-                route = routes.get((method.upper(), path))
-                dependant = getattr(route, "dependant", None)
-                if (method, path) in secured:
+                dependant = dependants.get((method, path))
+                if dependant is not None and needs_user(dependant):
                     operation["security"] = [{scheme: []}]
                 listed = error_codes(operation, method, path, dependant is not None and _checks_role(dependant))
                 for code in [c for c in responses if c[:1] in "45" and c not in listed]:

@@ -144,3 +144,40 @@ def test_response_examples_are_valid_answers_and_cover_the_main_reads() -> None:
                     assert "example" in media, (method, path, status)
     approve = spec["paths"]["/api/v1/dossiers/{code}/actions/approve"]["post"]["responses"]
     assert approve["412"]["content"]["application/problem+json"]["example"]["code"] == "VERSION_MISMATCH"
+
+
+def test_operations_behind_a_token_or_a_role_list_401_and_403_without_declaring_them() -> None:
+    """The document finds each operation's dependencies through the included routers: a route that needs a user
+    is secured by the bearer scheme and answers 401; one that also checks the role answers 403."""
+    from fastapi import APIRouter, FastAPI
+
+    from service.apidoc import install_openapi
+    from service.deps import AdminUser, CurrentUser
+
+    router = APIRouter()
+
+    @router.get("/mine", summary="Mine")
+    def mine(user: CurrentUser) -> str:
+        return user.username
+
+    @router.get("/admins", summary="Admins")
+    def admins(user: AdminUser) -> str:
+        return user.username
+
+    @router.get("/open", summary="Open")
+    def open_() -> str:
+        return "ok"
+
+    app = FastAPI()
+    app.include_router(router, prefix="/api/v1")
+    install_openapi(app)
+    paths = app.openapi()["paths"]
+
+    def errors(path: str) -> set[str]:
+        return {code for code in paths[path]["get"]["responses"] if code[:1] in "45"}
+
+    assert paths["/api/v1/admins"]["get"]["security"] == paths["/api/v1/mine"]["get"]["security"] == \
+        [{"OAuth2PasswordBearer": []}]
+    assert errors("/api/v1/admins") == {"401", "403", "500"}
+    assert errors("/api/v1/mine") == {"401", "500"}
+    assert "security" not in paths["/api/v1/open"]["get"] and errors("/api/v1/open") == {"500"}
